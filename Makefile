@@ -1,0 +1,51 @@
+# Nigrani: `make demo` runs the product, `make test` passes all tests. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test lint format i18n clean venv chromium bench
+
+$(UV):
+	@$(PYTHON) -m venv .tools || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv .tools; }
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(BIN)/nigrani: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+venv: $(BIN)/nigrani
+
+demo: venv  ## migrate, seed the Kanpur demo, print the logins, serve on :8000
+	$(BIN)/nigrani demo
+
+chromium:  ## Debian's Chromium for the browser tests (installed when missing and root)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium)"; exit 1; fi; fi
+
+test: venv chromium  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
+	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy src tests
+
+format: venv
+	$(BIN)/ruff check --fix src tests bench migrations
+	$(BIN)/ruff format src tests bench migrations
+
+i18n: venv  ## extract strings, update and compile the Hindi catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o src/nigrani/locale/messages.pot --no-location --sort-output src/nigrani
+	$(BIN)/pybabel update -i src/nigrani/locale/messages.pot -d src/nigrani/locale -l hi --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d src/nigrani/locale -l hi
+
+bench: venv
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache .coverage

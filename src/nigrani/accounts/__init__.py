@@ -1,0 +1,1 @@
+"""Users, roles, the jurisdiction tree, staff and citizen login, API tokens."""

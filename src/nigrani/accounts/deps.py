@@ -1,0 +1,118 @@
+"""Who is asking, and what they may see: the one place jurisdiction is enforced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+
+from nigrani.accounts import jurisdiction, service
+from nigrani.accounts.models import ApiToken, JurisdictionNode, User
+from nigrani.accounts.roles import STAFF_ROLES, Permission, Role, has_permission
+from nigrani.core.deps import DbSession
+from nigrani.core.errors import AuthenticationFailed, PermissionDenied
+from nigrani.core.i18n import _
+
+SESSION_COOKIE = "nigrani_session"
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def get_token(request: Request, db: DbSession) -> ApiToken | None:
+    """The API token presented with the request, if any (a bad one is refused)."""
+    raw = _bearer(request)
+    return service.token_for(db, raw) if raw else None
+
+
+def get_optional_user(
+    request: Request, db: DbSession, token: Annotated[ApiToken | None, Depends(get_token)]
+) -> User | None:
+    """The signed-in user (cookie) or the token's user, or None."""
+    if token is not None:
+        return token.user if token.user.is_active else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    login = service.session_for_token(db, cookie) if cookie else None
+    if login is None or login.pending_totp:
+        return None
+    return login.user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def get_current_user(user: OptionalUser) -> User:
+    """The signed-in user, or 401 (pages redirect to the sign-in form)."""
+    if user is None:
+        raise AuthenticationFailed(_("Please sign in to continue."))
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require(permission: Permission) -> Callable[[User], User]:
+    """A dependency that lets through only users whose role carries the permission."""
+
+    def check(user: CurrentUser) -> User:
+        if not has_permission(Role(user.role), permission):
+            raise PermissionDenied(_("Your role does not allow this page."))
+        return user
+
+    return check
+
+
+def require_scope(scope: str) -> Callable[[ApiToken | None], None]:
+    """A dependency that, for token callers, requires the token to carry a scope."""
+
+    def check(token: Annotated[ApiToken | None, Depends(get_token)]) -> None:
+        if token is not None and scope not in token.scopes.split():
+            raise PermissionDenied(f"This API token lacks the {scope!r} scope")
+
+    return check
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The part of the tree a staff user may see: their node and everything under it."""
+
+    user: User
+    node: JurisdictionNode
+
+    def contains(self, node: JurisdictionNode) -> bool:
+        """Whether a node lies inside this scope."""
+        return node.path.startswith(self.node.path)
+
+    def where(self, path_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+        """A query filter keeping rows whose node path lies inside this scope."""
+        return path_column.startswith(self.node.path)
+
+
+def get_scope(user: CurrentUser) -> Scope:
+    """The caller's jurisdiction; citizens and unattached users have none (403)."""
+    if Role(user.role) not in STAFF_ROLES or user.node is None:
+        raise PermissionDenied(_("This page is for police staff."))
+    return Scope(user=user, node=user.node)
+
+
+StaffScope = Annotated[Scope, Depends(get_scope)]
+
+
+def get_visible_node(code: str, scope: StaffScope, db: DbSession) -> JurisdictionNode:
+    """The node named in the path, if it lies in the caller's jurisdiction (else 403)."""
+    node = jurisdiction.get_by_code(db, code)
+    if not scope.contains(node):
+        raise PermissionDenied(_("This jurisdiction is outside your charge."))
+    return node
+
+
+VisibleNode = Annotated[JurisdictionNode, Depends(get_visible_node)]
+Auditor = Annotated[User, Depends(require(Permission.VIEW_AUDIT))]
+Admin = Annotated[User, Depends(require(Permission.MANAGE_USERS))]
+Citizen = Annotated[User, Depends(require(Permission.CITIZEN_SELF))]

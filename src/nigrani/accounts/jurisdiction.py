@@ -1,0 +1,198 @@
+"""The jurisdiction tree: nodes, subtrees, boundary import and point-in-station lookup."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.accounts.roles import LEVEL_ORDER, PARENT_LEVEL, Level
+from nigrani.core import audit
+from nigrani.core.errors import NotFound, ValidationFailed
+from nigrani.core.i18n import _
+
+INDIA_BBOX = (68.0, 6.0, 98.0, 37.5)  # lon_min, lat_min, lon_max, lat_max
+
+
+def get_by_code(session: Session, code: str) -> JurisdictionNode:
+    """A node by its code, or NotFound."""
+    node = session.scalar(select(JurisdictionNode).where(JurisdictionNode.code == code))
+    if node is None:
+        raise NotFound(_("No jurisdiction with code {code}").format(code=code))
+    return node
+
+
+def create_node(
+    session: Session,
+    *,
+    code: str,
+    level: Level,
+    name_en: str,
+    name_hi: str,
+    parent: JurisdictionNode | None,
+    boundary: dict[str, Any] | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    is_demo: bool = False,
+) -> JurisdictionNode:
+    """Add a node under a parent of the level just above it."""
+    expected = PARENT_LEVEL.get(level)
+    if (parent.level if parent else None) != (expected.value if expected else None):
+        raise ValidationFailed(
+            _("A {level} must sit under a {parent}").format(
+                level=level.value, parent=expected.value if expected else "nothing"
+            ),
+            field="parent",
+        )
+    node = JurisdictionNode(
+        code=code, level=level.value, name_en=name_en, name_hi=name_hi, parent_id=parent.id
+        if parent else None, path="", boundary=json.dumps(boundary) if boundary else None,
+        lat=lat, lon=lon, is_demo=is_demo,
+    )
+    session.add(node)
+    session.flush()
+    node.path = f"{parent.path if parent else '/'}{node.id}/"
+    session.flush()
+    return node
+
+
+def subtree(session: Session, node: JurisdictionNode) -> list[JurisdictionNode]:
+    """The node and everything under it, in tree order."""
+    stmt = select(JurisdictionNode).where(JurisdictionNode.path.startswith(node.path))
+    nodes = list(session.scalars(stmt))
+    nodes.sort(key=lambda n: (len(n.path.split("/")), n.level, n.name_en))
+    return nodes
+
+
+def children(session: Session, node: JurisdictionNode) -> list[JurisdictionNode]:
+    """The direct children of a node, by English name."""
+    stmt = (
+        select(JurisdictionNode)
+        .where(JurisdictionNode.parent_id == node.id)
+        .order_by(JurisdictionNode.name_en)
+    )
+    return list(session.scalars(stmt))
+
+
+def ancestors(session: Session, node: JurisdictionNode) -> list[JurisdictionNode]:
+    """The chain from the root down to the node's parent."""
+    ids = [int(part) for part in node.path.strip("/").split("/")[:-1]]
+    if not ids:
+        return []
+    found = {n.id: n for n in session.scalars(select(JurisdictionNode).where(
+        JurisdictionNode.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
+def roots(session: Session) -> list[JurisdictionNode]:
+    """Top-level nodes (commissionerates)."""
+    stmt = select(JurisdictionNode).where(JurisdictionNode.parent_id.is_(None))
+    return list(session.scalars(stmt.order_by(JurisdictionNode.id)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    signature: tuple[Any, ...]
+    tree: shapely.STRtree
+    node_ids: list[int]
+    depths: list[int]
+    geoms: list[BaseGeometry]
+    area: BaseGeometry | None
+
+
+_index_cache: dict[str, _Index] = {}
+
+
+def _signature(session: Session) -> tuple[Any, ...]:
+    row = session.execute(
+        select(
+            func.count(JurisdictionNode.id),
+            func.max(JurisdictionNode.id),
+            func.coalesce(func.sum(func.length(JurisdictionNode.boundary)), 0),
+        )
+    ).one()
+    return tuple(row)
+
+
+def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
+    rows = session.execute(
+        select(JurisdictionNode.id, JurisdictionNode.level, JurisdictionNode.boundary).where(
+            JurisdictionNode.boundary.is_not(None)
+        )
+    ).all()
+    ids, depths, geoms, tops = [], [], [], []
+    for node_id, level, boundary in rows:
+        geom = shape(json.loads(boundary))
+        shapely.prepare(geom)
+        ids.append(node_id)
+        depths.append(LEVEL_ORDER.index(Level(level)))
+        geoms.append(geom)
+        if level == Level.COMMISSIONERATE:
+            tops.append(geom)
+    area = shapely.union_all(tops) if tops else None
+    if area is not None:
+        shapely.prepare(area)
+    return _Index(signature, shapely.STRtree(geoms), ids, depths, geoms, area)
+
+
+def _index(session: Session) -> _Index:
+    bind = session.get_bind()
+    key = str(bind.url)
+    signature = _signature(session)
+    cached = _index_cache.get(key)
+    if cached is None or cached.signature != signature:
+        cached = _index_cache[key] = _build_index(session, signature)
+    return cached
+
+
+def check_point(session: Session, *, lat: float, lon: float) -> None:
+    """Refuse coordinates outside the commissionerate (or outside India if none is drawn)."""
+    lon_min, lat_min, lon_max, lat_max = INDIA_BBOX
+    if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):
+        raise ValidationFailed(_("This place is not in India."), field="location")
+    area = _index(session).area
+    if area is not None and not area.covers(Point(lon, lat)):
+        raise ValidationFailed(
+            _("This place is outside the commissionerate's area. Pick a point inside the city."),
+            field="location",
+        )
+
+
+def locate(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:
+    """The deepest node whose boundary covers the point (a post or station), if any."""
+    index = _index(session)
+    point = Point(lon, lat)
+    best: tuple[int, int] | None = None
+    for i in index.tree.query(point):
+        if index.geoms[i].covers(point) and (best is None or index.depths[i] > best[0]):
+            best = (index.depths[i], index.node_ids[i])
+    return session.get(JurisdictionNode, best[1]) if best else None
+
+
+def station_for_point(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:
+    """The police station whose area covers the point."""
+    check_point(session, lat=lat, lon=lon)
+    node = locate(session, lat=lat, lon=lon)
+    while node is not None and node.level == Level.POST:
+        node = node.parent
+    return node if node is not None and node.level == Level.STATION else None
+
+
+def geometry(node: JurisdictionNode) -> dict[str, Any] | None:
+    """The node's boundary as a GeoJSON geometry."""
+    return json.loads(node.boundary) if node.boundary else None
+
+
+def record_import(session: Session, *, actor: audit.Actor, created: int, updated: int) -> None:
+    """Audit one boundary import."""
+    audit.record(
+        session, actor=actor, action="jurisdiction.import", object_type="jurisdiction",
+        object_id="*", detail={"created": created, "updated": updated},
+    )

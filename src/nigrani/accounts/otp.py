@@ -1,0 +1,114 @@
+"""Citizen sign-in by a one-time code sent to an Indian mobile number."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import OtpChallenge, User
+from nigrani.accounts.roles import Role
+from nigrani.core import audit, sms
+from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
+from nigrani.core.errors import RateLimited
+from nigrani.core.i18n import _
+from nigrani.core.phones import mask_mobile, normalize_mobile
+from nigrani.core.security import FieldCipher, keyed_hash, same
+
+
+def phone_hash(settings: Settings, e164: str) -> str:
+    """The keyed hash by which a mobile number is looked up without storing it in clear."""
+    return keyed_hash(settings.secret_key, "phone", e164)
+
+
+def _throttle(session: Session, settings: Settings, ph: str) -> None:
+    now = utcnow()
+    last = session.scalar(
+        select(func.max(OtpChallenge.created_at)).where(OtpChallenge.phone_hash == ph)
+    )
+    if last is not None and (wait := settings.otp_resend_seconds - (now - last).total_seconds()) > 0:
+        raise RateLimited(
+            _("A code was sent a moment ago. You can ask again in {s} seconds.").format(
+                s=int(wait) + 1), retry_after=int(wait) + 1)
+    hour = session.scalar(
+        select(func.count(OtpChallenge.id)).where(
+            OtpChallenge.phone_hash == ph, OtpChallenge.created_at > now - timedelta(hours=1)
+        )
+    )
+    if (hour or 0) >= settings.otp_max_per_hour:
+        raise RateLimited(_("Too many codes for this number. Try again in an hour."),
+                          retry_after=3600)
+
+
+def request_code(session: Session, *, settings: Settings, mobile: str) -> str:
+    """Send a 6-digit code by SMS (through the outbox); returns the normalised number."""
+    e164 = normalize_mobile(mobile, settings.phone_region)
+    ph = phone_hash(settings, e164)
+    _throttle(session, settings, ph)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = utcnow()
+    session.add(OtpChallenge(phone_hash=ph, code_hash=keyed_hash(settings.secret_key, "otp",
+                                                                 f"{ph}:{code}"),
+                             created_at=now, expires_at=now + timedelta(
+                                 seconds=settings.otp_ttl_seconds), attempts=0))
+    minutes = settings.otp_ttl_seconds // 60
+    body = f"Nigrani: {code} — आपका लॉगिन कोड / your sign-in code. {minutes} min. Do not share."
+    sms.queue_sms(session, settings, to=e164, body=body)
+    session.flush()
+    return e164
+
+
+def _latest(session: Session, ph: str) -> OtpChallenge | None:
+    stmt = (select(OtpChallenge).where(OtpChallenge.phone_hash == ph)
+            .order_by(OtpChallenge.id.desc()).limit(1).with_for_update())
+    return session.scalar(stmt)
+
+
+@dataclass(frozen=True, slots=True)
+class OtpCheck:
+    """The outcome of a code check; a failed try is still a change to commit."""
+
+    e164: str
+    error: str | None = None
+
+
+def check_code(session: Session, *, settings: Settings, mobile: str, code: str) -> OtpCheck:
+    """Count a try against the latest code for the number and consume it when it matches."""
+    e164 = normalize_mobile(mobile, settings.phone_region)
+    ph = phone_hash(settings, e164)
+    challenge = _latest(session, ph)
+    now = utcnow()
+    if challenge is None or challenge.consumed_at is not None:
+        return OtpCheck(e164, _("Ask for a new code first."))
+    if challenge.expires_at <= now:
+        return OtpCheck(e164, _("This code has expired. Ask for a new one."))
+    if challenge.attempts >= settings.otp_max_attempts:
+        return OtpCheck(e164, _("Too many wrong tries. Ask for a new code."))
+    challenge.attempts += 1
+    expected = keyed_hash(settings.secret_key, "otp", f"{ph}:{code.strip()}")
+    session.flush()
+    if not same(challenge.code_hash, expected):
+        left = settings.otp_max_attempts - challenge.attempts
+        return OtpCheck(e164, _("Wrong code. {n} tries left.").format(n=left))
+    challenge.consumed_at = now
+    session.flush()
+    return OtpCheck(e164)
+
+
+def citizen_for(session: Session, *, settings: Settings, e164: str) -> User:
+    """The citizen account for a verified number, created on first sign-in."""
+    ph = phone_hash(settings, e164)
+    user = session.scalar(select(User).where(User.phone_hash == ph))
+    if user is None:
+        user = User(full_name="", role=Role.CITIZEN.value, phone_hash=ph,
+                    phone_enc=FieldCipher(settings.encryption_key).encrypt(e164),
+                    phone_masked=mask_mobile(e164), is_active=True, created_at=utcnow())
+        session.add(user)
+        session.flush()
+        audit.record(session, actor=audit.Actor(user.id, user.phone_masked or ""),
+                     action="citizen.register", object_type="user", object_id=user.id)
+    return user

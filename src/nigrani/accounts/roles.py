@@ -1,0 +1,100 @@
+"""Roles, the jurisdiction levels they sit at, and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    COMMISSIONERATE = "commissionerate"
+    ZONE = "zone"
+    CIRCLE = "circle"
+    STATION = "station"
+    POST = "post"
+
+
+LEVEL_ORDER = list(Level)
+PARENT_LEVEL = {child: parent for parent, child in zip(LEVEL_ORDER, LEVEL_ORDER[1:], strict=False)}
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    CAMERA_OWNER = "camera_owner"
+    STATION_STAFF = "station_staff"
+    SHO = "sho"
+    INVESTIGATING_OFFICER = "investigating_officer"
+    CONTROL_ROOM = "control_room_operator"
+    ACP = "acp"
+    DCP = "dcp"
+    COMMISSIONER = "commissioner"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    VIEW_DASHBOARD = "view_dashboard"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+    MANAGE_JURISDICTION = "manage_jurisdiction"
+    CITIZEN_SELF = "citizen_self"
+
+
+CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
+STAFF_ROLES = frozenset(set(Role) - CITIZEN_ROLES)
+
+# Where in the tree each staff role may be attached.
+ROLE_LEVELS: dict[Role, frozenset[Level]] = {
+    Role.STATION_STAFF: frozenset({Level.STATION, Level.POST}),
+    Role.SHO: frozenset({Level.STATION}),
+    Role.INVESTIGATING_OFFICER: frozenset({Level.STATION, Level.POST}),
+    Role.CONTROL_ROOM: frozenset({Level.COMMISSIONERATE, Level.ZONE}),
+    Role.ACP: frozenset({Level.CIRCLE}),
+    Role.DCP: frozenset({Level.ZONE}),
+    Role.COMMISSIONER: frozenset({Level.COMMISSIONERATE}),
+    Role.AUDITOR: frozenset({Level.COMMISSIONERATE, Level.ZONE}),
+    Role.ADMIN: frozenset({Level.COMMISSIONERATE}),
+}
+
+_STAFF = {Permission.VIEW_DASHBOARD}
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
+    Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
+    Role.STATION_STAFF: frozenset(_STAFF),
+    Role.SHO: frozenset(_STAFF),
+    Role.INVESTIGATING_OFFICER: frozenset(_STAFF),
+    Role.CONTROL_ROOM: frozenset(_STAFF),
+    Role.ACP: frozenset(_STAFF),
+    Role.DCP: frozenset(_STAFF),
+    Role.COMMISSIONER: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
+    Role.AUDITOR: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
+    Role.ADMIN: frozenset(
+        _STAFF | {Permission.VIEW_AUDIT, Permission.MANAGE_USERS, Permission.MANAGE_JURISDICTION}
+    ),
+}
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.CITIZEN: ("Citizen", "नागरिक"),
+    Role.CAMERA_OWNER: ("Camera owner", "कैमरा स्वामी"),
+    Role.STATION_STAFF: ("Station staff", "थाना स्टाफ़"),
+    Role.SHO: ("Station House Officer (SHO)", "थाना प्रभारी (SHO)"),
+    Role.INVESTIGATING_OFFICER: ("Investigating officer", "विवेचक"),
+    Role.CONTROL_ROOM: ("Control-room operator", "कंट्रोल रूम ऑपरेटर"),
+    Role.ACP: ("Assistant Commissioner (ACP)", "सहायक पुलिस आयुक्त (ACP)"),
+    Role.DCP: ("Deputy Commissioner (DCP)", "पुलिस उपायुक्त (DCP)"),
+    Role.COMMISSIONER: ("Commissioner of Police", "पुलिस आयुक्त"),
+    Role.AUDITOR: ("Auditor", "लेखा परीक्षक"),
+    Role.ADMIN: ("Administrator", "प्रशासक"),
+}
+
+LEVEL_LABELS: dict[Level, tuple[str, str]] = {
+    Level.COMMISSIONERATE: ("Commissionerate", "कमिश्नरेट"),
+    Level.ZONE: ("Zone", "ज़ोन"),
+    Level.CIRCLE: ("Circle", "सर्किल"),
+    Level.STATION: ("Police station", "थाना"),
+    Level.POST: ("Police post", "चौकी"),
+}
+
+
+def has_permission(role: Role, permission: Permission) -> bool:
+    """Whether a role carries a permission."""
+    return permission in PERMISSIONS[role]

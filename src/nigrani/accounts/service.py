@@ -1,0 +1,229 @@
+"""Users, staff login (password + optional TOTP), sessions and API tokens."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from datetime import timedelta
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts import jurisdiction
+from nigrani.accounts.models import ApiToken, User, UserSession
+from nigrani.accounts.roles import CITIZEN_ROLES, ROLE_LEVELS, Level, Role
+from nigrani.core import audit
+from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
+from nigrani.core.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from nigrani.core.i18n import _
+from nigrani.core.security import (
+    FieldCipher,
+    hash_password,
+    new_token,
+    same,
+    sha256_hex,
+    verify_password,
+)
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+KNOWN_SCOPES = frozenset({"jurisdiction:read", "worker", "integration", "admin"})
+
+
+def actor_of(user: User | None) -> audit.Actor:
+    """The audit identity of a user (or the system)."""
+    if user is None:
+        return audit.SYSTEM
+    return audit.Actor(user.id, user.username or user.phone_masked or f"user-{user.id}")
+
+
+def parse_role(value: str) -> Role:
+    """A role from its name, or a clear error listing the valid ones."""
+    try:
+        return Role(value)
+    except ValueError:
+        raise ValidationFailed(
+            f"Unknown role {value!r}; choose one of: {', '.join(Role)}", field="role"
+        ) from None
+
+
+def create_staff(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    node_code: str,
+    password: str,
+    actor: audit.Actor,
+) -> User:
+    """A staff account attached to a jurisdiction node its role may sit at."""
+    if role in CITIZEN_ROLES:
+        raise ValidationFailed("Citizens sign in with their mobile number", field="role")
+    if not USERNAME.match(username):
+        raise ValidationFailed(
+            "Username: 3–64 lowercase letters, digits, dot, dash or underscore", field="username"
+        )
+    if not full_name.strip():
+        raise ValidationFailed("Full name is required", field="full_name")
+    node = jurisdiction.get_by_code(session, node_code)
+    if Level(node.level) not in ROLE_LEVELS[role]:
+        allowed = ", ".join(sorted(ROLE_LEVELS[role]))
+        raise ValidationFailed(f"A {role} is attached to a {allowed}, not a {node.level}",
+                               field="node")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"Username {username} is taken", field="username")
+    user = User(username=username, full_name=full_name.strip(), role=role.value, node_id=node.id,
+                password_hash=hash_password(password), is_active=True, created_at=utcnow())
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", object_type="user",
+                 object_id=user.id, detail={"username": username, "role": role.value,
+                                            "node": node.code})
+    return user
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """The active staff user with this username and password, or AuthenticationFailed."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.password_hash or not user.is_active:
+        verify_password(_dummy_hash(), password)  # same work whether or not the user exists
+        raise AuthenticationFailed(_("Wrong username or password."))
+    if not verify_password(user.password_hash, password):
+        audit.record(session, actor=actor_of(user), action="login.failed", object_type="user",
+                     object_id=user.id)
+        raise AuthenticationFailed(_("Wrong username or password."))
+    return user
+
+
+def start_session(
+    session: Session, *, user: User, settings: Settings, pending_totp: bool = False
+) -> str:
+    """A new login for the user; returns the cookie token (stored only as a hash)."""
+    token = new_token()
+    now = utcnow()
+    lifetime = timedelta(minutes=5) if pending_totp else timedelta(hours=settings.session_hours)
+    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, created_at=now,
+                            expires_at=now + lifetime, pending_totp=pending_totp))
+    if not pending_totp:
+        user.last_login_at = now
+        audit.record(session, actor=actor_of(user), action="login", object_type="user",
+                     object_id=user.id)
+    session.flush()
+    return token
+
+
+def session_for_token(session: Session, token: str) -> UserSession | None:
+    """The live login behind a cookie token, if any."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == sha256_hex(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    if not row.user.is_active:
+        return None
+    return row
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out: the token stops working at once."""
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == sha256_hex(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+
+
+def _totp(user: User, settings: Settings) -> pyotp.TOTP | None:
+    if not user.totp_secret_enc:
+        return None
+    return pyotp.TOTP(FieldCipher(settings.encryption_key).decrypt(user.totp_secret_enc))
+
+
+def totp_enabled(user: User) -> bool:
+    """Whether the user has a second factor."""
+    return bool(user.totp_secret_enc)
+
+
+def complete_totp(session: Session, *, token: str, code: str, settings: Settings) -> str:
+    """Turn a password-correct pending login into a full session when the code is right."""
+    pending = session_for_token(session, token)
+    if pending is None or not pending.pending_totp:
+        raise AuthenticationFailed(_("Your sign-in has expired. Start again."))
+    totp = _totp(pending.user, settings)
+    if totp is None or not totp.verify(code.strip(), valid_window=1):
+        raise AuthenticationFailed(_("Wrong authenticator code."))
+    pending.revoked_at = utcnow()
+    return start_session(session, user=pending.user, settings=settings)
+
+
+def enable_totp(session: Session, *, user: User, settings: Settings) -> str:
+    """Give the user a TOTP secret; returns the otpauth:// URI for an authenticator app."""
+    secret = pyotp.random_base32()
+    user.totp_secret_enc = FieldCipher(settings.encryption_key).encrypt(secret)
+    audit.record(session, actor=actor_of(user), action="user.totp_enabled", object_type="user",
+                 object_id=user.id)
+    session.flush()
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username or "", issuer_name="Nigrani")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def issue_token(
+    session: Session, *, user: User, name: str, scopes: list[str], actor: audit.Actor
+) -> IssuedToken:
+    """A bearer token (shown once) for a worker or an integration."""
+    unknown = set(scopes) - KNOWN_SCOPES
+    if unknown or not scopes:
+        raise ValidationFailed(f"Scopes must be among: {', '.join(sorted(KNOWN_SCOPES))}",
+                               field="scopes")
+    prefix, secret = new_token(6)[:8], new_token(32)
+    row = ApiToken(name=name, user_id=user.id, prefix=prefix, token_hash=sha256_hex(secret),
+                   scopes=" ".join(sorted(set(scopes))), created_at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="token.issue", object_type="api_token",
+                 object_id=row.id, detail={"name": name, "scopes": row.scopes})
+    return IssuedToken(row, f"ngr_{prefix}_{secret}")
+
+
+def token_for(session: Session, raw: str) -> ApiToken:
+    """The live token behind an Authorization header value, or AuthenticationFailed."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != "ngr":
+        raise AuthenticationFailed("Malformed API token")
+    row = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
+    now = utcnow()
+    if row is None or not same(row.token_hash, sha256_hex(parts[2])):
+        raise AuthenticationFailed("Unknown API token")
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise AuthenticationFailed("API token revoked or expired")
+    row.last_used_at = now
+    return row
+
+
+def revoke_token(session: Session, *, token_id: int, actor: audit.Actor) -> None:
+    """Stop a token from working."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("No such token")
+    row.revoked_at = utcnow()
+    audit.record(session, actor=actor, action="token.revoke", object_type="api_token",
+                 object_id=row.id)
+
+
+def list_staff(session: Session, *, under_path: str) -> list[User]:
+    """Staff attached anywhere under a node path."""
+    from nigrani.accounts.models import JurisdictionNode
+
+    stmt = (select(User).join(JurisdictionNode, User.node_id == JurisdictionNode.id)
+            .where(JurisdictionNode.path.startswith(under_path)).order_by(User.username))
+    return list(session.scalars(stmt))

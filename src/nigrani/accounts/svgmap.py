@@ -1,0 +1,59 @@
+"""A small server-drawn SVG map of jurisdiction boundaries (works offline, no tiles)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from shapely.geometry import MultiPolygon, Polygon, shape
+
+from nigrani.accounts.models import JurisdictionNode
+
+WIDTH = 800
+
+
+@dataclass(frozen=True, slots=True)
+class MapShape:
+    code: str
+    name: str
+    d: str
+    highlight: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SvgMap:
+    width: int
+    height: int
+    shapes: list[MapShape]
+
+
+def _rings(geom: Polygon | MultiPolygon) -> list[list[tuple[float, float]]]:
+    polys = list(geom.geoms) if isinstance(geom, MultiPolygon) else [geom]
+    rings = []
+    for poly in polys:
+        rings.append(list(poly.exterior.coords))
+        rings += [list(r.coords) for r in poly.interiors]
+    return rings
+
+
+def draw(nodes: list[JurisdictionNode], *, lang: str, highlight: str | None = None) -> SvgMap | None:
+    """Project the nodes' boundaries (equirectangular, scaled at the mean latitude) to paths."""
+    geoms = [(n, shape(json.loads(n.boundary))) for n in nodes if n.boundary]
+    if not geoms:
+        return None
+    xs = [b for _, g in geoms for b in (g.bounds[0], g.bounds[2])]
+    ys = [b for _, g in geoms for b in (g.bounds[1], g.bounds[3])]
+    kx = math.cos(math.radians((min(ys) + max(ys)) / 2))
+    span_x, span_y = (max(xs) - min(xs)) * kx or 1e-6, (max(ys) - min(ys)) or 1e-6
+    scale = WIDTH / span_x
+    height = max(int(span_y * scale), 1)
+
+    def pt(x: float, y: float) -> str:
+        return f"{(x - min(xs)) * kx * scale:.1f},{(max(ys) - y) * scale:.1f}"
+
+    shapes = []
+    for node, geom in geoms:
+        d = " ".join("M" + " L".join(pt(x, y) for x, y in ring) + " Z" for ring in _rings(geom))
+        shapes.append(MapShape(node.code, node.name(lang), d, node.code == highlight))
+    return SvgMap(WIDTH, height, shapes)

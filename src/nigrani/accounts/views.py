@@ -1,0 +1,51 @@
+"""Rendering helpers every feature's pages use: the user, their permissions, demo mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from nigrani.accounts.models import User
+from nigrani.accounts.roles import LEVEL_LABELS, PERMISSIONS, ROLE_LABELS, Level, Role
+from nigrani.core.i18n import current_language
+from nigrani.core.templating import render
+
+
+def role_label(role: str) -> str:
+    """A role's name in the current language."""
+    en, hi = ROLE_LABELS[Role(role)]
+    return hi if current_language.get() == "hi" else en
+
+
+def level_label(level: str) -> str:
+    """A jurisdiction level's name in the current language."""
+    en, hi = LEVEL_LABELS[Level(level)]
+    return hi if current_language.get() == "hi" else en
+
+
+def page(
+    request: Request, template: str, *, user: User | None, status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page with the shell's context filled in."""
+    permissions = sorted(PERMISSIONS[Role(user.role)]) if user else []
+    settings = request.app.state.settings
+    base = {
+        "current_user": user, "permissions": permissions, "demo_mode": settings.demo,
+        "role_label": role_label, "level_label": level_label,
+    }
+    return render(request, template, {**base, **context}, status_code=status_code)
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A post-login target on this site only (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def see_other(url: str) -> RedirectResponse:
+    """Redirect after a successful form post."""
+    return RedirectResponse(url, status_code=303)

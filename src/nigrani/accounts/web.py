@@ -1,0 +1,163 @@
+"""Sign-in pages: staff (password, then TOTP if enabled) and citizens (mobile + SMS code)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from nigrani.accounts import otp, service
+from nigrani.accounts.deps import SESSION_COOKIE, Citizen, CurrentUser, OptionalUser
+from nigrani.accounts.views import page, safe_next, see_other
+from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.errors import AuthenticationFailed, NigraniError, NotFound
+from nigrani.core.sms import SmsMessage
+from nigrani.core.templating import render
+
+router = APIRouter(include_in_schema=False)
+TOTP_COOKIE = "nigrani_totp"
+
+
+def _set_session(response: Response, token: str, *, secure: bool, name: str = SESSION_COOKIE,
+                 max_age: int | None = None) -> Response:
+    response.set_cookie(name, token, httponly=True, secure=secure, samesite="lax",
+                        max_age=max_age, path="/")
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, user: OptionalUser, next: str | None = None) -> HTMLResponse:
+    """Staff sign-in form."""
+    return page(request, "accounts/login.html", user=user, next=safe_next(next, "/dashboard"))
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request, db: DbSession, settings: SettingsDep,
+    username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form()] = "/dashboard",
+) -> Response:
+    """Check the password; finish, or ask for the authenticator code."""
+    try:
+        user = service.authenticate(db, username=username, password=password)
+    except AuthenticationFailed as exc:
+        db.commit()  # keep the audit row of the failed attempt
+        return page(request, "accounts/login.html", user=None, error=exc.message,
+                    username=username, next=safe_next(next, "/dashboard"), status_code=401)
+    pending = service.totp_enabled(user)
+    token = service.start_session(db, user=user, settings=settings, pending_totp=pending)
+    if pending:
+        target = f"/login/totp?next={safe_next(next, '/dashboard')}"
+        return _set_session(see_other(target), token, secure=settings.cookie_secure,
+                            name=TOTP_COOKIE, max_age=300)
+    return _set_session(see_other(safe_next(next, "/dashboard")), token,
+                        secure=settings.cookie_secure)
+
+
+@router.get("/login/totp")
+def totp_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """Second step for users with an authenticator app."""
+    return page(request, "accounts/totp.html", user=None, next=safe_next(next, "/dashboard"))
+
+
+@router.post("/login/totp", response_model=None)
+def totp_check(
+    request: Request, db: DbSession, settings: SettingsDep,
+    code: Annotated[str, Form(max_length=10)], next: Annotated[str, Form()] = "/dashboard",
+) -> Response:
+    """Finish a staff sign-in with the authenticator code."""
+    pending = request.cookies.get(TOTP_COOKIE, "")
+    try:
+        token = service.complete_totp(db, token=pending, code=code, settings=settings)
+    except AuthenticationFailed as exc:
+        return page(request, "accounts/totp.html", user=None, error=exc.message,
+                    next=safe_next(next, "/dashboard"), status_code=401)
+    response = see_other(safe_next(next, "/dashboard"))
+    response.delete_cookie(TOTP_COOKIE, path="/")
+    return _set_session(response, token, secure=settings.cookie_secure)
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession) -> Response:
+    """End the session on the server and in the browser."""
+    if token := request.cookies.get(SESSION_COOKIE):
+        service.end_session(db, token)
+    response = see_other("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account")
+def account(request: Request, user: CurrentUser) -> HTMLResponse:
+    """The signed-in staff user's own settings (two-factor sign-in)."""
+    return page(request, "accounts/account.html", user=user,
+                totp_on=service.totp_enabled(user), totp_uri=None)
+
+
+@router.post("/account/totp")
+def account_totp(request: Request, db: DbSession, settings: SettingsDep,
+                 user: CurrentUser) -> HTMLResponse:
+    """Turn on two-factor sign-in and show the secret once."""
+    uri = service.enable_totp(db, user=user, settings=settings)
+    return page(request, "accounts/account.html", user=user, totp_on=True, totp_uri=uri)
+
+
+@router.get("/citizen/login")
+def citizen_login_form(request: Request, user: OptionalUser,
+                       next: str | None = None) -> HTMLResponse:
+    """Citizen sign-in: step one, the mobile number."""
+    return page(request, "accounts/citizen_login.html", user=user,
+                next=safe_next(next, "/citizen"))
+
+
+@router.post("/citizen/login", response_model=None)
+def citizen_send_code(
+    request: Request, db: DbSession, settings: SettingsDep,
+    mobile: Annotated[str, Form(max_length=32)] = "", next: Annotated[str, Form()] = "/citizen",
+) -> Response:
+    """Send the one-time code and show the code form."""
+    try:
+        e164 = otp.request_code(db, settings=settings, mobile=mobile)
+    except NigraniError as exc:
+        return page(request, "accounts/citizen_login.html", user=None, error=exc.message,
+                    mobile=mobile, next=safe_next(next, "/citizen"), status_code=exc.status)
+    return page(request, "accounts/citizen_code.html", user=None, mobile=e164,
+                next=safe_next(next, "/citizen"))
+
+
+@router.post("/citizen/login/demo-sms")
+def citizen_demo_sms(request: Request, db: DbSession, settings: SettingsDep,
+                     mobile: Annotated[str, Form(max_length=32)]) -> HTMLResponse:
+    """Demo mode only: show the SMS the development backend 'sent' to this number."""
+    if not settings.demo:
+        raise NotFound("Not available outside demo mode")
+    ph = otp.phone_hash(settings, mobile)
+    stmt = select(SmsMessage.body).where(SmsMessage.to_hash == ph).order_by(SmsMessage.id.desc())
+    body = db.scalar(stmt.limit(1))
+    return render(request, "accounts/partials/demo_sms.html", {"body": body})
+
+
+@router.post("/citizen/login/code", response_model=None)
+def citizen_verify(
+    request: Request, db: DbSession, settings: SettingsDep,
+    mobile: Annotated[str, Form(max_length=32)], code: Annotated[str, Form(max_length=10)],
+    next: Annotated[str, Form()] = "/citizen",
+) -> Response:
+    """Check the code; the first successful sign-in creates the citizen's account."""
+    result = otp.check_code(db, settings=settings, mobile=mobile, code=code)
+    if result.error is not None:
+        db.commit()  # the failed try counts against the attempt limit
+        return page(request, "accounts/citizen_code.html", user=None, mobile=mobile,
+                    error=result.error, next=safe_next(next, "/citizen"), status_code=401)
+    user = otp.citizen_for(db, settings=settings, e164=result.e164)
+    token = service.start_session(db, user=user, settings=settings)
+    return _set_session(see_other(safe_next(next, "/citizen")), token,
+                        secure=settings.cookie_secure)
+
+
+@router.get("/citizen")
+def citizen_home(request: Request, user: Citizen) -> HTMLResponse:
+    """A citizen's own page: their number (masked) and what they can do."""
+    return page(request, "accounts/citizen_home.html", user=user)

@@ -1,0 +1,114 @@
+"""The FastAPI application factory: routers, templates, middleware and error handlers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from nigrani.accounts import api as accounts_api
+from nigrani.accounts import web as accounts_web
+from nigrani.accounts import web_admin as accounts_admin
+from nigrani.core.config import Settings
+from nigrani.core.db import make_engine, make_sessionmaker
+from nigrani.core.errors import AuthenticationFailed, NigraniError
+from nigrani.core.i18n import gettext
+from nigrani.core.metrics import Metrics, MetricsMiddleware
+from nigrani.core.outbox import Scheduler
+from nigrani.core.templating import make_templates, render
+from nigrani.core.web_context import WebContextMiddleware, csrf_protect
+from nigrani.web import pages as web_pages
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _error_response(request: Request, status: int, code: str, message: str,
+                    field: str | None = None) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": code, "message": message, "field": field}},
+                            status_code=status)
+    if status == 401 and request.method == "GET":
+        target = "/citizen/login" if request.url.path.startswith("/citizen") else "/login"
+        return RedirectResponse(f"{target}?next={request.url.path}", status_code=303)
+    return render(request, "error.html", {"status": status, "message": message},
+                  status_code=status)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(NigraniError)
+    async def domain_error(request: Request, exc: NigraniError) -> Response:
+        response = _error_response(request, exc.status, exc.code, exc.message, exc.field)
+        if retry := getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(retry)
+        if isinstance(exc, AuthenticationFailed) and _wants_json(request):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", [])[1:]) or None
+        message = f"{field}: {first.get('msg', 'invalid')}" if field else gettext("Invalid input")
+        return _error_response(request, 422, "invalid", message, field)
+
+
+def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(app.state.sessions, app.state.settings)
+        thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
+        if run_scheduler:
+            thread.start()
+        yield
+        scheduler.stop_event.set()
+        if run_scheduler:
+            thread.join(timeout=10)
+        app.state.engine.dispose()
+
+    return lifespan
+
+
+def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
+    """Build the app for these settings; nothing happens at import time."""
+    app = FastAPI(title="Nigrani", version="0.1.0", lifespan=_lifespan(run_scheduler),
+                  dependencies=[Depends(csrf_protect)])
+    engine = make_engine(settings.db_url)
+    app.state.settings, app.state.engine = settings, engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.templates = make_templates()
+    app.state.csrf_exempt = ("/open311/", "/webhooks/")
+    metrics = Metrics()
+    app.add_middleware(WebContextMiddleware, settings=settings)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    _install_errors(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (web_pages.router, accounts_web.router, accounts_admin.router,
+                   accounts_api.router):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint() -> Response:
+        return metrics.response()
+
+    return app

@@ -1,0 +1,201 @@
+"""The `nigrani` command line: every subcommand calls a service."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from nigrani.core.config import Settings, get_settings
+
+app = typer.Typer(help="Nigrani: cameras, station oversight and grievances for city police.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+import_app = typer.Typer(help="Import operator data.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        console.print(f"[red]Configuration refused:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    from nigrani.core.db import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(settings.db_url))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from nigrani.core.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings, revision)
+    console.print(f"Database at revision {revision}: {settings.db_url.split('@')[-1]}")
+
+
+def _serve(settings: Settings, host: str, port: int, scheduler: bool) -> None:
+    import uvicorn
+
+    from nigrani.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings, run_scheduler=scheduler), host=host, port=port,
+                log_level="info")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1", port: int = 8000,
+    scheduler: Annotated[bool, typer.Option(help="Run the outbox loop in this process.")] = True,
+) -> None:
+    """Serve the web app and API (with the outbox scheduler in-process by default)."""
+    _serve(_settings(), host, port, scheduler)
+
+
+@app.command("scheduler")
+def run_scheduler(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False) -> None:
+    """Run the outbox and periodic tasks alone (production: one or more of these)."""
+    from nigrani.core.outbox import Scheduler
+
+    settings = _settings()
+    loop = Scheduler(_sessions(settings), settings)
+    if once:
+        console.print(f"Jobs done: {loop.tick()}")
+        return
+    logging.basicConfig(level=logging.INFO)
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        loop.stop_event.set()
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1", port: int = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="Serve after seeding.")] = True,
+) -> None:
+    """Migrate, load the Kanpur demo (clearly marked demo data), print the logins, serve."""
+    from nigrani.core.db import transaction
+    from nigrani.core.migrate import upgrade
+    from nigrani.demo.seed import seed_tree, seed_users
+
+    settings = Settings(demo=True, cookie_secure=False)
+    upgrade(settings)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Loading the Kanpur demo", total=2)
+        with transaction(_sessions(settings)) as session:
+            added = seed_tree(session)
+            progress.advance(task)
+            logins = seed_users(session)
+            progress.advance(task)
+    console.print(f"Kanpur demo ready ({added} jurisdiction nodes added). [bold]Demo data.[/bold]")
+    _print_logins(logins, f"http://{host}:{port}")
+    if serve_after:
+        _serve(settings, host, port, scheduler=True)
+
+
+def _print_logins(logins: list, url: str) -> None:  # type: ignore[type-arg]
+    table = Table(title=f"Demo sign-ins at {url}/login (passwords change on every start)")
+    for column in ("username", "password", "role", "jurisdiction"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.password, login.role.value, login.jurisdiction)
+    console.print(table)
+    console.print(f"Citizens: {url}/citizen/login with any Indian mobile number; "
+                  "the demo shows the SMS code on the page.")
+
+
+@user_app.command("create")
+def user_create(
+    username: str, role: str,
+    node: Annotated[str, typer.Option(help="Jurisdiction code, e.g. KNP-S-KOTWALI")],
+    full_name: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+) -> None:
+    """Create a staff account attached to a jurisdiction node."""
+    from nigrani.accounts import service
+    from nigrani.core import audit
+    from nigrani.core.db import transaction
+    from nigrani.core.errors import NigraniError
+
+    settings = _settings()
+    try:
+        with transaction(_sessions(settings)) as session:
+            user = service.create_staff(session, username=username, full_name=full_name,
+                                        role=service.parse_role(role), node_code=node,
+                                        password=password, actor=audit.SYSTEM)
+    except NigraniError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Created {user.username} ({user.role}) at {node}")
+
+
+@import_app.command("boundaries")
+def import_boundaries(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    level: Annotated[str | None, typer.Option(help="Level for features without one.")] = None,
+) -> None:
+    """Import jurisdiction boundaries from a GeoJSON FeatureCollection (all or nothing)."""
+    from nigrani.accounts import boundaries
+    from nigrani.accounts.roles import Level
+    from nigrani.core import audit
+    from nigrani.core.db import transaction
+    from nigrani.core.errors import NigraniError
+
+    settings = _settings()
+    try:
+        features = boundaries.parse(file.read_bytes(), default_level=Level(level) if level
+                                    else None, max_bytes=settings.max_geojson_bytes)
+        with transaction(_sessions(settings)) as session:
+            result = boundaries.apply(session, features, actor=audit.SYSTEM)
+    except (NigraniError, ValueError) as exc:
+        console.print(f"[red]Nothing imported:[/red] {getattr(exc, 'message', exc)}")
+        raise typer.Exit(1) from exc
+    console.print(f"Imported {result.created} new and {result.updated} updated jurisdictions")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-hash the whole audit chain; report the first broken row (exit 1 if any)."""
+    from nigrani.core import audit
+
+    settings = _settings()
+    session = _sessions(settings)()
+    try:
+        result = audit.verify(session)
+    finally:
+        session.close()
+    if result.ok:
+        console.print(f"[green]Audit chain intact[/green]: {result.checked} rows")
+        return
+    console.print(f"[red]Audit chain broken[/red] at row {result.broken_id}: {result.problem} "
+                  f"({result.checked} rows before it are intact)")
+    raise typer.Exit(1)
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new field-encryption key and a secret key for the settings."""
+    from nigrani.core.security import generate_key, new_token
+
+    console.print(f"NIGRANI_ENCRYPTION_KEY={generate_key()}")
+    console.print(f"NIGRANI_SECRET_KEY={new_token(32)}")

@@ -1,0 +1,1 @@
+"""Shared foundations: settings, database, security, errors, templating, i18n, audit, outbox."""

@@ -1,0 +1,184 @@
+"""Append-only, hash-chained audit log of protected reads and every protected change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from nigrani.core.db import Base, UTCDateTime, utcnow
+from nigrani.core.security import sha256_hex
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(Base):
+    """One audited act: who did what to which object, why, and the link to the row before."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_label: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The single row that serialises appends and remembers the chain's last hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a user id (None for the system) and a printable label."""
+
+    id: int | None
+    label: str
+
+
+SYSTEM = Actor(id=None, label="system")
+
+
+def _canonical(entry: AuditEntry) -> str:
+    fields = {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "reason": entry.reason,
+        "reference": entry.reference,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_hash(entry: AuditEntry) -> str:
+    """The SHA-256 a row must carry, computed from its fields and the previous hash."""
+    return sha256_hex(_canonical(entry))
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    # The UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before we read,
+    # so two appends can never chain onto the same previous row.
+    result = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).one_or_none()
+    if result is None:
+        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
+        session.flush()
+        return 1, GENESIS
+    return int(result[0]), str(result[1])
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    reason: str | None = None,
+    reference: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one row to the chain, in the caller's transaction."""
+    seq, prev = _lock_head(session)
+    entry = AuditEntry(
+        id=seq,
+        at=utcnow(),
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        reason=reason,
+        reference=reference,
+        detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
+        prev_hash=prev,
+    )
+    entry.row_hash = row_hash(entry)
+    session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.row_hash))
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Outcome of a chain check: rows checked and the first broken row, if any."""
+
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None and self.problem is None
+
+
+def _entries(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        session.expunge_all()
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain from the start; report the first row whose link or hash is wrong."""
+    prev, expected_id, checked = GENESIS, 1, 0
+    for entry in _entries(session):
+        if entry.id != expected_id:
+            return VerifyResult(checked, expected_id, f"row {expected_id} is missing")
+        if entry.prev_hash != prev:
+            return VerifyResult(checked, entry.id, "link to the previous row is broken")
+        if row_hash(entry) != entry.row_hash:
+            return VerifyResult(checked, entry.id, "row content does not match its hash")
+        prev, expected_id, checked = entry.row_hash, expected_id + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != checked or head.last_hash != prev):
+        return VerifyResult(checked, None, "rows after the last one were removed")
+    return VerifyResult(checked)
+
+
+def entries_for(
+    session: Session, *, object_type: str, object_id: str, limit: int = 100
+) -> list[AuditEntry]:
+    """Latest audit rows about one object."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,79 @@
+"""Settings from NIGRANI_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET = "demo-secret-change-me"  # noqa: S105 - the placeholder the validator refuses
+DEMO_ENCRYPTION_KEY = "ZGVtby1rZXktZGVtby1rZXktZGVtby1rZXktZGVtbzA="  # base64 of 32 demo bytes
+
+
+class Settings(BaseSettings):
+    """Operator configuration. Unsafe values are refused unless `demo` is on."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NIGRANI_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    demo: bool = False
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    media_dir: Path | None = None
+    secret_key: str = DEMO_SECRET
+    encryption_key: str = DEMO_ENCRYPTION_KEY
+    timezone: str = "Asia/Kolkata"
+    languages: tuple[str, ...] = ("hi", "en")
+    default_language: str = "hi"
+    phone_region: str = "IN"
+    cookie_secure: bool = True
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    otp_ttl_seconds: int = Field(default=300, ge=60, le=1800)
+    otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    otp_resend_seconds: int = Field(default=60, ge=10)
+    otp_max_per_hour: int = Field(default=5, ge=1)
+    sms_backend: Literal["log"] = "log"
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    max_geojson_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    map_tiles_url: str = ""
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} not in languages")
+        if self.demo:
+            return self
+        if self.secret_key == DEMO_SECRET or len(self.secret_key) < 32:
+            raise ValueError(
+                "NIGRANI_SECRET_KEY must be set to a random value of 32+ characters "
+                f"outside demo mode (for example: {secrets.token_urlsafe(32)})"
+            )
+        if self.encryption_key == DEMO_ENCRYPTION_KEY:
+            raise ValueError(
+                "NIGRANI_ENCRYPTION_KEY must be set outside demo mode "
+                "(generate one with: nigrani keygen)"
+            )
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database URL; the embedded default is a SQLite file under var_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'nigrani.sqlite3').resolve()}"
+
+    @property
+    def media_path(self) -> Path:
+        """Folder for media files (evidence, snapshots)."""
+        return self.media_dir or self.var_dir / "media"
+
+
+@cache
+def get_settings() -> Settings:
+    """Settings read once per process from the environment."""
+    return Settings()

@@ -1,0 +1,209 @@
+"""Durable side effects: jobs written in the caller's transaction, run later with retries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from nigrani.core.config import Settings
+from nigrani.core.db import Base, UTCDateTime, transaction, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, DONE, DEAD = "pending", "done", "dead"
+
+
+class OutboxJob(Base):
+    """A side effect to perform (an SMS, a WhatsApp reply, an escalation)."""
+
+    __tablename__ = "outbox_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a handler gets besides its payload: settings and its own transaction."""
+
+    settings: Settings
+    session: Session
+    job_id: int
+
+
+Handler = Callable[[JobContext, dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that performs jobs of one kind."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    delay: timedelta = timedelta(0),
+) -> OutboxJob:
+    """Add a job in the caller's transaction; it runs only if that transaction commits."""
+    now = utcnow()
+    job = OutboxJob(
+        kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False),
+        dedupe_key=dedupe_key,
+        status=PENDING,
+        attempts=0,
+        max_attempts=8,
+        run_after=now + delay,
+        created_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: ~2 s, 4 s, 8 s … capped at one hour."""
+    base = min(2**attempts, 3600)
+    return timedelta(seconds=base * (0.8 + 0.4 * random.random()))  # noqa: S311
+
+
+class OutboxRunner:
+    """Claims due jobs with a lease, runs each in its own transaction, retries failures."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        *,
+        worker: str = "scheduler",
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.factory, self.settings = factory, settings
+        self.worker, self.lease = worker, lease
+
+    def _claim(self, limit: int) -> list[int]:
+        now = utcnow()
+        with transaction(self.factory) as session:
+            due = (
+                select(OutboxJob.id)
+                .where(OutboxJob.status == PENDING, OutboxJob.run_after <= now)
+                .where(or_(OutboxJob.locked_until.is_(None), OutboxJob.locked_until < now))
+                .order_by(OutboxJob.run_after, OutboxJob.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = []
+            for job_id in session.scalars(due).all():
+                # The guarded UPDATE makes the claim safe where SKIP LOCKED does not exist.
+                won = session.execute(
+                    update(OutboxJob)
+                    .where(OutboxJob.id == job_id)
+                    .where(or_(OutboxJob.locked_until.is_(None), OutboxJob.locked_until < now))
+                    .values(
+                        locked_until=now + self.lease,
+                        locked_by=self.worker,
+                        attempts=OutboxJob.attempts + 1,
+                    )
+                )
+                if won.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(job_id)
+            return claimed
+
+    def _run_one(self, job_id: int) -> bool:
+        try:
+            with transaction(self.factory) as session:
+                job = session.get(OutboxJob, job_id, with_for_update=True)
+                if job is None or job.status != PENDING:
+                    return False
+                fn = _handlers.get(job.kind)
+                if fn is None:
+                    raise LookupError(f"no handler registered for job kind {job.kind!r}")
+                fn(JobContext(self.settings, session, job.id), json.loads(job.payload))
+                job.status, job.done_at, job.locked_until = DONE, utcnow(), None
+            return True
+        except Exception as exc:  # a failing handler must never stop the loop
+            log.warning("outbox job %s failed: %s", job_id, exc)
+            self._fail(job_id, exc)
+            return False
+
+    def _fail(self, job_id: int, exc: Exception) -> None:
+        with transaction(self.factory) as session:
+            job = session.get(OutboxJob, job_id)
+            if job is None:
+                return
+            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            job.locked_until = None
+            if job.attempts >= job.max_attempts:
+                job.status = DEAD
+            else:
+                job.run_after = utcnow() + backoff(job.attempts)
+
+    def run_due(self, limit: int = 50) -> int:
+        """Run every job that is due now; returns how many succeeded."""
+        return sum(self._run_one(job_id) for job_id in self._claim(limit))
+
+
+PeriodicTask = Callable[[sessionmaker[Session], Settings], None]
+
+
+class Scheduler:
+    """The loop that runs the outbox (and periodic tasks) until its stop event is set."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        *,
+        periodic: list[PeriodicTask] | None = None,
+    ) -> None:
+        self.runner = OutboxRunner(factory, settings)
+        self.factory, self.settings = factory, settings
+        self.periodic = periodic or []
+        self.stop_event = threading.Event()
+
+    def tick(self) -> int:
+        """One pass: periodic tasks, then every due job."""
+        for task in self.periodic:
+            try:
+                task(self.factory, self.settings)
+            except Exception:
+                log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        return self.runner.run_due()
+
+    def run(self) -> None:
+        """Loop until stopped, sleeping between passes."""
+        while not self.stop_event.is_set():
+            try:
+                self.tick()
+            except Exception:  # the database may be away for a moment; keep going
+                log.exception("scheduler pass failed")
+            self.stop_event.wait(self.settings.scheduler_interval_seconds)

@@ -1,0 +1,85 @@
+"""Passwords, tokens, keyed hashes and field encryption."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from nigrani.core.errors import ValidationFailed
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password that meets the minimum length."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches; never raises on a wrong password."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token(nbytes: int = 32) -> str:
+    """A random URL-safe token."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def sha256_hex(value: str | bytes) -> str:
+    """Hex SHA-256 of text (UTF-8) or bytes."""
+    data = value.encode() if isinstance(value, str) else value
+    return hashlib.sha256(data).hexdigest()
+
+
+def keyed_hash(secret: str, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of a value, separated by purpose so hashes never cross uses."""
+    key = hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time comparison of two strings."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class FieldCipher:
+    """Encrypts protected fields; the first key encrypts, all keys decrypt (rotation)."""
+
+    def __init__(self, keys: str) -> None:
+        fernets = [Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()]
+        if not fernets:
+            raise ValueError("at least one encryption key is required")
+        self._fernet = MultiFernet(fernets)
+
+    def encrypt(self, plaintext: str) -> str:
+        """Ciphertext (Fernet token) of a text."""
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, ciphertext: str) -> str:
+        """The text back; a foreign or corrupted value is an error."""
+        try:
+            return self._fernet.decrypt(ciphertext.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("ciphertext cannot be decrypted with the configured keys") from exc
+
+    def rotate(self, ciphertext: str) -> str:
+        """Re-encrypt a value under the first (newest) key."""
+        return self._fernet.rotate(ciphertext.encode()).decode()
+
+
+def generate_key() -> str:
+    """A fresh field-encryption key."""
+    return Fernet.generate_key().decode()

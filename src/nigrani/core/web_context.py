@@ -1,0 +1,101 @@
+"""Per-request language and CSRF cookie, set once for every route (pure ASGI middleware)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nigrani.core import i18n
+from nigrani.core.config import Settings
+from nigrani.core.errors import PermissionDenied
+from nigrani.core.security import new_token, same
+
+CSRF_COOKIE = "nigrani_csrf"
+LANG_COOKIE = "nigrani_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token_for(secret: str, cookie: str) -> str:
+    """The form token matching a CSRF cookie (an HMAC, so the cookie alone cannot forge it)."""
+    return hmac.new(secret.encode(), f"csrf:{cookie}".encode(), hashlib.sha256).hexdigest()
+
+
+def _cookie_header(name: str, value: str, *, secure: bool, http_only: bool) -> str:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[name] = value
+    morsel = cookie[name]
+    morsel["path"], morsel["samesite"] = "/", "Lax"
+    morsel["max-age"] = 60 * 60 * 24 * 365
+    morsel["secure"], morsel["httponly"] = secure, http_only
+    return morsel.OutputString()
+
+
+class WebContextMiddleware:
+    """Chooses the language and makes sure every browser holds a CSRF cookie."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        query_lang = request.query_params.get("lang")
+        lang = i18n.pick_language(
+            query=query_lang, cookie=request.cookies.get(LANG_COOKIE),
+            accept=request.headers.get("accept-language"), supported=self.settings.languages,
+            default=self.settings.default_language,
+        )
+        i18n.current_language.set(lang)
+        cookie = request.cookies.get(CSRF_COOKIE) or ""
+        new_cookie = not cookie or len(cookie) > 100
+        if new_cookie:
+            cookie = new_token(24)
+        scope.setdefault("state", {})
+        scope["state"].update(lang=lang, csrf_cookie=cookie,
+                              csrf_token=csrf_token_for(self.settings.secret_key, cookie))
+        secure = self.settings.cookie_secure
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if new_cookie:
+                    headers.append("set-cookie", _cookie_header(
+                        CSRF_COOKIE, cookie, secure=secure, http_only=True))
+                if query_lang == lang:
+                    headers.append("set-cookie", _cookie_header(
+                        LANG_COOKIE, lang, secure=secure, http_only=False))
+                headers.append("content-language", lang)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing browser request whose form or header lacks the CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return  # token clients carry no ambient cookies, so they cannot be forged cross-site
+    exempt: tuple[str, ...] = request.app.state.csrf_exempt
+    if request.url.path.startswith(exempt):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    cookie = request.cookies.get(CSRF_COOKIE)
+    settings: Settings = request.app.state.settings
+    if not sent or not cookie or not same(sent, csrf_token_for(settings.secret_key, cookie)):
+        raise PermissionDenied(
+            i18n.gettext("This form has expired or came from another site. Reload the page "
+                         "and try again.")
+        )

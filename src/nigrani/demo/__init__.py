@@ -1,0 +1,1 @@
+"""Demo data for ``nigrani demo``: clearly labelled sample jurisdictions, not real records."""

@@ -1,0 +1,7 @@
+"""Every feature's tables, imported once so Alembic and the tests see the whole schema."""
+
+from nigrani.accounts import models as accounts_models
+from nigrani.core import audit, outbox, sms
+from nigrani.core.db import Base
+
+__all__ = ["Base", "accounts_models", "audit", "outbox", "sms"]

@@ -1,0 +1,1 @@
+"""The shared page shell and static files."""

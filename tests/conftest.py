@@ -1,0 +1,119 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when
+NIGRANI_TEST_DATABASE_URL is set), one savepoint rolled back per test, and an HTTP client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from nigrani.app import create_app
+from nigrani.core.config import Settings
+from nigrani.core.db import make_engine
+from nigrani.core.migrate import upgrade
+from nigrani.core.security import generate_key
+
+PG_ENV = "NIGRANI_TEST_DATABASE_URL"
+
+
+def _admin_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def fresh_database_url(tmp: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        yield f"sqlite:///{tmp / f'nigrani-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    name = f"nigrani_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_admin_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(_admin_url(server)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Settings:
+    """Production-like settings (not demo) for tests."""
+    values: dict[str, object] = {
+        "database_url": database_url, "var_dir": var_dir, "secret_key": "t" * 40,
+        "encryption_key": TEST_KEY, "cookie_secure": False, "default_language": "en",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+TEST_KEY = generate_key()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from fresh_database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    upgrade(settings)
+    engine = make_engine(settings.db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture()
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    """Sessions whose commits only release a savepoint of the test's outer transaction."""
+    return sessionmaker(bind=connection, expire_on_commit=False,
+                        join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture()
+def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    session = sessions()
+    yield session
+    session.close()
+
+
+@pytest.fixture()
+def app(settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
+    application = create_app(settings)
+    application.state.sessions = sessions
+    return application
+
+
+@pytest.fixture()
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def other_client(app: FastAPI) -> Iterator[TestClient]:
+    """A second browser (its own cookies) against the same app."""
+    with TestClient(app) as test_client:
+        yield test_client
