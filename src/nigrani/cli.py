@@ -72,6 +72,7 @@ def serve(
 @app.command("scheduler")
 def run_scheduler(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False) -> None:
     """Run the outbox and periodic tasks alone (production: one or more of these)."""
+    import nigrani.models  # noqa: F401  (registers every feature's job handlers)
     from nigrani.core.outbox import Scheduler
 
     settings = _settings()

@@ -25,4 +25,6 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": the commit happens before the response is sent, so an accepted
+# request is durable by the time the client hears about it.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]

@@ -1,0 +1,127 @@
+"""A live Nigrani demo server (migrated, Kanpur demo seeded, scheduler running) and
+Debian's Chromium driven by Playwright. One server and one browser for the whole session;
+a fresh browser context for every test."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from nigrani.app import create_app
+from nigrani.core.config import Settings
+from nigrani.core.db import make_engine, make_sessionmaker, transaction
+from nigrani.core.migrate import upgrade
+from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
+from tests.conftest import fresh_database_url, make_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
+TIMEOUT_MS = 10_000
+
+OpenPage = Callable[..., Page]
+"""Opens a page in a new browser context; keyword arguments override DESKTOP."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveServer:
+    """The running demo: its address, the demo sign-ins and the size of the demo tree."""
+
+    url: str
+    logins: dict[str, DemoLogin]
+    nodes: int
+
+
+def _seed(settings: Settings) -> tuple[int, list[DemoLogin]]:
+    upgrade(settings)
+    engine = make_engine(settings.db_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            return seed_tree(session), seed_users(session)
+    finally:
+        engine.dispose()
+
+
+def _wait_healthy(url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and thread.is_alive():
+        if server.started:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as reply:  # noqa: S310
+                if reply.status == 200:
+                    return
+        time.sleep(0.05)
+    raise RuntimeError("the e2e server did not start")
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from fresh_database_url(tmp_path_factory.mktemp("e2e-db"))
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The demo, served by uvicorn on a free local port in a background thread."""
+    settings = make_settings(e2e_database_url, tmp_path_factory.mktemp("e2e-var"), demo=True,
+                             default_language="hi")
+    nodes, logins = _seed(settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = uvicorn.Config(create_app(settings, run_scheduler=True), host="127.0.0.1",
+                            log_level="warning", ws="none")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-server")
+    thread.start()
+    try:
+        _wait_healthy(url, server, thread)
+        yield LiveServer(url, {login.username: login for login in logins}, nodes)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+    assert not thread.is_alive(), "the e2e server did not stop"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def open_page(browser: Browser, live_server: LiveServer) -> Iterator[OpenPage]:
+    """A factory of pages, each in its own context (own cookies), closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_(**options: Any) -> Page:
+        context = browser.new_context(base_url=live_server.url, **{**DESKTOP, **options})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture()
+def page(open_page: OpenPage) -> Page:
+    """A desktop page (1280×800, en-US) in a fresh context."""
+    return open_page()

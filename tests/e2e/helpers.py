@@ -1,0 +1,53 @@
+"""Browser steps the e2e tests share: sign in, take a documentation screenshot, look up
+the Hindi catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from playwright.sync_api import Page
+
+from nigrani.core.i18n import LOCALE_DIR
+from nigrani.demo.seed import DemoLogin
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+HINDI_PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "messages.po"
+
+
+def sign_in(page: Page, login: DemoLogin, *, landing: str = "**/dashboard") -> None:
+    """Fill the staff sign-in form and press the button, as a person would."""
+    page.goto("/login")
+    page.locator("#username").fill(login.username)
+    page.locator("#password").fill(login.password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(landing)
+
+
+def choose_language(page: Page, lang: str) -> None:
+    """Click the header's language link (?lang=hi or ?lang=en) and wait for the page."""
+    page.locator(f'header .langs a[lang="{lang}"]').click()
+    page.wait_for_url(f"**?lang={lang}")
+
+
+def shot(page: Page, name: str, *, max_height: int = 1400) -> Path:
+    """Save the whole page (up to max_height pixels) under docs/img."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    size = page.viewport_size
+    assert size is not None
+    height = min(int(page.evaluate("document.documentElement.scrollHeight")), max_height)
+    page.screenshot(path=path, full_page=True, animations="disabled",
+                    clip={"x": 0, "y": 0, "width": size["width"], "height": height})
+    return path
+
+
+def hindi(msgid: str) -> str | None:
+    """The reviewed Hindi translation of a message, or None while the catalogue lacks it."""
+    if not HINDI_PO.exists():
+        return None
+    with HINDI_PO.open("rb") as po:
+        message = read_po(po, locale="hi").get(msgid)
+    if message is None or message.fuzzy or not isinstance(message.string, str):
+        return None
+    return message.string or None

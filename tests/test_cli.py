@@ -1,0 +1,89 @@
+"""The `nigrani` command end to end on a fresh database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner, Result
+
+from nigrani.cli import app
+from nigrani.core.config import get_settings
+from nigrani.core.db import make_engine
+from tests.conftest import TEST_KEY, fresh_database_url
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    for url in fresh_database_url(tmp_path):
+        yield {"NIGRANI_DATABASE_URL": url, "NIGRANI_SECRET_KEY": "s" * 40,
+               "NIGRANI_ENCRYPTION_KEY": TEST_KEY, "NIGRANI_VAR_DIR": str(tmp_path / "var")}
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
+    get_settings.cache_clear()
+    try:
+        return runner.invoke(app, list(args), env=env, input=stdin)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_help_explains_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("serve", "demo", "db", "user", "import", "audit", "scheduler"):
+        assert name in result.output
+    assert "boundaries" in runner.invoke(app, ["import", "--help"]).output
+
+
+def test_unsafe_settings_are_refused(tmp_path: Path) -> None:
+    result = run({"NIGRANI_VAR_DIR": str(tmp_path)}, "db", "upgrade")
+    assert result.exit_code == 2
+    assert "NIGRANI_SECRET_KEY" in result.output
+
+
+def test_demo_users_boundaries_and_audit(env: dict[str, str], tmp_path: Path) -> None:
+    demo = run(env, "demo", "--no-serve")
+    assert demo.exit_code == 0, demo.output
+    for username in ("admin", "commissioner", "sho.kotwali", "io.colonelganj", "auditor"):
+        assert username in demo.output
+    created = run(env, "user", "create", "sho.beconganj", "sho", "--node", "KNP-S-BECONGANJ",
+                  stdin="Ram Kumar\nlong enough password\nlong enough password\n")
+    assert created.exit_code == 0, created.output
+    wrong = run(env, "user", "create", "x.y", "sho", "--node", "KNP-Z-CEN",
+                stdin="X\nlong enough password\nlong enough password\n")
+    assert wrong.exit_code == 1 and "attached to a station" in wrong.output
+    unknown = run(env, "user", "create", "x.z", "superuser", "--node", "KNP",
+                  stdin="X\nlong enough password\nlong enough password\n")
+    assert unknown.exit_code == 1 and "Unknown role" in unknown.output
+    geo = tmp_path / "posts.geojson"
+    geo.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": "KNP-P-NEW", "name_en": "New Post",
+                                          "name_hi": "नई चौकी", "parent": "KNP-S-KOTWALI"},
+        "geometry": {"type": "Polygon", "coordinates": [[[80.35, 26.47], [80.351, 26.47],
+                                                         [80.351, 26.471], [80.35, 26.47]]]},
+    }]}), encoding="utf-8")
+    imported = run(env, "import", "boundaries", str(geo), "--level", "post")
+    assert imported.exit_code == 0 and "1 new" in imported.output
+    verified = run(env, "audit", "verify")
+    assert verified.exit_code == 0 and "intact" in verified.output
+
+
+def test_audit_verify_names_the_broken_row(env: dict[str, str]) -> None:
+    assert run(env, "demo", "--no-serve").exit_code == 0
+    engine = make_engine(env["NIGRANI_DATABASE_URL"])
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"))
+        conn.execute(text("UPDATE audit_log SET actor_label = 'nobody' WHERE id = 4"))
+    engine.dispose()
+    result = run(env, "audit", "verify")
+    assert result.exit_code == 1
+    assert "broken" in result.output and "row 4" in result.output
