@@ -49,8 +49,12 @@ def fresh_database_url(tmp: Path) -> Iterator[str]:
 def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Settings:
     """Production-like settings (not demo) for tests."""
     values: dict[str, object] = {
-        "database_url": database_url, "var_dir": var_dir, "secret_key": "t" * 40,
-        "encryption_key": TEST_KEY, "cookie_secure": False, "default_language": "en",
+        "database_url": database_url,
+        "var_dir": var_dir,
+        "secret_key": "t" * 40,
+        "encryption_key": TEST_KEY,
+        "cookie_secure": False,
+        "default_language": "en",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -88,8 +92,9 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture()
 def sessions(connection: Connection) -> sessionmaker[Session]:
     """Sessions whose commits only release a savepoint of the test's outer transaction."""
-    return sessionmaker(bind=connection, expire_on_commit=False,
-                        join_transaction_mode="create_savepoint")
+    return sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
 
 
 @pytest.fixture()

@@ -21,8 +21,12 @@ runner = CliRunner()
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     for url in fresh_database_url(tmp_path):
-        yield {"NIGRANI_DATABASE_URL": url, "NIGRANI_SECRET_KEY": "s" * 40,
-               "NIGRANI_ENCRYPTION_KEY": TEST_KEY, "NIGRANI_VAR_DIR": str(tmp_path / "var")}
+        yield {
+            "NIGRANI_DATABASE_URL": url,
+            "NIGRANI_SECRET_KEY": "s" * 40,
+            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
+            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
+        }
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
@@ -52,22 +56,65 @@ def test_demo_users_boundaries_and_audit(env: dict[str, str], tmp_path: Path) ->
     assert demo.exit_code == 0, demo.output
     for username in ("admin", "commissioner", "sho.kotwali", "io.colonelganj", "auditor"):
         assert username in demo.output
-    created = run(env, "user", "create", "sho.beconganj", "sho", "--node", "KNP-S-BECONGANJ",
-                  stdin="Ram Kumar\nlong enough password\nlong enough password\n")
+    created = run(
+        env,
+        "user",
+        "create",
+        "sho.beconganj",
+        "sho",
+        "--node",
+        "KNP-S-BECONGANJ",
+        stdin="Ram Kumar\nlong enough password\nlong enough password\n",
+    )
     assert created.exit_code == 0, created.output
-    wrong = run(env, "user", "create", "x.y", "sho", "--node", "KNP-Z-CEN",
-                stdin="X\nlong enough password\nlong enough password\n")
+    wrong = run(
+        env,
+        "user",
+        "create",
+        "x.y",
+        "sho",
+        "--node",
+        "KNP-Z-CEN",
+        stdin="X\nlong enough password\nlong enough password\n",
+    )
     assert wrong.exit_code == 1 and "attached to a station" in wrong.output
-    unknown = run(env, "user", "create", "x.z", "superuser", "--node", "KNP",
-                  stdin="X\nlong enough password\nlong enough password\n")
+    unknown = run(
+        env,
+        "user",
+        "create",
+        "x.z",
+        "superuser",
+        "--node",
+        "KNP",
+        stdin="X\nlong enough password\nlong enough password\n",
+    )
     assert unknown.exit_code == 1 and "Unknown role" in unknown.output
     geo = tmp_path / "posts.geojson"
-    geo.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"code": "KNP-P-NEW", "name_en": "New Post",
-                                          "name_hi": "नई चौकी", "parent": "KNP-S-KOTWALI"},
-        "geometry": {"type": "Polygon", "coordinates": [[[80.35, 26.47], [80.351, 26.47],
-                                                         [80.351, 26.471], [80.35, 26.47]]]},
-    }]}), encoding="utf-8")
+    geo.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {
+                            "code": "KNP-P-NEW",
+                            "name_en": "New Post",
+                            "name_hi": "नई चौकी",
+                            "parent": "KNP-S-KOTWALI",
+                        },
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[80.35, 26.47], [80.351, 26.47], [80.351, 26.471], [80.35, 26.47]]
+                            ],
+                        },
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     imported = run(env, "import", "boundaries", str(geo), "--level", "post")
     assert imported.exit_code == 0 and "1 new" in imported.output
     verified = run(env, "audit", "verify")

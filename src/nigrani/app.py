@@ -37,16 +37,17 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _error_response(request: Request, status: int, code: str, message: str,
-                    field: str | None = None) -> Response:
+def _error_response(
+    request: Request, status: int, code: str, message: str, field: str | None = None
+) -> Response:
     if _wants_json(request):
-        return JSONResponse({"error": {"code": code, "message": message, "field": field}},
-                            status_code=status)
+        return JSONResponse(
+            {"error": {"code": code, "message": message, "field": field}}, status_code=status
+        )
     if status == 401 and request.method == "GET":
         target = "/citizen/login" if request.url.path.startswith("/citizen") else "/login"
         return RedirectResponse(f"{target}?next={request.url.path}", status_code=303)
-    return render(request, "error.html", {"status": status, "message": message},
-                  status_code=status)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -85,8 +86,12 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
     """Build the app for these settings; nothing happens at import time."""
-    app = FastAPI(title="Nigrani", version="0.1.0", lifespan=_lifespan(run_scheduler),
-                  dependencies=[Depends(csrf_protect)])
+    app = FastAPI(
+        title="Nigrani",
+        version="0.1.0",
+        lifespan=_lifespan(run_scheduler),
+        dependencies=[Depends(csrf_protect)],
+    )
     engine = make_engine(settings.db_url)
     app.state.settings, app.state.engine = settings, engine
     app.state.sessions = make_sessionmaker(engine)
@@ -97,8 +102,12 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (web_pages.router, accounts_web.router, accounts_admin.router,
-                   accounts_api.router):
+    for router in (
+        web_pages.router,
+        accounts_web.router,
+        accounts_admin.router,
+        accounts_api.router,
+    ):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from nigrani.core.config import Settings, get_settings
 
-app = typer.Typer(help="Nigrani: cameras, station oversight and grievances for city police.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Nigrani: cameras, station oversight and grievances for city police.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 import_app = typer.Typer(help="Import operator data.", no_args_is_help=True)
@@ -56,13 +57,15 @@ def _serve(settings: Settings, host: str, port: int, scheduler: bool) -> None:
     from nigrani.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(settings, run_scheduler=scheduler), host=host, port=port,
-                log_level="info")
+    uvicorn.run(
+        create_app(settings, run_scheduler=scheduler), host=host, port=port, log_level="info"
+    )
 
 
 @app.command()
 def serve(
-    host: str = "127.0.0.1", port: int = 8000,
+    host: str = "127.0.0.1",
+    port: int = 8000,
     scheduler: Annotated[bool, typer.Option(help="Run the outbox loop in this process.")] = True,
 ) -> None:
     """Serve the web app and API (with the outbox scheduler in-process by default)."""
@@ -89,9 +92,11 @@ def run_scheduler(once: Annotated[bool, typer.Option(help="One pass, then exit."
 
 @app.command()
 def demo(
-    host: str = "127.0.0.1", port: int = 8000,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
-                                              help="Serve after seeding.")] = True,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")
+    ] = True,
 ) -> None:
     """Migrate, load the Kanpur demo (clearly marked demo data), print the logins, serve."""
     from nigrani.core.db import transaction
@@ -120,17 +125,19 @@ def _print_logins(logins: list, url: str) -> None:  # type: ignore[type-arg]
     for login in logins:
         table.add_row(login.username, login.password, login.role.value, login.jurisdiction)
     console.print(table)
-    console.print(f"Citizens: {url}/citizen/login with any Indian mobile number; "
-                  "the demo shows the SMS code on the page.")
+    console.print(
+        f"Citizens: {url}/citizen/login with any Indian mobile number; "
+        "the demo shows the SMS code on the page."
+    )
 
 
 @user_app.command("create")
 def user_create(
-    username: str, role: str,
+    username: str,
+    role: str,
     node: Annotated[str, typer.Option(help="Jurisdiction code, e.g. KNP-S-KOTWALI")],
     full_name: Annotated[str, typer.Option(prompt=True)],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                          confirmation_prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
     """Create a staff account attached to a jurisdiction node."""
     from nigrani.accounts import service
@@ -141,9 +148,15 @@ def user_create(
     settings = _settings()
     try:
         with transaction(_sessions(settings)) as session:
-            user = service.create_staff(session, username=username, full_name=full_name,
-                                        role=service.parse_role(role), node_code=node,
-                                        password=password, actor=audit.SYSTEM)
+            user = service.create_staff(
+                session,
+                username=username,
+                full_name=full_name,
+                role=service.parse_role(role),
+                node_code=node,
+                password=password,
+                actor=audit.SYSTEM,
+            )
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
@@ -164,8 +177,11 @@ def import_boundaries(
 
     settings = _settings()
     try:
-        features = boundaries.parse(file.read_bytes(), default_level=Level(level) if level
-                                    else None, max_bytes=settings.max_geojson_bytes)
+        features = boundaries.parse(
+            file.read_bytes(),
+            default_level=Level(level) if level else None,
+            max_bytes=settings.max_geojson_bytes,
+        )
         with transaction(_sessions(settings)) as session:
             result = boundaries.apply(session, features, actor=audit.SYSTEM)
     except (NigraniError, ValueError) as exc:
@@ -188,8 +204,10 @@ def audit_verify() -> None:
     if result.ok:
         console.print(f"[green]Audit chain intact[/green]: {result.checked} rows")
         return
-    console.print(f"[red]Audit chain broken[/red] at row {result.broken_id}: {result.problem} "
-                  f"({result.checked} rows before it are intact)")
+    console.print(
+        f"[red]Audit chain broken[/red] at row {result.broken_id}: {result.problem} "
+        f"({result.checked} rows before it are intact)"
+    )
     raise typer.Exit(1)
 
 

@@ -30,8 +30,13 @@ def make_tree(db: Session) -> dict[str, JurisdictionNode]:
 
     def add(code: str, level: Level, parent: str | None, area: dict[str, Any] | None) -> None:
         nodes[code] = jurisdiction.create_node(
-            db, code=code, level=level, name_en=f"{code} en", name_hi=f"{code} हिन्दी",
-            parent=nodes.get(parent or ""), boundary=area,
+            db,
+            code=code,
+            level=level,
+            name_en=f"{code} en",
+            name_hi=f"{code} हिन्दी",
+            parent=nodes.get(parent or ""),
+            boundary=area,
         )
 
     add("C", Level.COMMISSIONERATE, None, box(80.2, 26.4, 80.4, 26.6))
@@ -50,8 +55,12 @@ def make_tree(db: Session) -> dict[str, JurisdictionNode]:
 def make_staff(db: Session, role: Role, node_code: str, username: str | None = None) -> User:
     """A staff user with the shared test password."""
     return service.create_staff(
-        db, username=username or f"{role.value.replace('_', '-')}-{node_code.lower()}",
-        full_name=f"Test {role.value}", role=role, node_code=node_code, password=PASSWORD,
+        db,
+        username=username or f"{role.value.replace('_', '-')}-{node_code.lower()}",
+        full_name=f"Test {role.value}",
+        role=role,
+        node_code=node_code,
+        password=PASSWORD,
         actor=audit.SYSTEM,
     )
 
@@ -66,5 +75,10 @@ def csrf_from(client: TestClient, path: str = "/login") -> str:
 def login(client: TestClient, username: str, password: str = PASSWORD) -> Response:
     """Sign in through the staff form, as a browser would."""
     token = csrf_from(client)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token}, follow_redirects=False)
+    response: Response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    return response
+

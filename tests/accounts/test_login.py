@@ -24,8 +24,11 @@ def test_wrong_password_is_refused_and_audited(client: TestClient, db: Session) 
     assert response.status_code == 401
     assert "Wrong username or password" in response.text
     assert login(client, "nobody", PASSWORD).status_code == 401
-    failed = db.scalar(select(func.count()).where(AuditEntry.action == "login.failed",
-                                                  AuditEntry.object_id == str(user.id)))
+    failed = db.scalar(
+        select(func.count()).where(
+            AuditEntry.action == "login.failed", AuditEntry.object_id == str(user.id)
+        )
+    )
     assert failed == 1
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
 
@@ -49,9 +52,16 @@ def test_next_parameter_cannot_leave_the_site(client: TestClient, db: Session) -
     make_staff(db, Role.SHO, "S1", "sho1")
     db.commit()
     token = csrf_from(client)
-    response = client.post("/login", follow_redirects=False, data={
-        "username": "sho1", "password": PASSWORD, "csrf_token": token,
-        "next": "//evil.example/x"})
+    response = client.post(
+        "/login",
+        follow_redirects=False,
+        data={
+            "username": "sho1",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
+    )
     assert response.headers["location"] == "/dashboard"
 
 
@@ -60,8 +70,13 @@ def test_state_changing_form_without_csrf_is_refused(client: TestClient, db: Ses
     make_staff(db, Role.ADMIN, "C", "admin1")
     db.commit()
     login(client, "admin1")
-    form = {"username": "newuser", "full_name": "New", "role": "sho", "node_code": "S1",
-            "password": PASSWORD}
+    form = {
+        "username": "newuser",
+        "full_name": "New",
+        "role": "sho",
+        "node_code": "S1",
+        "password": PASSWORD,
+    }
     assert client.post("/admin/users", data=form).status_code == 403
     assert client.post("/admin/users", data={**form, "csrf_token": "f" * 64}).status_code == 403
     assert db.scalar(select(User).where(User.username == "newuser")) is None
@@ -95,8 +110,9 @@ def test_totp_second_step(client: TestClient, db: Session) -> None:
     wrong = client.post("/login/totp", data={"code": "000000", "csrf_token": token})
     assert wrong.status_code == 401
     code = pyotp.TOTP(secret).now()
-    ok = client.post("/login/totp", data={"code": code, "csrf_token": token},
-                     follow_redirects=False)
+    ok = client.post(
+        "/login/totp", data={"code": code, "csrf_token": token}, follow_redirects=False
+    )
     assert ok.status_code == 303
     assert client.get("/dashboard").status_code == 200
 
@@ -107,22 +123,28 @@ def test_api_token_scopes(client: TestClient, db: Session, other_client: TestCli
     db.commit()
     login(client, "admin1")
     headers = {"X-CSRF-Token": csrf_from(client, "/dashboard")}
-    issued = client.post("/api/v1/tokens", headers=headers,
-                         json={"name": "worker-1", "scopes": ["worker"]})
+    issued = client.post(
+        "/api/v1/tokens", headers=headers, json={"name": "worker-1", "scopes": ["worker"]}
+    )
     assert issued.status_code == 201
     secret = issued.json()["token"]
-    full = client.post("/api/v1/tokens", headers=headers,
-                       json={"name": "gis", "scopes": ["jurisdiction:read"]}).json()["token"]
-    bad_scope = client.post("/api/v1/tokens", headers=headers,
-                            json={"name": "x", "scopes": ["everything"]})
+    full = client.post(
+        "/api/v1/tokens", headers=headers, json={"name": "gis", "scopes": ["jurisdiction:read"]}
+    ).json()["token"]
+    bad_scope = client.post(
+        "/api/v1/tokens", headers=headers, json={"name": "x", "scopes": ["everything"]}
+    )
     assert bad_scope.status_code == 422
     auth = {"Authorization": f"Bearer {secret}"}
     assert other_client.get("/api/v1/me", headers=auth).json()["username"] == "admin1"
     assert other_client.get("/api/v1/jurisdiction/nodes", headers=auth).status_code == 403
-    nodes = other_client.get("/api/v1/jurisdiction/nodes",
-                             headers={"Authorization": f"Bearer {full}"})
+    nodes = other_client.get(
+        "/api/v1/jurisdiction/nodes", headers={"Authorization": f"Bearer {full}"}
+    )
     assert nodes.status_code == 200 and nodes.json()["total"] == 9
-    assert other_client.get("/api/v1/me",
-                            headers={"Authorization": "Bearer ngr_x_y"}).status_code == 401
+    assert (
+        other_client.get("/api/v1/me", headers={"Authorization": "Bearer ngr_x_y"}).status_code
+        == 401
+    )
     stored = db.execute(select(func.count()).select_from(User)).scalar()
     assert stored == 1

@@ -38,9 +38,12 @@ def last_code(db: Session) -> str:
 
 def submit_code(client: TestClient, mobile: str, code: str) -> int:
     token = csrf_from(client, "/citizen/login")
-    response = client.post("/citizen/login/code", follow_redirects=False,
-                           data={"mobile": mobile, "code": code, "csrf_token": token})
-    return response.status_code
+    response = client.post(
+        "/citizen/login/code",
+        follow_redirects=False,
+        data={"mobile": mobile, "code": code, "csrf_token": token},
+    )
+    return int(response.status_code)
 
 
 def age_challenges(db: Session, by: timedelta) -> None:
@@ -75,8 +78,10 @@ def test_code_works_once(client: TestClient, db: Session, other_client: TestClie
     assert submit_code(other_client, "+919876543210", last_code(db)) == 401
 
 
-@pytest.mark.parametrize("mobile", ["12345", "0000000000", "+1 202 555 0100", "98765432100",
-                                    "abcdefghij", "", "+91 22 2345 6789"])
+@pytest.mark.parametrize(
+    "mobile",
+    ["12345", "0000000000", "+1 202 555 0100", "98765432100", "abcdefghij", "", "+91 22 2345 6789"],
+)
 def test_malformed_mobile_is_refused_and_nothing_queued(
     client: TestClient, db: Session, mobile: str
 ) -> None:
@@ -125,6 +130,7 @@ def test_resend_is_throttled(client: TestClient, db: Session) -> None:
 
 def test_demo_inbox_is_off_outside_demo(client: TestClient) -> None:
     token = csrf_from(client, "/citizen/login")
-    response = client.post("/citizen/login/demo-sms",
-                           data={"mobile": "+919876543210", "csrf_token": token})
+    response = client.post(
+        "/citizen/login/demo-sms", data={"mobile": "+919876543210", "csrf_token": token}
+    )
     assert response.status_code == 404

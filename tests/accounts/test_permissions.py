@@ -10,9 +10,15 @@ from nigrani.accounts.roles import Role
 from tests.accounts.factories import login, make_staff, make_tree
 
 HOME = {
-    Role.STATION_STAFF: "S1", Role.SHO: "S1", Role.INVESTIGATING_OFFICER: "S2",
-    Role.CONTROL_ROOM: "C", Role.ACP: "C1", Role.DCP: "Z1", Role.COMMISSIONER: "C",
-    Role.AUDITOR: "C", Role.ADMIN: "C",
+    Role.STATION_STAFF: "S1",
+    Role.SHO: "S1",
+    Role.INVESTIGATING_OFFICER: "S2",
+    Role.CONTROL_ROOM: "C",
+    Role.ACP: "C1",
+    Role.DCP: "Z1",
+    Role.COMMISSIONER: "C",
+    Role.AUDITOR: "C",
+    Role.ADMIN: "C",
 }
 ALL_STAFF_PAGES = ("/dashboard", "/account")
 PAGES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import Connection, text
@@ -14,9 +15,16 @@ from nigrani.core import audit
 def _append(db: Session, n: int) -> list[audit.AuditEntry]:
     actor = audit.Actor(7, "sho1")
     return [
-        audit.record(db, actor=actor, action="camera.owner_revealed", object_type="camera",
-                     object_id=i, reason="theft near shop", reference="FIR-12/2026",
-                     detail={"n": i, "नाम": "दुकान"})
+        audit.record(
+            db,
+            actor=actor,
+            action="camera.owner_revealed",
+            object_type="camera",
+            object_id=i,
+            reason="theft near shop",
+            reference="FIR-12/2026",
+            detail={"n": i, "नाम": "दुकान"},
+        )
         for i in range(n)
     ]
 
@@ -24,7 +32,7 @@ def _append(db: Session, n: int) -> list[audit.AuditEntry]:
 def test_rows_chain_to_each_other(db: Session) -> None:
     rows = _append(db, 5)
     assert rows[0].prev_hash == audit.GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in pairwise(rows):
         assert after.prev_hash == before.row_hash
         assert after.id == before.id + 1
     db.commit()
@@ -35,12 +43,10 @@ def test_rows_chain_to_each_other(db: Session) -> None:
 def test_database_refuses_update_and_delete(db: Session, connection: Connection) -> None:
     _append(db, 2)
     db.commit()
-    with pytest.raises(Exception, match="append-only"):
-        with connection.begin_nested():
-            connection.execute(text("UPDATE audit_log SET reason = 'x' WHERE id = 1"))
-    with pytest.raises(Exception, match="append-only"):
-        with connection.begin_nested():
-            connection.execute(text("DELETE FROM audit_log WHERE id = 2"))
+    with pytest.raises(Exception, match="append-only"), connection.begin_nested():
+        connection.execute(text("UPDATE audit_log SET reason = 'x' WHERE id = 1"))
+    with pytest.raises(Exception, match="append-only"), connection.begin_nested():
+        connection.execute(text("DELETE FROM audit_log WHERE id = 2"))
 
 
 @pytest.fixture()
@@ -85,8 +91,9 @@ def test_verify_reports_a_recomputed_hash(db: Session, tamper: Connection) -> No
     forged.reason = "edited"
     forged_hash = audit.row_hash(forged)
     db.expunge_all()
-    tamper.execute(text("UPDATE audit_log SET reason = 'edited', row_hash = :h WHERE id = 2"),
-                   {"h": forged_hash})
+    tamper.execute(
+        text("UPDATE audit_log SET reason = 'edited', row_hash = :h WHERE id = 2"),
+        {"h": forged_hash},
+    )
     result = audit.verify(db)
     assert result.broken_id == 3 and "link" in (result.problem or "")
-

@@ -116,9 +116,14 @@ def crash_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     for url in fresh_database_url(tmp_path):
         settings = make_settings(url, tmp_path / "var")
         upgrade(settings)
-        yield {**os.environ, "NIGRANI_DATABASE_URL": url, "NIGRANI_SECRET_KEY": "t" * 40,
-               "NIGRANI_ENCRYPTION_KEY": settings.encryption_key, "NIGRANI_COOKIE_SECURE": "0",
-               "NIGRANI_VAR_DIR": str(tmp_path / "var")}
+        yield {
+            **os.environ,
+            "NIGRANI_DATABASE_URL": url,
+            "NIGRANI_SECRET_KEY": "t" * 40,
+            "NIGRANI_ENCRYPTION_KEY": settings.encryption_key,
+            "NIGRANI_COOKIE_SECURE": "0",
+            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
+        }
 
 
 def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -142,15 +147,20 @@ def test_message_committed_before_a_crash_is_sent_once_after(crash_env: dict[str
             page = browser.get("/citizen/login").text
             token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
             assert token
-            sent = browser.post("/citizen/login", data={"mobile": "9876543210",
-                                                        "csrf_token": token.group(1)})
+            sent = browser.post(
+                "/citizen/login", data={"mobile": "9876543210", "csrf_token": token.group(1)}
+            )
             assert sent.status_code == 200
     finally:
         server.send_signal(signal.SIGKILL)  # dies before any scheduler could send
         server.wait()
     for _ in range(2):  # the scheduler restarts (twice): the SMS goes out exactly once
-        subprocess.run([sys.executable, "-m", "nigrani", "scheduler", "--once"], env=crash_env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "nigrani", "scheduler", "--once"],
+            env=crash_env,
+            check=True,
+            capture_output=True,
+        )
     engine = make_engine(crash_env["NIGRANI_DATABASE_URL"])
     with make_sessionmaker(engine)() as session:
         job = session.scalars(select(outbox.OutboxJob)).one()

@@ -83,7 +83,7 @@ def live_server(
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = uvicorn.Config(create_app(settings, run_scheduler=True), host="127.0.0.1",
-                            log_level="warning", ws="none")
+                            log_level="info", ws="none")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-server")
     thread.start()
@@ -114,7 +114,11 @@ def open_page(browser: Browser, live_server: LiveServer) -> Iterator[OpenPage]:
         context = browser.new_context(base_url=live_server.url, **{**DESKTOP, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        pg = context.new_page()
+        import time as _t
+        pg.on("request", lambda r: print(f"{_t.monotonic():.3f} REQ {r.method} {r.url}"))
+        pg.on("response", lambda r: print(f"{_t.monotonic():.3f} RESP {r.request.method} {r.url} {r.status} {r.headers.get('set-cookie','')[:50]!r}"))
+        return pg
 
     yield open_
     for context in contexts:

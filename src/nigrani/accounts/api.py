@@ -28,8 +28,12 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 def node_read(node: JurisdictionNode) -> NodeRead:
     """The public view of a node."""
     return NodeRead(
-        code=node.code, level=node.level, name_en=node.name_en, name_hi=node.name_hi,
-        parent_code=node.parent.code if node.parent else None, has_boundary=bool(node.boundary),
+        code=node.code,
+        level=node.level,
+        name_en=node.name_en,
+        name_hi=node.name_hi,
+        parent_code=node.parent.code if node.parent else None,
+        has_boundary=bool(node.boundary),
     )
 
 
@@ -47,8 +51,9 @@ def me(user: CurrentUser) -> UserRead:
 
 
 @router.get("/jurisdiction/nodes", dependencies=[Depends(require_scope("jurisdiction:read"))])
-def nodes(db: DbSession, scope: StaffScope,
-          level: Annotated[Level | None, Query()] = None) -> NodePage:
+def nodes(
+    db: DbSession, scope: StaffScope, level: Annotated[Level | None, Query()] = None
+) -> NodePage:
     """The nodes in the caller's jurisdiction, optionally of one level."""
     items = [n for n in jurisdiction.subtree(db, scope.node) if level is None or n.level == level]
     return NodePage(items=[node_read(n) for n in items], total=len(items))
@@ -56,22 +61,32 @@ def nodes(db: DbSession, scope: StaffScope,
 
 @router.get("/jurisdiction/locate", dependencies=[Depends(require_scope("jurisdiction:read"))])
 def locate(
-    db: DbSession, _scope: StaffScope,
-    lat: Annotated[float, Query(ge=-90, le=90)], lon: Annotated[float, Query(ge=-180, le=180)],
+    db: DbSession,
+    _scope: StaffScope,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
 ) -> LocateRead:
     """The police station whose area covers a point (422 outside the commissionerate)."""
     station = jurisdiction.station_for_point(db, lat=lat, lon=lon)
     chain = jurisdiction.ancestors(db, station) if station else []
-    return LocateRead(lat=lat, lon=lon, station=node_read(station) if station else None,
-                      chain=[node_read(n) for n in chain])
+    return LocateRead(
+        lat=lat,
+        lon=lon,
+        station=node_read(station) if station else None,
+        chain=[node_read(n) for n in chain],
+    )
 
 
 @router.post("/users", status_code=201)
 def create_user(body: UserCreate, db: DbSession, admin: Admin) -> UserRead:
     """Create a staff account (administrators only)."""
     user = service.create_staff(
-        db, username=body.username, full_name=body.full_name,
-        role=service.parse_role(body.role), node_code=body.node_code, password=body.password,
+        db,
+        username=body.username,
+        full_name=body.full_name,
+        role=service.parse_role(body.role),
+        node_code=body.node_code,
+        password=body.password,
         actor=service.actor_of(admin),
     )
     return user_read(user)
@@ -79,7 +94,10 @@ def create_user(body: UserCreate, db: DbSession, admin: Admin) -> UserRead:
 
 @router.post("/jurisdiction/boundaries")
 async def import_boundaries(
-    request: Request, db: DbSession, settings: SettingsDep, admin: Admin,
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    admin: Admin,
     level: Annotated[Level | None, Query()] = None,
 ) -> BoundaryImportRead:
     """Create or update nodes from a GeoJSON FeatureCollection (all or nothing)."""
@@ -92,7 +110,12 @@ async def import_boundaries(
 @router.post("/tokens", status_code=201)
 def issue_token(body: TokenCreate, db: DbSession, admin: Admin) -> TokenRead:
     """Issue an API token for a worker or integration; the secret is shown once."""
-    issued = service.issue_token(db, user=admin, name=body.name, scopes=body.scopes,
-                                 actor=service.actor_of(admin))
-    return TokenRead(id=issued.token.id, name=issued.token.name,
-                     scopes=issued.token.scopes.split(), token=issued.secret)
+    issued = service.issue_token(
+        db, user=admin, name=body.name, scopes=body.scopes, actor=service.actor_of(admin)
+    )
+    return TokenRead(
+        id=issued.token.id,
+        name=issued.token.name,
+        scopes=issued.token.scopes.split(),
+        token=issued.secret,
+    )

@@ -69,7 +69,9 @@ def _geometry_error(geom: Any) -> str | None:
     return None
 
 
-def _feature(n: int, raw: Any, default_level: Level | None) -> tuple[BoundaryFeature | None, list[str]]:
+def _feature(
+    n: int, raw: Any, default_level: Level | None
+) -> tuple[BoundaryFeature | None, list[str]]:
     where = f"feature {n}"
     if not isinstance(raw, dict) or raw.get("type") != "Feature":
         return None, [f"{where}: not a GeoJSON Feature"]
@@ -104,7 +106,9 @@ def parse(data: bytes, *, default_level: Level | None, max_bytes: int) -> list[B
         if feature:
             features.append(feature)
     codes = [f.code for f in features]
-    errors += [f"code {c} appears more than once" for c in sorted({c for c in codes if codes.count(c) > 1})]
+    errors += [
+        f"code {c} appears more than once" for c in sorted({c for c in codes if codes.count(c) > 1})
+    ]
     if errors:
         raise ValidationFailed("; ".join(errors[:50]) + (" …" if len(errors) > 50 else ""))
     return features
@@ -117,7 +121,9 @@ def _parent_for(
     if expected is None:
         return None
     if feature.parent_code is None:
-        raise ValidationFailed(f"{feature.code}: property 'parent' is required for a {feature.level}")
+        raise ValidationFailed(
+            f"{feature.code}: property 'parent' is required for a {feature.level}"
+        )
     parent = known.get(feature.parent_code) or session.scalar(
         select(JurisdictionNode).where(JurisdictionNode.code == feature.parent_code)
     )
@@ -128,9 +134,7 @@ def _parent_for(
     return parent
 
 
-def apply(
-    session: Session, features: list[BoundaryFeature], *, actor: audit.Actor
-) -> ImportResult:
+def apply(session: Session, features: list[BoundaryFeature], *, actor: audit.Actor) -> ImportResult:
     """Create or update nodes by code, parents before children; raises before any commit."""
     order = {level: i for i, level in enumerate(Level)}
     known: dict[str, JurisdictionNode] = {}
@@ -140,8 +144,13 @@ def apply(
         node = session.scalar(select(JurisdictionNode).where(JurisdictionNode.code == feature.code))
         if node is None:
             node = jurisdiction.create_node(
-                session, code=feature.code, level=feature.level, name_en=feature.name_en,
-                name_hi=feature.name_hi, parent=parent, boundary=feature.geometry,
+                session,
+                code=feature.code,
+                level=feature.level,
+                name_en=feature.name_en,
+                name_hi=feature.name_hi,
+                parent=parent,
+                boundary=feature.geometry,
             )
             created += 1
         else:

@@ -52,9 +52,16 @@ def create_node(
             field="parent",
         )
     node = JurisdictionNode(
-        code=code, level=level.value, name_en=name_en, name_hi=name_hi, parent_id=parent.id
-        if parent else None, path="", boundary=json.dumps(boundary) if boundary else None,
-        lat=lat, lon=lon, is_demo=is_demo,
+        code=code,
+        level=level.value,
+        name_en=name_en,
+        name_hi=name_hi,
+        parent_id=parent.id if parent else None,
+        path="",
+        boundary=json.dumps(boundary) if boundary else None,
+        lat=lat,
+        lon=lon,
+        is_demo=is_demo,
     )
     session.add(node)
     session.flush()
@@ -86,8 +93,10 @@ def ancestors(session: Session, node: JurisdictionNode) -> list[JurisdictionNode
     ids = [int(part) for part in node.path.strip("/").split("/")[:-1]]
     if not ids:
         return []
-    found = {n.id: n for n in session.scalars(select(JurisdictionNode).where(
-        JurisdictionNode.id.in_(ids)))}
+    found = {
+        n.id: n
+        for n in session.scalars(select(JurisdictionNode).where(JurisdictionNode.id.in_(ids)))
+    }
     return [found[i] for i in ids]
 
 
@@ -129,7 +138,7 @@ def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
     ).all()
     ids, depths, geoms, tops = [], [], [], []
     for node_id, level, boundary in rows:
-        geom = shape(json.loads(boundary))
+        geom = shape(json.loads(str(boundary)))
         shapely.prepare(geom)
         ids.append(node_id)
         depths.append(LEVEL_ORDER.index(Level(level)))
@@ -144,7 +153,7 @@ def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
 
 def _index(session: Session) -> _Index:
     bind = session.get_bind()
-    key = str(bind.url)
+    key = str(bind.engine.url)
     signature = _signature(session)
     cached = _index_cache.get(key)
     if cached is None or cached.signature != signature:
@@ -193,6 +202,10 @@ def geometry(node: JurisdictionNode) -> dict[str, Any] | None:
 def record_import(session: Session, *, actor: audit.Actor, created: int, updated: int) -> None:
     """Audit one boundary import."""
     audit.record(
-        session, actor=actor, action="jurisdiction.import", object_type="jurisdiction",
-        object_id="*", detail={"created": created, "updated": updated},
+        session,
+        actor=actor,
+        action="jurisdiction.import",
+        object_type="jurisdiction",
+        object_id="*",
+        detail={"created": created, "updated": updated},
     )

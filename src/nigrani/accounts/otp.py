@@ -30,18 +30,25 @@ def _throttle(session: Session, settings: Settings, ph: str) -> None:
     last = session.scalar(
         select(func.max(OtpChallenge.created_at)).where(OtpChallenge.phone_hash == ph)
     )
-    if last is not None and (wait := settings.otp_resend_seconds - (now - last).total_seconds()) > 0:
+    if (
+        last is not None
+        and (wait := settings.otp_resend_seconds - (now - last).total_seconds()) > 0
+    ):
         raise RateLimited(
             _("A code was sent a moment ago. You can ask again in {s} seconds.").format(
-                s=int(wait) + 1), retry_after=int(wait) + 1)
+                s=int(wait) + 1
+            ),
+            retry_after=int(wait) + 1,
+        )
     hour = session.scalar(
         select(func.count(OtpChallenge.id)).where(
             OtpChallenge.phone_hash == ph, OtpChallenge.created_at > now - timedelta(hours=1)
         )
     )
     if (hour or 0) >= settings.otp_max_per_hour:
-        raise RateLimited(_("Too many codes for this number. Try again in an hour."),
-                          retry_after=3600)
+        raise RateLimited(
+            _("Too many codes for this number. Try again in an hour."), retry_after=3600
+        )
 
 
 def request_code(session: Session, *, settings: Settings, mobile: str) -> str:
@@ -51,10 +58,15 @@ def request_code(session: Session, *, settings: Settings, mobile: str) -> str:
     _throttle(session, settings, ph)
     code = f"{secrets.randbelow(10**6):06d}"
     now = utcnow()
-    session.add(OtpChallenge(phone_hash=ph, code_hash=keyed_hash(settings.secret_key, "otp",
-                                                                 f"{ph}:{code}"),
-                             created_at=now, expires_at=now + timedelta(
-                                 seconds=settings.otp_ttl_seconds), attempts=0))
+    session.add(
+        OtpChallenge(
+            phone_hash=ph,
+            code_hash=keyed_hash(settings.secret_key, "otp", f"{ph}:{code}"),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+            attempts=0,
+        )
+    )
     minutes = settings.otp_ttl_seconds // 60
     body = f"Nigrani: {code} — आपका लॉगिन कोड / your sign-in code. {minutes} min. Do not share."
     sms.queue_sms(session, settings, to=e164, body=body)
@@ -63,8 +75,13 @@ def request_code(session: Session, *, settings: Settings, mobile: str) -> str:
 
 
 def _latest(session: Session, ph: str) -> OtpChallenge | None:
-    stmt = (select(OtpChallenge).where(OtpChallenge.phone_hash == ph)
-            .order_by(OtpChallenge.id.desc()).limit(1).with_for_update())
+    stmt = (
+        select(OtpChallenge)
+        .where(OtpChallenge.phone_hash == ph)
+        .order_by(OtpChallenge.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
     return session.scalar(stmt)
 
 
@@ -104,11 +121,22 @@ def citizen_for(session: Session, *, settings: Settings, e164: str) -> User:
     ph = phone_hash(settings, e164)
     user = session.scalar(select(User).where(User.phone_hash == ph))
     if user is None:
-        user = User(full_name="", role=Role.CITIZEN.value, phone_hash=ph,
-                    phone_enc=FieldCipher(settings.encryption_key).encrypt(e164),
-                    phone_masked=mask_mobile(e164), is_active=True, created_at=utcnow())
+        user = User(
+            full_name="",
+            role=Role.CITIZEN.value,
+            phone_hash=ph,
+            phone_enc=FieldCipher(settings.encryption_key).encrypt(e164),
+            phone_masked=mask_mobile(e164),
+            is_active=True,
+            created_at=utcnow(),
+        )
         session.add(user)
         session.flush()
-        audit.record(session, actor=audit.Actor(user.id, user.phone_masked or ""),
-                     action="citizen.register", object_type="user", object_id=user.id)
+        audit.record(
+            session,
+            actor=audit.Actor(user.id, user.phone_masked or ""),
+            action="citizen.register",
+            object_type="user",
+            object_id=user.id,
+        )
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 
 
 class Level(StrEnum):
@@ -14,7 +15,7 @@ class Level(StrEnum):
 
 
 LEVEL_ORDER = list(Level)
-PARENT_LEVEL = {child: parent for parent, child in zip(LEVEL_ORDER, LEVEL_ORDER[1:], strict=False)}
+PARENT_LEVEL = {child: parent for parent, child in pairwise(LEVEL_ORDER)}
 
 
 class Role(StrEnum):

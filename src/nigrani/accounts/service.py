@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from datetime import timedelta
+from functools import cache
 
 import pyotp
 from sqlalchemy import select
@@ -71,17 +71,30 @@ def create_staff(
     node = jurisdiction.get_by_code(session, node_code)
     if Level(node.level) not in ROLE_LEVELS[role]:
         allowed = ", ".join(sorted(ROLE_LEVELS[role]))
-        raise ValidationFailed(f"A {role} is attached to a {allowed}, not a {node.level}",
-                               field="node")
+        raise ValidationFailed(
+            f"A {role} is attached to a {allowed}, not a {node.level}", field="node"
+        )
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"Username {username} is taken", field="username")
-    user = User(username=username, full_name=full_name.strip(), role=role.value, node_id=node.id,
-                password_hash=hash_password(password), is_active=True, created_at=utcnow())
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        role=role.value,
+        node_id=node.id,
+        password_hash=hash_password(password),
+        is_active=True,
+        created_at=utcnow(),
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action="user.create", object_type="user",
-                 object_id=user.id, detail={"username": username, "role": role.value,
-                                            "node": node.code})
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        detail={"username": username, "role": role.value, "node": node.code},
+    )
     return user
 
 
@@ -97,8 +110,13 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
         verify_password(_dummy_hash(), password)  # same work whether or not the user exists
         raise AuthenticationFailed(_("Wrong username or password."))
     if not verify_password(user.password_hash, password):
-        audit.record(session, actor=actor_of(user), action="login.failed", object_type="user",
-                     object_id=user.id)
+        audit.record(
+            session,
+            actor=actor_of(user),
+            action="login.failed",
+            object_type="user",
+            object_id=user.id,
+        )
         raise AuthenticationFailed(_("Wrong username or password."))
     return user
 
@@ -110,12 +128,20 @@ def start_session(
     token = new_token()
     now = utcnow()
     lifetime = timedelta(minutes=5) if pending_totp else timedelta(hours=settings.session_hours)
-    session.add(UserSession(token_hash=sha256_hex(token), user_id=user.id, created_at=now,
-                            expires_at=now + lifetime, pending_totp=pending_totp))
+    session.add(
+        UserSession(
+            token_hash=sha256_hex(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + lifetime,
+            pending_totp=pending_totp,
+        )
+    )
     if not pending_totp:
         user.last_login_at = now
-        audit.record(session, actor=actor_of(user), action="login", object_type="user",
-                     object_id=user.id)
+        audit.record(
+            session, actor=actor_of(user), action="login", object_type="user", object_id=user.id
+        )
     session.flush()
     return token
 
@@ -165,8 +191,13 @@ def enable_totp(session: Session, *, user: User, settings: Settings) -> str:
     """Give the user a TOTP secret; returns the otpauth:// URI for an authenticator app."""
     secret = pyotp.random_base32()
     user.totp_secret_enc = FieldCipher(settings.encryption_key).encrypt(secret)
-    audit.record(session, actor=actor_of(user), action="user.totp_enabled", object_type="user",
-                 object_id=user.id)
+    audit.record(
+        session,
+        actor=actor_of(user),
+        action="user.totp_enabled",
+        object_type="user",
+        object_id=user.id,
+    )
     session.flush()
     return pyotp.TOTP(secret).provisioning_uri(name=user.username or "", issuer_name="Nigrani")
 
@@ -183,15 +214,28 @@ def issue_token(
     """A bearer token (shown once) for a worker or an integration."""
     unknown = set(scopes) - KNOWN_SCOPES
     if unknown or not scopes:
-        raise ValidationFailed(f"Scopes must be among: {', '.join(sorted(KNOWN_SCOPES))}",
-                               field="scopes")
+        raise ValidationFailed(
+            f"Scopes must be among: {', '.join(sorted(KNOWN_SCOPES))}", field="scopes"
+        )
     prefix, secret = new_token(6)[:8], new_token(32)
-    row = ApiToken(name=name, user_id=user.id, prefix=prefix, token_hash=sha256_hex(secret),
-                   scopes=" ".join(sorted(set(scopes))), created_at=utcnow())
+    row = ApiToken(
+        name=name,
+        user_id=user.id,
+        prefix=prefix,
+        token_hash=sha256_hex(secret),
+        scopes=" ".join(sorted(set(scopes))),
+        created_at=utcnow(),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="token.issue", object_type="api_token",
-                 object_id=row.id, detail={"name": name, "scopes": row.scopes})
+    audit.record(
+        session,
+        actor=actor,
+        action="token.issue",
+        object_type="api_token",
+        object_id=row.id,
+        detail={"name": name, "scopes": row.scopes},
+    )
     return IssuedToken(row, f"ngr_{prefix}_{secret}")
 
 
@@ -216,14 +260,19 @@ def revoke_token(session: Session, *, token_id: int, actor: audit.Actor) -> None
     if row is None:
         raise NotFound("No such token")
     row.revoked_at = utcnow()
-    audit.record(session, actor=actor, action="token.revoke", object_type="api_token",
-                 object_id=row.id)
+    audit.record(
+        session, actor=actor, action="token.revoke", object_type="api_token", object_id=row.id
+    )
 
 
 def list_staff(session: Session, *, under_path: str) -> list[User]:
     """Staff attached anywhere under a node path."""
     from nigrani.accounts.models import JurisdictionNode
 
-    stmt = (select(User).join(JurisdictionNode, User.node_id == JurisdictionNode.id)
-            .where(JurisdictionNode.path.startswith(under_path)).order_by(User.username))
+    stmt = (
+        select(User)
+        .join(JurisdictionNode, User.node_id == JurisdictionNode.id)
+        .where(JurisdictionNode.path.startswith(under_path))
+        .order_by(User.username)
+    )
     return list(session.scalars(stmt))

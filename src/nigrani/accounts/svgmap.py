@@ -37,7 +37,9 @@ def _rings(geom: Polygon | MultiPolygon) -> list[list[tuple[float, float]]]:
     return rings
 
 
-def draw(nodes: list[JurisdictionNode], *, lang: str, highlight: str | None = None) -> SvgMap | None:
+def draw(
+    nodes: list[JurisdictionNode], *, lang: str, highlight: str | None = None
+) -> SvgMap | None:
     """Project the nodes' boundaries (equirectangular, scaled at the mean latitude) to paths."""
     geoms = [(n, shape(json.loads(n.boundary))) for n in nodes if n.boundary]
     if not geoms:

@@ -26,15 +26,22 @@ def level_label(level: str) -> str:
 
 
 def page(
-    request: Request, template: str, *, user: User | None, status_code: int = 200,
+    request: Request,
+    template: str,
+    *,
+    user: User | None,
+    status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     """Render a page with the shell's context filled in."""
     permissions = sorted(PERMISSIONS[Role(user.role)]) if user else []
     settings = request.app.state.settings
     base = {
-        "current_user": user, "permissions": permissions, "demo_mode": settings.demo,
-        "role_label": role_label, "level_label": level_label,
+        "current_user": user,
+        "permissions": permissions,
+        "demo_mode": settings.demo,
+        "role_label": role_label,
+        "level_label": level_label,
     }
     return render(request, template, {**base, **context}, status_code=status_code)
 

@@ -20,10 +20,17 @@ router = APIRouter(include_in_schema=False)
 TOTP_COOKIE = "nigrani_totp"
 
 
-def _set_session(response: Response, token: str, *, secure: bool, name: str = SESSION_COOKIE,
-                 max_age: int | None = None) -> Response:
-    response.set_cookie(name, token, httponly=True, secure=secure, samesite="lax",
-                        max_age=max_age, path="/")
+def _set_session(
+    response: Response,
+    token: str,
+    *,
+    secure: bool,
+    name: str = SESSION_COOKIE,
+    max_age: int | None = None,
+) -> Response:
+    response.set_cookie(
+        name, token, httponly=True, secure=secure, samesite="lax", max_age=max_age, path="/"
+    )
     return response
 
 
@@ -35,8 +42,11 @@ def login_form(request: Request, user: OptionalUser, next: str | None = None) ->
 
 @router.post("/login", response_model=None)
 def login(
-    request: Request, db: DbSession, settings: SettingsDep,
-    username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=256)],
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form()] = "/dashboard",
 ) -> Response:
     """Check the password; finish, or ask for the authenticator code."""
@@ -44,16 +54,25 @@ def login(
         user = service.authenticate(db, username=username, password=password)
     except AuthenticationFailed as exc:
         db.commit()  # keep the audit row of the failed attempt
-        return page(request, "accounts/login.html", user=None, error=exc.message,
-                    username=username, next=safe_next(next, "/dashboard"), status_code=401)
+        return page(
+            request,
+            "accounts/login.html",
+            user=None,
+            error=exc.message,
+            username=username,
+            next=safe_next(next, "/dashboard"),
+            status_code=401,
+        )
     pending = service.totp_enabled(user)
     token = service.start_session(db, user=user, settings=settings, pending_totp=pending)
     if pending:
         target = f"/login/totp?next={safe_next(next, '/dashboard')}"
-        return _set_session(see_other(target), token, secure=settings.cookie_secure,
-                            name=TOTP_COOKIE, max_age=300)
-    return _set_session(see_other(safe_next(next, "/dashboard")), token,
-                        secure=settings.cookie_secure)
+        return _set_session(
+            see_other(target), token, secure=settings.cookie_secure, name=TOTP_COOKIE, max_age=300
+        )
+    return _set_session(
+        see_other(safe_next(next, "/dashboard")), token, secure=settings.cookie_secure
+    )
 
 
 @router.get("/login/totp")
@@ -64,16 +83,25 @@ def totp_form(request: Request, next: str | None = None) -> HTMLResponse:
 
 @router.post("/login/totp", response_model=None)
 def totp_check(
-    request: Request, db: DbSession, settings: SettingsDep,
-    code: Annotated[str, Form(max_length=10)], next: Annotated[str, Form()] = "/dashboard",
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    code: Annotated[str, Form(max_length=10)],
+    next: Annotated[str, Form()] = "/dashboard",
 ) -> Response:
     """Finish a staff sign-in with the authenticator code."""
     pending = request.cookies.get(TOTP_COOKIE, "")
     try:
         token = service.complete_totp(db, token=pending, code=code, settings=settings)
     except AuthenticationFailed as exc:
-        return page(request, "accounts/totp.html", user=None, error=exc.message,
-                    next=safe_next(next, "/dashboard"), status_code=401)
+        return page(
+            request,
+            "accounts/totp.html",
+            user=None,
+            error=exc.message,
+            next=safe_next(next, "/dashboard"),
+            status_code=401,
+        )
     response = see_other(safe_next(next, "/dashboard"))
     response.delete_cookie(TOTP_COOKIE, path="/")
     return _set_session(response, token, secure=settings.cookie_secure)
@@ -92,44 +120,69 @@ def logout(request: Request, db: DbSession) -> Response:
 @router.get("/account")
 def account(request: Request, user: CurrentUser) -> HTMLResponse:
     """The signed-in staff user's own settings (two-factor sign-in)."""
-    return page(request, "accounts/account.html", user=user,
-                totp_on=service.totp_enabled(user), totp_uri=None)
+    return page(
+        request,
+        "accounts/account.html",
+        user=user,
+        totp_on=service.totp_enabled(user),
+        totp_uri=None,
+    )
 
 
 @router.post("/account/totp")
-def account_totp(request: Request, db: DbSession, settings: SettingsDep,
-                 user: CurrentUser) -> HTMLResponse:
+def account_totp(
+    request: Request, db: DbSession, settings: SettingsDep, user: CurrentUser
+) -> HTMLResponse:
     """Turn on two-factor sign-in and show the secret once."""
     uri = service.enable_totp(db, user=user, settings=settings)
     return page(request, "accounts/account.html", user=user, totp_on=True, totp_uri=uri)
 
 
 @router.get("/citizen/login")
-def citizen_login_form(request: Request, user: OptionalUser,
-                       next: str | None = None) -> HTMLResponse:
+def citizen_login_form(
+    request: Request, user: OptionalUser, next: str | None = None
+) -> HTMLResponse:
     """Citizen sign-in: step one, the mobile number."""
-    return page(request, "accounts/citizen_login.html", user=user,
-                next=safe_next(next, "/citizen"))
+    return page(request, "accounts/citizen_login.html", user=user, next=safe_next(next, "/citizen"))
 
 
 @router.post("/citizen/login", response_model=None)
 def citizen_send_code(
-    request: Request, db: DbSession, settings: SettingsDep,
-    mobile: Annotated[str, Form(max_length=32)] = "", next: Annotated[str, Form()] = "/citizen",
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    mobile: Annotated[str, Form(max_length=32)] = "",
+    next: Annotated[str, Form()] = "/citizen",
 ) -> Response:
     """Send the one-time code and show the code form."""
     try:
         e164 = otp.request_code(db, settings=settings, mobile=mobile)
     except NigraniError as exc:
-        return page(request, "accounts/citizen_login.html", user=None, error=exc.message,
-                    mobile=mobile, next=safe_next(next, "/citizen"), status_code=exc.status)
-    return page(request, "accounts/citizen_code.html", user=None, mobile=e164,
-                next=safe_next(next, "/citizen"))
+        return page(
+            request,
+            "accounts/citizen_login.html",
+            user=None,
+            error=exc.message,
+            mobile=mobile,
+            next=safe_next(next, "/citizen"),
+            status_code=exc.status,
+        )
+    return page(
+        request,
+        "accounts/citizen_code.html",
+        user=None,
+        mobile=e164,
+        next=safe_next(next, "/citizen"),
+    )
 
 
 @router.post("/citizen/login/demo-sms")
-def citizen_demo_sms(request: Request, db: DbSession, settings: SettingsDep,
-                     mobile: Annotated[str, Form(max_length=32)]) -> HTMLResponse:
+def citizen_demo_sms(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    mobile: Annotated[str, Form(max_length=32)],
+) -> HTMLResponse:
     """Demo mode only: show the SMS the development backend 'sent' to this number."""
     if not settings.demo:
         raise NotFound("Not available outside demo mode")
@@ -141,20 +194,31 @@ def citizen_demo_sms(request: Request, db: DbSession, settings: SettingsDep,
 
 @router.post("/citizen/login/code", response_model=None)
 def citizen_verify(
-    request: Request, db: DbSession, settings: SettingsDep,
-    mobile: Annotated[str, Form(max_length=32)], code: Annotated[str, Form(max_length=10)],
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    mobile: Annotated[str, Form(max_length=32)],
+    code: Annotated[str, Form(max_length=10)],
     next: Annotated[str, Form()] = "/citizen",
 ) -> Response:
     """Check the code; the first successful sign-in creates the citizen's account."""
     result = otp.check_code(db, settings=settings, mobile=mobile, code=code)
     if result.error is not None:
         db.commit()  # the failed try counts against the attempt limit
-        return page(request, "accounts/citizen_code.html", user=None, mobile=mobile,
-                    error=result.error, next=safe_next(next, "/citizen"), status_code=401)
+        return page(
+            request,
+            "accounts/citizen_code.html",
+            user=None,
+            mobile=mobile,
+            error=result.error,
+            next=safe_next(next, "/citizen"),
+            status_code=401,
+        )
     user = otp.citizen_for(db, settings=settings, e164=result.e164)
     token = service.start_session(db, user=user, settings=settings)
-    return _set_session(see_other(safe_next(next, "/citizen")), token,
-                        secure=settings.cookie_secure)
+    return _set_session(
+        see_other(safe_next(next, "/citizen")), token, secure=settings.cookie_secure
+    )
 
 
 @router.get("/citizen")

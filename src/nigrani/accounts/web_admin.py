@@ -31,14 +31,19 @@ def _level_counts(db: DbSession, node: JurisdictionNode) -> list[tuple[str, int]
     return [(lv.value, counts[lv.value]) for lv in LEVEL_ORDER if lv.value in counts]
 
 
-def _node_page(request: Request, db: DbSession, scope: StaffScope,
-               node: JurisdictionNode) -> HTMLResponse:
+def _node_page(
+    request: Request, db: DbSession, scope: StaffScope, node: JurisdictionNode
+) -> HTMLResponse:
     kids = jurisdiction.children(db, node)
     shown = kids if any(k.boundary for k in kids) else [node]
     return page(
-        request, "accounts/node.html", user=scope.user, node=node,
+        request,
+        "accounts/node.html",
+        user=scope.user,
+        node=node,
         crumbs=[a for a in jurisdiction.ancestors(db, node) if scope.contains(a)],
-        children=kids, counts=_level_counts(db, node),
+        children=kids,
+        counts=_level_counts(db, node),
         staff=service.list_staff(db, under_path=node.path)[:200],
         map=svgmap.draw(shown, lang=current_language.get()),
     )
@@ -51,27 +56,41 @@ def dashboard(request: Request, db: DbSession, scope: StaffScope) -> HTMLRespons
 
 
 @router.get("/jurisdiction/{code}")
-def node_view(request: Request, db: DbSession, scope: StaffScope,
-              node: VisibleNode) -> HTMLResponse:
+def node_view(
+    request: Request, db: DbSession, scope: StaffScope, node: VisibleNode
+) -> HTMLResponse:
     """One jurisdiction inside the caller's charge."""
     return _node_page(request, db, scope, node)
 
 
 @router.get("/admin/users")
-def users_page(request: Request, db: DbSession, admin: Admin, scope: StaffScope,
-               error: str | None = None) -> HTMLResponse:
+def users_page(
+    request: Request, db: DbSession, admin: Admin, scope: StaffScope, error: str | None = None
+) -> HTMLResponse:
     """Staff accounts under the administrator's node, and the form to add one."""
     users = service.list_staff(db, under_path=scope.node.path)
     nodes = jurisdiction.subtree(db, scope.node)
-    return page(request, "accounts/admin_users.html", user=admin, users=users, nodes=nodes,
-                roles=sorted(STAFF_ROLES), error=error)
+    return page(
+        request,
+        "accounts/admin_users.html",
+        user=admin,
+        users=users,
+        nodes=nodes,
+        roles=sorted(STAFF_ROLES),
+        error=error,
+    )
 
 
 @router.post("/admin/users", response_model=None)
 def users_create(
-    request: Request, db: DbSession, admin: Admin, scope: StaffScope,
-    username: Annotated[str, Form(max_length=64)], full_name: Annotated[str, Form(max_length=160)],
-    role: Annotated[str, Form(max_length=40)], node_code: Annotated[str, Form(max_length=40)],
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    scope: StaffScope,
+    username: Annotated[str, Form(max_length=64)],
+    full_name: Annotated[str, Form(max_length=160)],
+    role: Annotated[str, Form(max_length=40)],
+    node_code: Annotated[str, Form(max_length=40)],
     password: Annotated[str, Form(max_length=256)],
 ) -> Response:
     """Add a staff account; on a mistake the form comes back with the reason."""
@@ -79,9 +98,15 @@ def users_create(
         target = jurisdiction.get_by_code(db, node_code)
         if not scope.contains(target):
             raise NigraniError("That jurisdiction is outside your charge", field="node")
-        service.create_staff(db, username=username, full_name=full_name,
-                             role=service.parse_role(role), node_code=node_code,
-                             password=password, actor=service.actor_of(admin))
+        service.create_staff(
+            db,
+            username=username,
+            full_name=full_name,
+            role=service.parse_role(role),
+            node_code=node_code,
+            password=password,
+            actor=service.actor_of(admin),
+        )
     except NigraniError as exc:
         db.rollback()
         response = users_page(request, db, admin, scope, error=exc.message)
@@ -91,8 +116,14 @@ def users_create(
 
 
 @router.get("/admin/tree")
-def tree_page(request: Request, db: DbSession, admin: Admin, scope: StaffScope,
-              message: str | None = None, error: str | None = None) -> HTMLResponse:
+def tree_page(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    scope: StaffScope,
+    message: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
     """The jurisdiction tree with boundary import."""
     nodes = jurisdiction.subtree(db, scope.node)
     by_parent: dict[int | None, list[JurisdictionNode]] = {}
@@ -100,23 +131,39 @@ def tree_page(request: Request, db: DbSession, admin: Admin, scope: StaffScope,
         by_parent.setdefault(n.parent_id, []).append(n)
     for kids in by_parent.values():
         kids.sort(key=lambda n: n.name_en)
-    return page(request, "accounts/admin_tree.html", user=admin, root=scope.node,
-                by_parent=by_parent, total=len(nodes), message=message, error=error,
-                levels=[lv.value for lv in Level])
+    return page(
+        request,
+        "accounts/admin_tree.html",
+        user=admin,
+        root=scope.node,
+        by_parent=by_parent,
+        total=len(nodes),
+        message=message,
+        error=error,
+        levels=[lv.value for lv in Level],
+    )
 
 
 @router.post("/admin/boundaries", response_model=None)
 async def boundaries_upload(
-    request: Request, db: DbSession, settings: SettingsDep, admin: Admin, scope: StaffScope,
-    file: Annotated[UploadFile, File()], level: Annotated[str, Form()] = "",
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    admin: Admin,
+    scope: StaffScope,
+    file: Annotated[UploadFile, File()],
+    level: Annotated[str, Form()] = "",
 ) -> Response:
     """Import a GeoJSON file of boundaries; nothing is written if any feature is wrong."""
     try:
         data = await file.read(settings.max_geojson_bytes + 1)
         if len(data) > settings.max_geojson_bytes:
             raise PayloadTooLarge("The file is too large")
-        features = boundaries.parse(data, default_level=Level(level) if level else None,
-                                    max_bytes=settings.max_geojson_bytes)
+        features = boundaries.parse(
+            data,
+            default_level=Level(level) if level else None,
+            max_bytes=settings.max_geojson_bytes,
+        )
         result = boundaries.apply(db, features, actor=service.actor_of(admin))
     except NigraniError as exc:
         db.rollback()
@@ -126,8 +173,13 @@ async def boundaries_upload(
 
 
 @router.get("/audit")
-def audit_page(request: Request, db: DbSession, auditor: Auditor, verify: bool = False,
-               before: int | None = None) -> HTMLResponse:
+def audit_page(
+    request: Request,
+    db: DbSession,
+    auditor: Auditor,
+    verify: bool = False,
+    before: int | None = None,
+) -> HTMLResponse:
     """The latest audit rows, and a check of the whole chain on request."""
     stmt = select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc()).limit(100)
     if before:
@@ -135,4 +187,3 @@ def audit_page(request: Request, db: DbSession, auditor: Auditor, verify: bool =
     rows = list(db.scalars(stmt))
     result = audit.verify(db) if verify else None
     return page(request, "accounts/audit.html", user=auditor, rows=rows, result=result)
-

@@ -54,7 +54,7 @@ def utcnow() -> datetime:
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs work (SQLAlchemy docs).
-    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

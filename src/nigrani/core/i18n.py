@@ -38,7 +38,11 @@ _ = gettext
 
 
 def pick_language(
-    *, query: str | None, cookie: str | None, accept: str | None, supported: tuple[str, ...],
+    *,
+    query: str | None,
+    cookie: str | None,
+    accept: str | None,
+    supported: tuple[str, ...],
     default: str,
 ) -> str:
     """Explicit choice first (link, then cookie), then the browser's preference."""

@@ -7,7 +7,6 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -17,11 +16,15 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "nigrani_http_requests", "HTTP requests", ["method", "route", "status"],
+            "nigrani_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "nigrani_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "nigrani_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=self.registry,
         )
 
@@ -31,11 +34,9 @@ class Metrics:
 
 
 def _route_of(scope: Scope) -> str:
-    for route in scope["app"].routes:
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "?"))
-    return "unmatched"
+    # The router records the matched route in the scope; its template keeps labels few.
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched")) if route is not None else "unmatched"
 
 
 class MetricsMiddleware:

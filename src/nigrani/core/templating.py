@@ -51,7 +51,7 @@ def render(
     templates: Jinja2Templates = request.app.state.templates
     ctx = {"lang": i18n.current_language.get(), **(context or {})}
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    return response  # type: ignore[return-value]
+    return response
 
 
 def is_htmx(request: Request) -> bool:

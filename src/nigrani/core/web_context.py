@@ -50,8 +50,10 @@ class WebContextMiddleware:
         request = Request(scope)
         query_lang = request.query_params.get("lang")
         lang = i18n.pick_language(
-            query=query_lang, cookie=request.cookies.get(LANG_COOKIE),
-            accept=request.headers.get("accept-language"), supported=self.settings.languages,
+            query=query_lang,
+            cookie=request.cookies.get(LANG_COOKIE),
+            accept=request.headers.get("accept-language"),
+            supported=self.settings.languages,
             default=self.settings.default_language,
         )
         i18n.current_language.set(lang)
@@ -60,19 +62,26 @@ class WebContextMiddleware:
         if new_cookie:
             cookie = new_token(24)
         scope.setdefault("state", {})
-        scope["state"].update(lang=lang, csrf_cookie=cookie,
-                              csrf_token=csrf_token_for(self.settings.secret_key, cookie))
+        scope["state"].update(
+            lang=lang,
+            csrf_cookie=cookie,
+            csrf_token=csrf_token_for(self.settings.secret_key, cookie),
+        )
         secure = self.settings.cookie_secure
 
         async def send_with_cookies(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if new_cookie:
-                    headers.append("set-cookie", _cookie_header(
-                        CSRF_COOKIE, cookie, secure=secure, http_only=True))
+                    headers.append(
+                        "set-cookie",
+                        _cookie_header(CSRF_COOKIE, cookie, secure=secure, http_only=True),
+                    )
                 if query_lang == lang:
-                    headers.append("set-cookie", _cookie_header(
-                        LANG_COOKIE, lang, secure=secure, http_only=False))
+                    headers.append(
+                        "set-cookie",
+                        _cookie_header(LANG_COOKIE, lang, secure=secure, http_only=False),
+                    )
                 headers.append("content-language", lang)
             await send(message)
 
@@ -96,6 +105,7 @@ async def csrf_protect(request: Request) -> None:
     settings: Settings = request.app.state.settings
     if not sent or not cookie or not same(sent, csrf_token_for(settings.secret_key, cookie)):
         raise PermissionDenied(
-            i18n.gettext("This form has expired or came from another site. Reload the page "
-                         "and try again.")
+            i18n.gettext(
+                "This form has expired or came from another site. Reload the page and try again."
+            )
         )

@@ -24,8 +24,12 @@ DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("acp.kotwali", "Demo ACP Kotwali", Role.ACP, "KNP-C-KOTW"),
     ("sho.kotwali", "Demo SHO Kotwali", Role.SHO, "KNP-S-KOTWALI"),
     ("staff.kotwali", "Demo Desk Officer Kotwali", Role.STATION_STAFF, "KNP-S-KOTWALI"),
-    ("io.colonelganj", "Demo Investigating Officer", Role.INVESTIGATING_OFFICER,
-     "KNP-S-COLONELGANJ"),
+    (
+        "io.colonelganj",
+        "Demo Investigating Officer",
+        Role.INVESTIGATING_OFFICER,
+        "KNP-S-COLONELGANJ",
+    ),
 )
 
 
@@ -44,12 +48,25 @@ def seed_tree(session: Session) -> int:
     by_code: dict[str, JurisdictionNode] = {}
     for spec in kanpur_tree():
         by_code[spec.code] = jurisdiction.create_node(
-            session, code=spec.code, level=Level(spec.level), name_en=spec.name_en,
-            name_hi=spec.name_hi, parent=by_code.get(spec.parent_code or ""),
-            boundary=spec.boundary, lat=spec.lat, lon=spec.lon, is_demo=True,
+            session,
+            code=spec.code,
+            level=Level(spec.level),
+            name_en=spec.name_en,
+            name_hi=spec.name_hi,
+            parent=by_code.get(spec.parent_code or ""),
+            boundary=spec.boundary,
+            lat=spec.lat,
+            lon=spec.lon,
+            is_demo=True,
         )
-    audit.record(session, actor=audit.SYSTEM, action="demo.seed", object_type="jurisdiction",
-                 object_id="KNP", detail={"nodes": len(by_code)})
+    audit.record(
+        session,
+        actor=audit.SYSTEM,
+        action="demo.seed",
+        object_type="jurisdiction",
+        object_id="KNP",
+        detail={"nodes": len(by_code)},
+    )
     return len(by_code)
 
 
@@ -60,12 +77,25 @@ def seed_users(session: Session) -> list[DemoLogin]:
         password = new_token(9)
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            service.create_staff(session, username=username, full_name=full_name, role=role,
-                                 node_code=code, password=password, actor=audit.SYSTEM)
+            service.create_staff(
+                session,
+                username=username,
+                full_name=full_name,
+                role=role,
+                node_code=code,
+                password=password,
+                actor=audit.SYSTEM,
+            )
         else:
             user.password_hash = hash_password(password)
-            audit.record(session, actor=audit.SYSTEM, action="user.password_reset",
-                         object_type="user", object_id=user.id, reason="demo start")
+            audit.record(
+                session,
+                actor=audit.SYSTEM,
+                action="user.password_reset",
+                object_type="user",
+                object_id=user.id,
+                reason="demo start",
+            )
         node = jurisdiction.get_by_code(session, code)
         logins.append(DemoLogin(username, role, node.name_en, password))
     return logins
