@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint format i18n clean venv chromium bench
+.PHONY: demo test lint format i18n clean venv chromium
 
 $(UV):
 	@$(PYTHON) -m venv .tools || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv .tools; }
@@ -31,21 +31,18 @@ test: venv chromium  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATA
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
 	$(BIN)/mypy src tests
 
 format: venv
-	$(BIN)/ruff check --fix src tests bench migrations
-	$(BIN)/ruff format src tests bench migrations
+	$(BIN)/ruff check --fix src tests migrations
+	$(BIN)/ruff format src tests migrations
 
 i18n: venv  ## extract strings, update and compile the Hindi catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o src/nigrani/locale/messages.pot --no-location --sort-output src/nigrani
 	$(BIN)/pybabel update -i src/nigrani/locale/messages.pot -d src/nigrani/locale -l hi --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d src/nigrani/locale -l hi
-
-bench: venv
-	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -81,4 +81,3 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> Respon
         follow_redirects=False,
     )
     return response
-

@@ -148,3 +148,48 @@ def test_api_token_scopes(client: TestClient, db: Session, other_client: TestCli
     )
     stored = db.execute(select(func.count()).select_from(User)).scalar()
     assert stored == 1
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(
+    client: TestClient, db: Session
+) -> None:
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    for _ in range(10):
+        assert login(client, "sho1", "guess guess guess").status_code == 401
+    locked = login(client, "sho1")  # even the right password waits now
+    assert locked.status_code == 429
+    assert "15 minutes" in locked.text
+
+
+def test_user_api_validates_and_writes_nothing_on_error(client: TestClient, db: Session) -> None:
+    make_tree(db)
+    make_staff(db, Role.ADMIN, "C", "admin1")
+    db.commit()
+    login(client, "admin1")
+    headers = {"X-CSRF-Token": csrf_from(client, "/dashboard")}
+    body = {
+        "username": "acp2",
+        "full_name": "ACP Two",
+        "role": "acp",
+        "node_code": "C2",
+        "password": PASSWORD,
+    }
+    cases = [
+        ({"role": "superuser"}, 422, "Unknown role"),
+        ({"node_code": "S1"}, 422, "attached to a circle"),
+        ({"node_code": "NOPE"}, 404, "NOPE"),
+        ({"password": "short"}, 422, "password"),
+        ({"username": "Bad Name"}, 422, "Username"),
+    ]
+    for change, status, says in cases:
+        response = client.post("/api/v1/users", headers=headers, json={**body, **change})
+        assert response.status_code == status, change
+        assert says in response.text
+    count = db.scalar(select(func.count(User.id)))
+    assert count == 1
+    created = client.post("/api/v1/users", headers=headers, json=body)
+    assert created.status_code == 201 and created.json()["node_code"] == "C2"
+    again = client.post("/api/v1/users", headers=headers, json=body)
+    assert again.status_code == 409

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cache
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
@@ -17,7 +17,13 @@ from nigrani.accounts.roles import CITIZEN_ROLES, ROLE_LEVELS, Level, Role
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from nigrani.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from nigrani.core.i18n import _
 from nigrani.core.security import (
     FieldCipher,
@@ -98,6 +104,26 @@ def create_staff(
     return user
 
 
+MAX_FAILURES, FAILURE_WINDOW = 10, timedelta(minutes=15)
+
+
+def _throttle_failures(session: Session, user: User) -> None:
+    since = utcnow() - FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count(audit.AuditEntry.id)).where(
+            audit.AuditEntry.action == "login.failed",
+            audit.AuditEntry.object_type == "user",
+            audit.AuditEntry.object_id == str(user.id),
+            audit.AuditEntry.at > since,
+        )
+    )
+    if (failures or 0) >= MAX_FAILURES:
+        raise RateLimited(
+            _("Too many wrong passwords. Wait 15 minutes or ask an administrator."),
+            retry_after=int(FAILURE_WINDOW.total_seconds()),
+        )
+
+
 @cache
 def _dummy_hash() -> str:
     return hash_password("not-a-real-password")
@@ -109,6 +135,7 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     if user is None or not user.password_hash or not user.is_active:
         verify_password(_dummy_hash(), password)  # same work whether or not the user exists
         raise AuthenticationFailed(_("Wrong username or password."))
+    _throttle_failures(session, user)
     if not verify_password(user.password_hash, password):
         audit.record(
             session,

@@ -12,7 +12,7 @@ from nigrani.accounts import otp, service
 from nigrani.accounts.deps import SESSION_COOKIE, Citizen, CurrentUser, OptionalUser
 from nigrani.accounts.views import page, safe_next, see_other
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import AuthenticationFailed, NigraniError, NotFound
+from nigrani.core.errors import AuthenticationFailed, NigraniError, NotFound, RateLimited
 from nigrani.core.sms import SmsMessage
 from nigrani.core.templating import render
 
@@ -52,7 +52,7 @@ def login(
     """Check the password; finish, or ask for the authenticator code."""
     try:
         user = service.authenticate(db, username=username, password=password)
-    except AuthenticationFailed as exc:
+    except (AuthenticationFailed, RateLimited) as exc:
         db.commit()  # keep the audit row of the failed attempt
         return page(
             request,
@@ -61,7 +61,7 @@ def login(
             error=exc.message,
             username=username,
             next=safe_next(next, "/dashboard"),
-            status_code=401,
+            status_code=exc.status,
         )
     pending = service.totp_enabled(user)
     token = service.start_session(db, user=user, settings=settings, pending_totp=pending)
