@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import web as accounts_web
@@ -47,7 +48,8 @@ def _error_response(
     if status == 401 and request.method == "GET":
         target = "/citizen/login" if request.url.path.startswith("/citizen") else "/login"
         return RedirectResponse(f"{target}?next={request.url.path}", status_code=303)
-    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    context = {"status": status, "message": message, "code": code}
+    return render(request, "error.html", context, status_code=status)
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -59,6 +61,11 @@ def _install_errors(app: FastAPI) -> None:
         if isinstance(exc, AuthenticationFailed) and _wants_json(request):
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = gettext("Not found") if exc.status_code == 404 else str(exc.detail)
+        return _error_response(request, exc.status_code, "http", message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

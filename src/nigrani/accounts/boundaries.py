@@ -16,6 +16,7 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import PARENT_LEVEL, Level
 from nigrani.core import audit
 from nigrani.core.errors import PayloadTooLarge, ValidationFailed
+from nigrani.core.i18n import _
 
 _POLYGONS = {"Polygon", "MultiPolygon"}
 
@@ -40,53 +41,65 @@ class ImportResult:
 
 def _load(data: bytes, max_bytes: int) -> list[Any]:
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"GeoJSON file is larger than {max_bytes // (1024 * 1024)} MB")
+        raise PayloadTooLarge(
+            _("GeoJSON file is larger than {mb} MB").format(mb=max_bytes // (1024 * 1024))
+        )
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed(f"Not valid GeoJSON: {exc}") from exc
+        raise ValidationFailed(_("Not valid GeoJSON: {error}").format(error=exc)) from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise ValidationFailed("GeoJSON must be a FeatureCollection")
+        raise ValidationFailed(_("GeoJSON must be a FeatureCollection"))
     features = doc.get("features")
     if not isinstance(features, list) or not features:
-        raise ValidationFailed("The FeatureCollection has no features")
+        raise ValidationFailed(_("The FeatureCollection has no features"))
     return features
 
 
 def _geometry_error(geom: Any) -> str | None:
     if not isinstance(geom, dict) or geom.get("type") not in _POLYGONS:
-        return "geometry must be a Polygon or MultiPolygon"
+        return _("geometry must be a Polygon or MultiPolygon")
     try:
         shp = shape(geom)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        return f"geometry is malformed ({exc})"
+        return _("geometry is malformed ({error})").format(error=exc)
     if shp.is_empty or not shp.is_valid:
-        return f"geometry is invalid ({explain_validity(shp)})"
+        return _("geometry is invalid ({error})").format(error=explain_validity(shp))
     lon_min, lat_min, lon_max, lat_max = jurisdiction.INDIA_BBOX
     x0, y0, x1, y1 = shp.bounds
     if x0 < lon_min or x1 > lon_max or y0 < lat_min or y1 > lat_max:
-        return "geometry lies outside India (is it [longitude, latitude] in WGS84?)"
+        return _("geometry lies outside India (is it [longitude, latitude] in WGS84?)")
     return None
 
 
 def _feature(
     n: int, raw: Any, default_level: Level | None
 ) -> tuple[BoundaryFeature | None, list[str]]:
-    where = f"feature {n}"
+    where = _("feature {n}").format(n=n)
     if not isinstance(raw, dict) or raw.get("type") != "Feature":
-        return None, [f"{where}: not a GeoJSON Feature"]
+        return None, [_("{where}: not a GeoJSON Feature").format(where=where)]
     props = raw.get("properties") or {}
     errors = []
     code = str(props.get("code") or "").strip()
     if not code or len(code) > 40:
-        errors.append(f"{where}: property 'code' is required (at most 40 characters)")
+        errors.append(
+            _("{where}: property 'code' is required (at most 40 characters)").format(where=where)
+        )
     try:
         level = Level(props.get("level") or (default_level.value if default_level else ""))
     except ValueError:
-        errors.append(f"{where}: property 'level' must be one of {', '.join(Level)}")
+        errors.append(
+            _("{where}: property 'level' must be one of {levels}").format(
+                where=where, levels=", ".join(Level)
+            )
+        )
         level = Level.STATION
     names = {key: str(props.get(key) or "").strip() for key in ("name_en", "name_hi")}
-    errors += [f"{where}: property '{k}' is required" for k, v in names.items() if not v]
+    errors += [
+        _("{where}: property '{name}' is required").format(where=where, name=k)
+        for k, v in names.items()
+        if not v
+    ]
     if problem := _geometry_error(raw.get("geometry")):
         errors.append(f"{where}: {problem}")
     if errors:
@@ -107,7 +120,8 @@ def parse(data: bytes, *, default_level: Level | None, max_bytes: int) -> list[B
             features.append(feature)
     codes = [f.code for f in features]
     errors += [
-        f"code {c} appears more than once" for c in sorted({c for c in codes if codes.count(c) > 1})
+        _("code {code} appears more than once").format(code=c)
+        for c in sorted({c for c in codes if codes.count(c) > 1})
     ]
     if errors:
         raise ValidationFailed("; ".join(errors[:50]) + (" …" if len(errors) > 50 else ""))
@@ -122,14 +136,18 @@ def _parent_for(
         return None
     if feature.parent_code is None:
         raise ValidationFailed(
-            f"{feature.code}: property 'parent' is required for a {feature.level}"
+            _("{code}: property 'parent' is required for a {level}").format(
+                code=feature.code, level=feature.level.value
+            )
         )
     parent = known.get(feature.parent_code) or session.scalar(
         select(JurisdictionNode).where(JurisdictionNode.code == feature.parent_code)
     )
     if parent is None or parent.level != expected:
         raise ValidationFailed(
-            f"{feature.code}: parent {feature.parent_code} must be an existing {expected}"
+            _("{code}: parent {parent} must be an existing {level}").format(
+                code=feature.code, parent=feature.parent_code, level=expected.value
+            )
         )
     return parent
 
@@ -155,7 +173,9 @@ def apply(session: Session, features: list[BoundaryFeature], *, actor: audit.Act
             created += 1
         else:
             if node.level != feature.level or node.parent_id != (parent.id if parent else None):
-                raise ValidationFailed(f"{feature.code}: exists with another level or parent")
+                raise ValidationFailed(
+                    _("{code}: exists with another level or parent").format(code=feature.code)
+                )
             node.name_en, node.name_hi = feature.name_en, feature.name_hi
             node.boundary = json.dumps(feature.geometry)
             updated += 1

@@ -73,7 +73,7 @@ def require_scope(scope: str) -> Callable[[ApiToken | None], None]:
 
     def check(token: Annotated[ApiToken | None, Depends(get_token)]) -> None:
         if token is not None and scope not in token.scopes.split():
-            raise PermissionDenied(f"This API token lacks the {scope!r} scope")
+            raise PermissionDenied(_("This API token lacks the {scope} scope").format(scope=scope))
 
     return check
 

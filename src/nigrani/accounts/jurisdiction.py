@@ -47,7 +47,7 @@ def create_node(
     if (parent.level if parent else None) != (expected.value if expected else None):
         raise ValidationFailed(
             _("A {level} must sit under a {parent}").format(
-                level=level.value, parent=expected.value if expected else "nothing"
+                level=level.value, parent=expected.value if expected else "—"
             ),
             field="parent",
         )

@@ -51,7 +51,10 @@ def parse_role(value: str) -> Role:
         return Role(value)
     except ValueError:
         raise ValidationFailed(
-            f"Unknown role {value!r}; choose one of: {', '.join(Role)}", field="role"
+            _("Unknown role {role}; choose one of: {roles}").format(
+                role=repr(value), roles=", ".join(Role)
+            ),
+            field="role",
         ) from None
 
 
@@ -67,21 +70,24 @@ def create_staff(
 ) -> User:
     """A staff account attached to a jurisdiction node its role may sit at."""
     if role in CITIZEN_ROLES:
-        raise ValidationFailed("Citizens sign in with their mobile number", field="role")
+        raise ValidationFailed(_("Citizens sign in with their mobile number"), field="role")
     if not USERNAME.match(username):
         raise ValidationFailed(
-            "Username: 3–64 lowercase letters, digits, dot, dash or underscore", field="username"
+            _("Username: 3–64 lowercase letters, digits, dot, dash or underscore"), field="username"
         )
     if not full_name.strip():
-        raise ValidationFailed("Full name is required", field="full_name")
+        raise ValidationFailed(_("Full name is required"), field="full_name")
     node = jurisdiction.get_by_code(session, node_code)
     if Level(node.level) not in ROLE_LEVELS[role]:
         allowed = ", ".join(sorted(ROLE_LEVELS[role]))
         raise ValidationFailed(
-            f"A {role} is attached to a {allowed}, not a {node.level}", field="node"
+            _("A {role} is attached to a {allowed}, not a {level}").format(
+                role=role.value, allowed=allowed, level=node.level
+            ),
+            field="node",
         )
     if session.scalar(select(User.id).where(User.username == username)):
-        raise Conflict(f"Username {username} is taken", field="username")
+        raise Conflict(_("Username {name} is taken").format(name=username), field="username")
     user = User(
         username=username,
         full_name=full_name.strip(),
@@ -242,7 +248,8 @@ def issue_token(
     unknown = set(scopes) - KNOWN_SCOPES
     if unknown or not scopes:
         raise ValidationFailed(
-            f"Scopes must be among: {', '.join(sorted(KNOWN_SCOPES))}", field="scopes"
+            _("Scopes must be among: {scopes}").format(scopes=", ".join(sorted(KNOWN_SCOPES))),
+            field="scopes",
         )
     prefix, secret = new_token(6)[:8], new_token(32)
     row = ApiToken(
@@ -270,13 +277,13 @@ def token_for(session: Session, raw: str) -> ApiToken:
     """The live token behind an Authorization header value, or AuthenticationFailed."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "ngr":
-        raise AuthenticationFailed("Malformed API token")
+        raise AuthenticationFailed(_("Malformed API token"))
     row = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
     now = utcnow()
     if row is None or not same(row.token_hash, sha256_hex(parts[2])):
-        raise AuthenticationFailed("Unknown API token")
+        raise AuthenticationFailed(_("Unknown API token"))
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
-        raise AuthenticationFailed("API token revoked or expired")
+        raise AuthenticationFailed(_("API token revoked or expired"))
     row.last_used_at = now
     return row
 
@@ -285,7 +292,7 @@ def revoke_token(session: Session, *, token_id: int, actor: audit.Actor) -> None
     """Stop a token from working."""
     row = session.get(ApiToken, token_id)
     if row is None:
-        raise NotFound("No such token")
+        raise NotFound(_("No such token"))
     row.revoked_at = utcnow()
     audit.record(
         session, actor=actor, action="token.revoke", object_type="api_token", object_id=row.id

@@ -13,6 +13,7 @@ from nigrani.accounts.deps import SESSION_COOKIE, Citizen, CurrentUser, Optional
 from nigrani.accounts.views import page, safe_next, see_other
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import AuthenticationFailed, NigraniError, NotFound, RateLimited
+from nigrani.core.i18n import _
 from nigrani.core.sms import SmsMessage
 from nigrani.core.templating import render
 
@@ -185,7 +186,7 @@ def citizen_demo_sms(
 ) -> HTMLResponse:
     """Demo mode only: show the SMS the development backend 'sent' to this number."""
     if not settings.demo:
-        raise NotFound("Not available outside demo mode")
+        raise NotFound(_("Not available outside demo mode"))
     ph = otp.phone_hash(settings, mobile)
     stmt = select(SmsMessage.body).where(SmsMessage.to_hash == ph).order_by(SmsMessage.id.desc())
     body = db.scalar(stmt.limit(1))

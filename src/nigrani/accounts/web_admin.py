@@ -16,7 +16,7 @@ from nigrani.accounts.views import page, see_other
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge
-from nigrani.core.i18n import current_language
+from nigrani.core.i18n import _, current_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,7 +97,7 @@ def users_create(
     try:
         target = jurisdiction.get_by_code(db, node_code)
         if not scope.contains(target):
-            raise NigraniError("That jurisdiction is outside your charge", field="node")
+            raise NigraniError(_("That jurisdiction is outside your charge"), field="node")
         service.create_staff(
             db,
             username=username,
@@ -158,7 +158,7 @@ async def boundaries_upload(
     try:
         data = await file.read(settings.max_geojson_bytes + 1)
         if len(data) > settings.max_geojson_bytes:
-            raise PayloadTooLarge("The file is too large")
+            raise PayloadTooLarge(_("The file is too large"))
         features = boundaries.parse(
             data,
             default_level=Level(level) if level else None,
@@ -168,7 +168,9 @@ async def boundaries_upload(
     except NigraniError as exc:
         db.rollback()
         return tree_page(request, db, admin, scope, error=exc.message)
-    msg = f"Imported: {result.created} created, {result.updated} updated"
+    msg = _("Imported: {created} created, {updated} updated").format(
+        created=result.created, updated=result.updated
+    )
     return tree_page(request, db, admin, scope, message=msg)
 
 

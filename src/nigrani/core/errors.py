@@ -40,6 +40,10 @@ class PermissionDenied(NigraniError):
     code = "forbidden"
 
 
+class CsrfFailed(PermissionDenied):
+    code = "csrf"
+
+
 class RateLimited(NigraniError):
     status = 429
     code = "rate_limited"

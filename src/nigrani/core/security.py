@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from nigrani.core.errors import ValidationFailed
+from nigrani.core.i18n import _
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -20,7 +21,8 @@ def hash_password(password: str) -> str:
     """An argon2id hash of a password that meets the minimum length."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            f"Password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            _("Password must have at least {n} characters").format(n=MIN_PASSWORD_LENGTH),
+            field="password",
         )
     return _hasher.hash(password)
 

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nigrani.core import i18n
 from nigrani.core.config import Settings
-from nigrani.core.errors import PermissionDenied
+from nigrani.core.errors import CsrfFailed
 from nigrani.core.security import new_token, same
 
 CSRF_COOKIE = "nigrani_csrf"
@@ -104,7 +104,7 @@ async def csrf_protect(request: Request) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     settings: Settings = request.app.state.settings
     if not sent or not cookie or not same(sent, csrf_token_for(settings.secret_key, cookie)):
-        raise PermissionDenied(
+        raise CsrfFailed(
             i18n.gettext(
                 "This form has expired or came from another site. Reload the page and try again."
             )
