@@ -17,6 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import web as accounts_web
 from nigrani.accounts import web_admin as accounts_admin
+from nigrani.cameras import api as cameras_api
+from nigrani.cameras import api_io as cameras_api_io
+from nigrani.cameras import api_map as cameras_api_map
+from nigrani.cameras import web as cameras_web
+from nigrani.cameras import web_citizen as cameras_citizen
+from nigrani.cameras import web_map as cameras_map
+from nigrani.cameras import web_report as cameras_report
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker
 from nigrani.core.errors import AuthenticationFailed, NigraniError
@@ -109,12 +116,20 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (
+    routers = (
         web_pages.router,
         accounts_web.router,
         accounts_admin.router,
         accounts_api.router,
-    ):
+        cameras_api.router,
+        cameras_api_io.router,
+        cameras_api_map.router,
+        cameras_web.router,
+        cameras_citizen.router,
+        cameras_map.router,
+        cameras_report.router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

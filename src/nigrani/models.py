@@ -1,7 +1,8 @@
 """Every feature's tables, imported once so Alembic and the tests see the whole schema."""
 
 from nigrani.accounts import models as accounts_models
+from nigrani.cameras import models as cameras_models
 from nigrani.core import audit, outbox, sms
 from nigrani.core.db import Base
 
-__all__ = ["Base", "accounts_models", "audit", "outbox", "sms"]
+__all__ = ["Base", "accounts_models", "audit", "cameras_models", "outbox", "sms"]

@@ -1,0 +1,1 @@
+"""Camera registry: public cameras and citizens' own (Citizen-Eye), map, category report."""
