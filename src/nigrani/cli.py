@@ -100,18 +100,23 @@ def demo(
 ) -> None:
     """Migrate, load the Kanpur demo (clearly marked demo data), print the logins, serve."""
     from nigrani.core.db import transaction
+    from nigrani.core.errors import NigraniError
     from nigrani.core.migrate import upgrade
     from nigrani.demo.seed import seed_tree, seed_users
 
     settings = Settings(demo=True, cookie_secure=False)
     upgrade(settings)
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Loading the Kanpur demo", total=2)
-        with transaction(_sessions(settings)) as session:
-            added = seed_tree(session)
-            progress.advance(task)
-            logins = seed_users(session)
-            progress.advance(task)
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Loading the Kanpur demo", total=2)
+            with transaction(_sessions(settings)) as session:
+                added = seed_tree(session)
+                progress.advance(task)
+                logins = seed_users(session)
+                progress.advance(task)
+    except NigraniError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
     console.print(f"Kanpur demo ready ({added} jurisdiction nodes added). [bold]Demo data.[/bold]")
     _print_logins(logins, f"http://{host}:{port}")
     if serve_after:

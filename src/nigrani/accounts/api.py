@@ -21,6 +21,8 @@ from nigrani.accounts.schemas import (
     UserRead,
 )
 from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.errors import PermissionDenied
+from nigrani.core.i18n import _
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -77,9 +79,11 @@ def locate(
     )
 
 
-@router.post("/users", status_code=201)
-def create_user(body: UserCreate, db: DbSession, admin: Admin) -> UserRead:
-    """Create a staff account (administrators only)."""
+@router.post("/users", status_code=201, dependencies=[Depends(require_scope("admin"))])
+def create_user(body: UserCreate, db: DbSession, admin: Admin, scope: StaffScope) -> UserRead:
+    """Create a staff account in the administrator's jurisdiction."""
+    if not scope.contains(jurisdiction.get_by_code(db, body.node_code)):
+        raise PermissionDenied(_("That jurisdiction is outside your charge"))
     user = service.create_staff(
         db,
         username=body.username,
@@ -92,7 +96,7 @@ def create_user(body: UserCreate, db: DbSession, admin: Admin) -> UserRead:
     return user_read(user)
 
 
-@router.post("/jurisdiction/boundaries")
+@router.post("/jurisdiction/boundaries", dependencies=[Depends(require_scope("admin"))])
 async def import_boundaries(
     request: Request,
     db: DbSession,
@@ -107,7 +111,7 @@ async def import_boundaries(
     return BoundaryImportRead(created=result.created, updated=result.updated)
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status_code=201, dependencies=[Depends(require_scope("admin"))])
 def issue_token(body: TokenCreate, db: DbSession, admin: Admin) -> TokenRead:
     """Issue an API token for a worker or integration; the secret is shown once."""
     issued = service.issue_token(

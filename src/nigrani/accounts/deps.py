@@ -91,7 +91,7 @@ class Scope:
 
     def where(self, path_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
         """A query filter keeping rows whose node path lies inside this scope."""
-        return path_column.startswith(self.node.path)
+        return jurisdiction.under(path_column, self.node.path)
 
 
 def get_scope(user: CurrentUser) -> Scope:

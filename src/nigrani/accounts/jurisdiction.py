@@ -9,8 +9,8 @@ from typing import Any
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import LEVEL_ORDER, PARENT_LEVEL, Level
@@ -19,6 +19,17 @@ from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _
 
 INDIA_BBOX = (68.0, 6.0, 98.0, 37.5)  # lon_min, lat_min, lon_max, lat_max
+
+
+def under(
+    column: ColumnElement[str] | InstrumentedAttribute[str], path: str
+) -> ColumnElement[bool]:
+    """Rows whose materialised path lies under `path`, as an index-friendly range.
+
+    Paths end with "/" and hold digits, and "0" follows "/" in ASCII, so every path that
+    starts with "/1/4/" sorts in ["/1/4/", "/1/40") — unlike LIKE, a B-tree can use it.
+    """
+    return and_(column >= path, column < path[:-1] + "0")
 
 
 def get_by_code(session: Session, code: str) -> JurisdictionNode:
@@ -72,7 +83,7 @@ def create_node(
 
 def subtree(session: Session, node: JurisdictionNode) -> list[JurisdictionNode]:
     """The node and everything under it, in tree order."""
-    stmt = select(JurisdictionNode).where(JurisdictionNode.path.startswith(node.path))
+    stmt = select(JurisdictionNode).where(under(JurisdictionNode.path, node.path))
     nodes = list(session.scalars(stmt))
     nodes.sort(key=lambda n: (len(n.path.split("/")), n.level, n.name_en))
     return nodes

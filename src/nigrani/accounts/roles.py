@@ -52,7 +52,7 @@ ROLE_LEVELS: dict[Role, frozenset[Level]] = {
     Role.ACP: frozenset({Level.CIRCLE}),
     Role.DCP: frozenset({Level.ZONE}),
     Role.COMMISSIONER: frozenset({Level.COMMISSIONERATE}),
-    Role.AUDITOR: frozenset({Level.COMMISSIONERATE, Level.ZONE}),
+    Role.AUDITOR: frozenset({Level.COMMISSIONERATE}),  # the audit log is city-wide
     Role.ADMIN: frozenset({Level.COMMISSIONERATE}),
 }
 

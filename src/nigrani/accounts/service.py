@@ -306,7 +306,7 @@ def list_staff(session: Session, *, under_path: str) -> list[User]:
     stmt = (
         select(User)
         .join(JurisdictionNode, User.node_id == JurisdictionNode.id)
-        .where(JurisdictionNode.path.startswith(under_path))
+        .where(jurisdiction.under(JurisdictionNode.path, under_path))
         .order_by(User.username)
     )
     return list(session.scalars(stmt))

@@ -15,7 +15,7 @@ from nigrani.accounts.roles import LEVEL_ORDER, STAFF_ROLES, Level
 from nigrani.accounts.views import page, see_other
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NigraniError, PayloadTooLarge
+from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _, current_language
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 def _level_counts(db: DbSession, node: JurisdictionNode) -> list[tuple[str, int]]:
     rows = db.execute(
         select(JurisdictionNode.level, func.count(JurisdictionNode.id))
-        .where(JurisdictionNode.path.startswith(node.path), JurisdictionNode.id != node.id)
+        .where(jurisdiction.under(JurisdictionNode.path, node.path), JurisdictionNode.id != node.id)
         .group_by(JurisdictionNode.level)
     ).all()
     counts = {level: n for level, n in rows}
@@ -159,6 +159,8 @@ async def boundaries_upload(
         data = await file.read(settings.max_geojson_bytes + 1)
         if len(data) > settings.max_geojson_bytes:
             raise PayloadTooLarge(_("The file is too large"))
+        if level and level not in set(Level):
+            raise ValidationFailed(_("Unknown level {level}").format(level=level))
         features = boundaries.parse(
             data,
             default_level=Level(level) if level else None,

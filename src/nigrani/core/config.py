@@ -47,12 +47,14 @@ class Settings(BaseSettings):
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} not in languages")
         if self.demo:
+            _check_keys(self.encryption_key)
             return self
         if self.secret_key == DEMO_SECRET or len(self.secret_key) < 32:
             raise ValueError(
                 "NIGRANI_SECRET_KEY must be set to a random value of 32+ characters "
                 f"outside demo mode (for example: {secrets.token_urlsafe(32)})"
             )
+        _check_keys(self.encryption_key)
         if self.encryption_key == DEMO_ENCRYPTION_KEY:
             raise ValueError(
                 "NIGRANI_ENCRYPTION_KEY must be set outside demo mode "
@@ -71,6 +73,18 @@ class Settings(BaseSettings):
     def media_path(self) -> Path:
         """Folder for media files (evidence, snapshots)."""
         return self.media_dir or self.var_dir / "media"
+
+
+def _check_keys(keys: str) -> None:
+    from nigrani.core.security import FieldCipher
+
+    try:
+        FieldCipher(keys)
+    except ValueError as exc:
+        raise ValueError(
+            "NIGRANI_ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
+            "(generate one with: nigrani keygen)"
+        ) from exc
 
 
 @cache

@@ -123,6 +123,11 @@ class OutboxRunner:
             )
             claimed = []
             for job_id in session.scalars(due).all():
+                job = session.get(OutboxJob, job_id)
+                if job is not None and job.attempts >= job.max_attempts:
+                    # its worker died on every try: stop, keep it for an operator to look at
+                    job.status, job.last_error = DEAD, job.last_error or "worker died mid-job"
+                    continue
                 # The guarded UPDATE makes the claim safe where SKIP LOCKED does not exist.
                 won = session.execute(
                     update(OutboxJob)

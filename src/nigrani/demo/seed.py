@@ -11,6 +11,7 @@ from nigrani.accounts import jurisdiction, service
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Level, Role
 from nigrani.core import audit
+from nigrani.core.errors import Conflict
 from nigrani.core.security import hash_password, new_token
 from nigrani.demo.kanpur import kanpur_tree
 
@@ -43,6 +44,12 @@ class DemoLogin:
 
 def seed_tree(session: Session) -> int:
     """Create the demo tree unless it is there; returns how many nodes were added."""
+    real = session.scalar(select(JurisdictionNode.code).where(JurisdictionNode.is_demo.is_(False)))
+    if real is not None:
+        raise Conflict(
+            f"This database holds real jurisdictions ({real}); the demo will not mix into it. "
+            "Point NIGRANI_DATABASE_URL at an empty database for the demo."
+        )
     if session.scalar(select(JurisdictionNode.id).where(JurisdictionNode.code == "KNP")):
         return 0
     by_code: dict[str, JurisdictionNode] = {}
