@@ -127,6 +127,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cameras_site_id"), ["site_id"], unique=False)
 
     # ### end Alembic commands ###
+    _seed_categories()
+
+
+def _seed_categories() -> None:
+    """Every deployment starts with the seed's categories; admins set their targets."""
+    from nigrani.cameras.categories import DEFAULT_CATEGORIES
+
+    table = sa.table(
+        "camera_categories",
+        sa.column("code", sa.String),
+        sa.column("name_en", sa.String),
+        sa.column("name_hi", sa.String),
+        sa.column("is_public", sa.Boolean),
+        sa.column("target", sa.Integer),
+        sa.column("sort_order", sa.Integer),
+    )
+    rows = [{**spec._asdict(), "sort_order": i} for i, spec in enumerate(DEFAULT_CATEGORIES)]
+    op.bulk_insert(table, rows)
 
 
 def downgrade() -> None:
