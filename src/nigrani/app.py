@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import web as accounts_web
 from nigrani.accounts import web_admin as accounts_admin
+from nigrani.accounts.deps import user_for_error_page
+from nigrani.accounts.views import page
 from nigrani.cameras import api as cameras_api
 from nigrani.cameras import api_io as cameras_api_io
 from nigrani.cameras import api_map as cameras_api_map
@@ -29,7 +31,7 @@ from nigrani.core.errors import AuthenticationFailed, NigraniError
 from nigrani.core.i18n import gettext
 from nigrani.core.metrics import Metrics, MetricsMiddleware
 from nigrani.core.outbox import Scheduler
-from nigrani.core.templating import make_templates, render
+from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
 from nigrani.web import pages as web_pages
 
@@ -54,8 +56,15 @@ def _error_response(
     if status == 401 and request.method == "GET":
         target = "/citizen/login" if request.url.path.startswith("/citizen") else "/login"
         return RedirectResponse(f"{target}?next={request.url.path}", status_code=303)
-    context = {"status": status, "message": message, "code": code}
-    return render(request, "error.html", context, status_code=status)
+    return page(
+        request,
+        "error.html",
+        user=user_for_error_page(request),
+        status=status,
+        message=message,
+        code=code,
+        status_code=status,
+    )
 
 
 def _install_errors(app: FastAPI) -> None:

@@ -10,12 +10,11 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from nigrani.app import create_app
 from nigrani.core.config import Settings
@@ -26,8 +25,12 @@ from tests.conftest import fresh_database_url, make_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
 TIMEOUT_MS = 10_000
@@ -76,14 +79,16 @@ def live_server(
     e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """The demo, served by uvicorn on a free local port in a background thread."""
-    settings = make_settings(e2e_database_url, tmp_path_factory.mktemp("e2e-var"), demo=True,
-                             default_language="hi")
+    settings = make_settings(
+        e2e_database_url, tmp_path_factory.mktemp("e2e-var"), demo=True, default_language="hi"
+    )
     nodes, logins = _seed(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(create_app(settings, run_scheduler=True), host="127.0.0.1",
-                            log_level="info", ws="none")
+    config = uvicorn.Config(
+        create_app(settings, run_scheduler=True), host="127.0.0.1", log_level="warning", ws="none"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-server")
     thread.start()
@@ -99,6 +104,7 @@ def live_server(
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -114,11 +120,7 @@ def open_page(browser: Browser, live_server: LiveServer) -> Iterator[OpenPage]:
         context = browser.new_context(base_url=live_server.url, **{**DESKTOP, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        pg = context.new_page()
-        import time as _t
-        pg.on("request", lambda r: print(f"{_t.monotonic():.3f} REQ {r.method} {r.url}"))
-        pg.on("response", lambda r: print(f"{_t.monotonic():.3f} RESP {r.request.method} {r.url} {r.status} {r.headers.get('set-cookie','')[:50]!r}"))
-        return pg
+        return context.new_page()
 
     yield open_
     for context in contexts:

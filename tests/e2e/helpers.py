@@ -3,25 +3,29 @@ the Hindi catalogue."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from nigrani.core.i18n import LOCALE_DIR
 from nigrani.demo.seed import DemoLogin
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 HINDI_PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "messages.po"
+DASHBOARD = re.compile(r"^http://[^/]+/dashboard$")
 
 
-def sign_in(page: Page, login: DemoLogin, *, landing: str = "**/dashboard") -> None:
+def sign_in(page: Page, login: DemoLogin) -> None:
     """Fill the staff sign-in form and press the button, as a person would."""
     page.goto("/login")
     page.locator("#username").fill(login.username)
     page.locator("#password").fill(login.password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(landing)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    # The exact path: a refused session would land on /login?next=/dashboard instead.
+    expect(page).to_have_url(DASHBOARD)
 
 
 def choose_language(page: Page, lang: str) -> None:
@@ -37,8 +41,12 @@ def shot(page: Page, name: str, *, max_height: int = 1400) -> Path:
     size = page.viewport_size
     assert size is not None
     height = min(int(page.evaluate("document.documentElement.scrollHeight")), max_height)
-    page.screenshot(path=path, full_page=True, animations="disabled",
-                    clip={"x": 0, "y": 0, "width": size["width"], "height": height})
+    page.screenshot(
+        path=path,
+        full_page=True,
+        animations="disabled",
+        clip={"x": 0, "y": 0, "width": size["width"], "height": height},
+    )
     return path
 
 

@@ -47,6 +47,23 @@ def get_optional_user(
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
+def user_for_error_page(request: Request) -> User | None:
+    """The signed-in user, looked up afresh, so an error page still shows the shell."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    session = request.app.state.sessions()
+    try:
+        login = service.session_for_token(session, cookie)
+        if login is None or login.pending_totp:
+            return None
+        user = login.user
+        _ = user.node  # load what the shell shows before the session closes
+        return user
+    finally:
+        session.close()
+
+
 def get_current_user(user: OptionalUser) -> User:
     """The signed-in user, or 401 (pages redirect to the sign-in form)."""
     if user is None:

@@ -96,6 +96,15 @@ LEVEL_LABELS: dict[Level, tuple[str, str]] = {
 }
 
 
+LEVEL_PLURALS: dict[Level, tuple[str, str]] = {
+    Level.COMMISSIONERATE: ("Commissionerates", "कमिश्नरेट"),
+    Level.ZONE: ("Zones", "ज़ोन"),
+    Level.CIRCLE: ("Circles", "सर्किल"),
+    Level.STATION: ("Police stations", "थाने"),
+    Level.POST: ("Police posts", "चौकियाँ"),
+}
+
+
 def has_permission(role: Role, permission: Permission) -> bool:
     """Whether a role carries a permission."""
     return permission in PERMISSIONS[role]

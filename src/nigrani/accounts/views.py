@@ -8,7 +8,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from nigrani.accounts.models import User
-from nigrani.accounts.roles import LEVEL_LABELS, PERMISSIONS, ROLE_LABELS, Level, Role
+from nigrani.accounts.roles import (
+    LEVEL_LABELS,
+    LEVEL_PLURALS,
+    PERMISSIONS,
+    ROLE_LABELS,
+    Level,
+    Role,
+)
 from nigrani.core.i18n import current_language
 from nigrani.core.templating import render
 
@@ -16,6 +23,12 @@ from nigrani.core.templating import render
 def role_label(role: str) -> str:
     """A role's name in the current language."""
     en, hi = ROLE_LABELS[Role(role)]
+    return hi if current_language.get() == "hi" else en
+
+
+def level_plural(level: str) -> str:
+    """How many of a level: the plural name in the current language."""
+    en, hi = LEVEL_PLURALS[Level(level)]
     return hi if current_language.get() == "hi" else en
 
 
@@ -42,6 +55,7 @@ def page(
         "demo_mode": settings.demo,
         "role_label": role_label,
         "level_label": level_label,
+        "level_plural": level_plural,
     }
     return render(request, template, {**base, **context}, status_code=status_code)
 

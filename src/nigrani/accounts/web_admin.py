@@ -130,7 +130,7 @@ def tree_page(
     for n in nodes:
         by_parent.setdefault(n.parent_id, []).append(n)
     for kids in by_parent.values():
-        kids.sort(key=lambda n: n.name_en)
+        kids.sort(key=lambda n: n.name(current_language.get()))
     return page(
         request,
         "accounts/admin_tree.html",

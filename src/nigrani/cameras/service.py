@@ -313,9 +313,9 @@ class SiteFilter:
 
 def filtered(stmt: Select[Site], scope_path: str, f: SiteFilter) -> Select[Site]:
     """Apply the caller's jurisdiction and the list filters to a query of sites."""
-    stmt = stmt.where(Site.node_path.startswith(scope_path), Site.status != "withdrawn")
+    stmt = stmt.where(jurisdiction.under(Site.node_path, scope_path), Site.status != "withdrawn")
     if f.station_path:
-        stmt = stmt.where(Site.node_path.startswith(f.station_path))
+        stmt = stmt.where(jurisdiction.under(Site.node_path, f.station_path))
     if f.category:
         stmt = stmt.where(Site.category_code == f.category)
     if f.is_public is not None:
