@@ -77,7 +77,10 @@ class WebContextMiddleware:
                         "set-cookie",
                         _cookie_header(CSRF_COOKIE, cookie, secure=secure, http_only=True),
                     )
-                if query_lang == lang:
+                # A ?lang= on a page is a choice to remember; on a download (the English PDF
+                # from a Hindi page) it is not.
+                is_page = headers.get("content-type", "").startswith("text/html")
+                if query_lang == lang and is_page:
                     headers.append(
                         "set-cookie",
                         _cookie_header(LANG_COOKIE, lang, secure=secure, http_only=False),

@@ -1,0 +1,141 @@
+"""The category report as a printable A4 PDF in Hindi or English (fpdf2 with shaped Noto fonts).
+
+Devanagari needs text shaping (conjuncts, vowel signs placed before the consonant), which
+fpdf2 does through HarfBuzz once `set_text_shaping(True)` is on; Latin text in a Hindi
+report (codes, "IST") and Hindi names in an English one come from the fallback font.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from nigrani.accounts.views import level_label
+from nigrani.cameras import report as category_report
+from nigrani.cameras.report import AreaLine, CategoryReport
+from nigrani.core.i18n import _, format_ist
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "fonts"
+LATIN, DEVANAGARI = "notosans", "notosansdevanagari"
+FONT_FILES = {LATIN: "NotoSans", DEVANAGARI: "NotoSansDevanagari"}
+CATEGORY_WIDTHS = (40, 18, 18, 18, 18, 18, 18, 18, 24)
+AREA_WIDTHS = (70, 20, 20, 20, 20, 20, 20)
+HEAD = FontFace(emphasis="BOLD", fill_color=(238, 241, 245))
+TOTAL = FontFace(emphasis="BOLD", fill_color=(248, 249, 251))
+INK, MUTED = (20, 28, 38), (90, 98, 110)
+
+
+class ReportPDF(FPDF):
+    """An A4 page with the report's footer: the health note and "page n of m"."""
+
+    def __init__(self, *, lang: str, note: str, page_label: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.note, self.page_label = note, page_label
+        for family, stem in FONT_FILES.items():
+            self.add_font(family, "", FONT_DIR / f"{stem}-Regular.ttf")
+            self.add_font(family, "B", FONT_DIR / f"{stem}-Bold.ttf")
+        self.main_font = DEVANAGARI if lang == "hi" else LATIN
+        self.set_text_shaping(True)
+        self.set_fallback_fonts([LATIN if lang == "hi" else DEVANAGARI])
+        self.set_lang(lang)
+        self.set_margins(10, 12, 10)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        """The note on unknown health and the page number, on every page."""
+        self.set_y(-17)
+        self.set_font(self.main_font, "", 7.5)
+        self.set_text_color(*MUTED)
+        self.multi_cell(0, 3.8, self.note, align="C", new_x="LMARGIN", new_y="NEXT")
+        page = self.page_label.format(page=self.page_no(), pages=self.str_alias_nb_pages)
+        self.cell(0, 4.5, page, align="C")
+
+
+def _heading(pdf: ReportPDF, text: str, size: float) -> None:
+    pdf.set_font(pdf.main_font, "B", size)
+    pdf.set_text_color(*INK)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _line(pdf: ReportPDF, text: str) -> None:
+    pdf.set_font(pdf.main_font, "", 9)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _table(
+    pdf: ReportPDF,
+    widths: Sequence[int],
+    headers: list[str],
+    rows: list[list[str | int]],
+    total: list[str | int],
+) -> None:
+    pdf.set_font(pdf.main_font, "", 8.5)
+    pdf.set_text_color(*INK)
+    align = ("LEFT", *["RIGHT"] * (len(widths) - 1))
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        text_align=align,
+        headings_style=HEAD,
+        line_height=4.2,
+        padding=(0.9, 1.5),
+        repeat_headings=1,
+    ) as table:
+        table.row(headers)
+        for row in rows:
+            table.row([str(v) for v in row])
+        table.row([str(v) for v in total], style=TOTAL)
+
+
+def _title(pdf: ReportPDF, report: CategoryReport, *, demo: bool, tz: str) -> None:
+    title = _("Camera category report")
+    _heading(pdf, f"{title} — {report.node_name}", 15)
+    _line(pdf, f"{level_label(report.node.level)} · {report.node.code}")
+    when = format_ist(report.generated_at, tz)
+    _line(pdf, _("Generated at {time}").format(time=when))
+    if demo:
+        _line(pdf, _("Demo data: made up for demonstration."))
+    pdf.ln(3)
+
+
+def _categories(pdf: ReportPDF, report: CategoryReport) -> None:
+    _heading(pdf, _("By category"), 11.5)
+    pdf.ln(1)
+    rows = [category_report.category_cells(line) for line in report.categories]
+    total = category_report.category_cells(report.total)
+    _table(pdf, CATEGORY_WIDTHS, category_report.category_headers(), rows, total)
+
+
+def _areas(pdf: ReportPDF, report: CategoryReport) -> None:
+    pdf.ln(5)
+    _heading(pdf, _("By area under {name}").format(name=report.node_name), 11.5)
+    pdf.ln(1)
+    rows = [category_report.area_cells(line) for line in report.areas]
+    total = category_report.area_cells(AreaLine(None, _("Total"), None, report.total.counts))
+    _table(pdf, AREA_WIDTHS, category_report.area_headers(), rows, total)
+
+
+def render(report: CategoryReport, *, demo: bool = False, tz: str = "Asia/Kolkata") -> bytes:
+    """The report as PDF bytes, in the report's language."""
+    pdf = ReportPDF(
+        lang=report.lang,
+        note=_(
+            "Health is 'unknown' for linked cameras that no health check has reached yet. "
+            "Progress = linked cameras ÷ target."
+        ),
+        page_label=_("Page {page} of {pages}"),
+    )
+    pdf.set_title(f"{_('Camera category report')} — {report.node_name}")
+    pdf.set_author(_("Nigrani"))
+    pdf.set_creator("Nigrani")
+    pdf.add_page()
+    _title(pdf, report, demo=demo, tz=tz)
+    _categories(pdf, report)
+    if report.areas:
+        _areas(pdf, report)
+    return bytes(pdf.output())
