@@ -80,6 +80,12 @@ def upgrade() -> None:
             batch_op.f("ix_camera_sites_category_code"), ["category_code"], unique=False
         )
         batch_op.create_index("ix_camera_sites_lat_lon", ["lat", "lon"], unique=False)
+        # Covering index: the map's city-wide aggregate reads only the index (bench_map).
+        batch_op.create_index(
+            "ix_camera_sites_map",
+            ["lat", "lon", "node_path", "status", "category_code", "is_public", "camera_count"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_camera_sites_node_path"), ["node_path"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_camera_sites_owner_phone_hash"), ["owner_phone_hash"], unique=False
@@ -160,6 +166,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_camera_sites_owner_user_id"))
         batch_op.drop_index(batch_op.f("ix_camera_sites_owner_phone_hash"))
         batch_op.drop_index(batch_op.f("ix_camera_sites_node_path"))
+        batch_op.drop_index("ix_camera_sites_map")
         batch_op.drop_index("ix_camera_sites_lat_lon")
         batch_op.drop_index(batch_op.f("ix_camera_sites_category_code"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -251,7 +252,8 @@ def issue_token(
             _("Scopes must be among: {scopes}").format(scopes=", ".join(sorted(KNOWN_SCOPES))),
             field="scopes",
         )
-    prefix, secret = new_token(6)[:8], new_token(32)
+    # hex: the prefix must never contain the '_' that separates the token's parts
+    prefix, secret = secrets.token_hex(4), new_token(32)
     row = ApiToken(
         name=name,
         user_id=user.id,

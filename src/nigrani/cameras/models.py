@@ -38,7 +38,19 @@ class Site(Base):
     """
 
     __tablename__ = "camera_sites"
-    __table_args__ = (Index("ix_camera_sites_lat_lon", "lat", "lon"),)
+    __table_args__ = (
+        Index("ix_camera_sites_lat_lon", "lat", "lon"),
+        Index(
+            "ix_camera_sites_map",
+            "lat",
+            "lon",
+            "node_path",
+            "status",
+            "category_code",
+            "is_public",
+            "camera_count",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(80), unique=True)

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     max_geojson_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

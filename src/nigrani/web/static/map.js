@@ -17,7 +17,14 @@
   var renderer = L.canvas({ padding: 0.3, tolerance: 8 });
   var map = L.map("map", { renderer: renderer, minZoom: 4, maxZoom: 19, zoomControl: true });
   var sites = L.layerGroup().addTo(map);
-  var layers = L.control.layers(null, null, { collapsed: window.innerWidth < 760 }).addTo(map);
+  var layerOrder = [labels.tiles, labels.cameras, labels.station, labels.circle, labels.zone];
+  var layers = L.control.layers(null, null, {
+    collapsed: window.innerWidth < 760,
+    sortLayers: true,
+    sortFunction: function (a, b, nameA, nameB) {
+      return layerOrder.indexOf(nameA) - layerOrder.indexOf(nameB);
+    },
+  }).addTo(map);
   var selectedId = config.selected;
   var inFlight = null;
   var boundaryLayers = {};
@@ -92,7 +99,7 @@
   function addCluster(feature) {
     var p = feature.properties;
     var at = feature.geometry.coordinates;
-    var size = Math.round(26 + 7 * Math.log10(Math.max(p.count, 1)));
+    var size = Math.round(24 + 5 * Math.log10(Math.max(p.count, 1)));
     var icon = L.divIcon({ className: "map-cluster", html: compact.format(p.count), iconSize: [size, size] });
     var marker = L.marker([at[1], at[0]], { icon: icon, keyboard: true, title: "" });
     marker.bindTooltip(fill(labels.cluster, p));
