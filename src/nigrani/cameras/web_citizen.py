@@ -95,7 +95,12 @@ def my_cameras(
 @router.get("/citizen/cameras/new")
 def register_form(request: Request, db: DbSession, user: Citizen) -> HTMLResponse:
     """Step through: place, cameras, notice and consent."""
-    return _form(request, db, user, values={"retention_days": "30", "camera_count": "1"})
+    return _form(
+        request,
+        db,
+        user,
+        values={"retention_days": "30", "camera_count": "1", "category": "residence"},
+    )
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -171,6 +176,8 @@ def my_site(request: Request, db: DbSession, user: Citizen, site: OwnSite) -> HT
         user=user,
         site=site,
         log=access_log.for_site(db, site=site),
+        facings=FACINGS,
+        facing_label=facing_label,
     )
 
 

@@ -1,0 +1,79 @@
+"""A citizen lists their cameras in Hindi on a phone, sees the listing, then withdraws."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import OpenPage
+from tests.e2e.helpers import hindi, shot
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "locale": "hi-IN", "device_scale_factor": 2}
+SIX_DIGITS = re.compile(r"\b(\d{6})\b")
+
+
+def _sign_in_by_sms(page: Page, mobile: str) -> None:
+    page.goto("/citizen/login?next=/citizen/cameras/new")
+    page.locator("#mobile").fill(mobile)
+    page.locator("main form button[type=submit]").click()
+    sms = page.locator("#demo-sms .mono")
+    expect(sms).to_have_text(SIX_DIGITS, timeout=15_000)
+    code = SIX_DIGITS.search(sms.inner_text())
+    assert code is not None
+    page.locator("#code").fill(code.group(1))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/citizen/cameras/new")
+
+
+def _fill_the_form(page: Page) -> None:
+    page.locator("#place-q").fill("Kalyan")
+    choice = page.locator("#place-list button.choice").first
+    expect(choice).to_be_visible()
+    choice.click()
+    station_text = hindi("This place is in the area of police station {station}.") or ""
+    expect(page.locator("#place-status")).to_contain_text(station_text.split("{")[0].strip())
+    page.locator("#address").fill("मकान 12, गली 4")
+    page.locator("#name").fill("शर्मा निवास")
+    page.locator("#owner_name").fill("सुनीता शर्मा")
+    page.locator("#camera_count").fill("2")
+    page.locator("#retention_days").select_option("30")
+    page.locator("#facing").select_option("road")
+    page.locator("input[name=consent]").check()
+
+
+def test_register_then_withdraw_in_hindi_on_a_phone(open_page: OpenPage) -> None:
+    page = open_page(**PHONE)
+    _sign_in_by_sms(page, "9123456780")
+    expect(page.locator("html")).to_have_attribute("lang", "hi")
+    expect(page.locator("h1")).to_have_text(hindi("Register your cameras") or "")
+    _fill_the_form(page)
+    shot(page, "citizen-register-hi.png", max_height=2600)
+    page.locator("#register-form button[type=submit]").click()
+    page.wait_for_url("**/citizen/cameras?done=*")
+    expect(page.locator(".notice")).to_have_text(hindi("Thank you. Your cameras are registered.") or "")
+    expect(page.locator(".site-card")).to_contain_text("शर्मा निवास")
+    shot(page, "citizen-cameras-hi.png")
+    page.locator(".site-card a").click()
+    expect(page.locator("main")).to_contain_text("स***** श****")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("form[action$='/withdraw'] button").click()
+    page.wait_for_url("**/citizen/cameras?withdrawn=1")
+    expect(page.locator("main")).not_to_contain_text("शर्मा निवास")
+    expect(page.locator(".notice")).to_be_visible()
+    shot(page, "citizen-withdrawn-hi.png")
+
+
+def test_the_form_says_what_is_missing(open_page: OpenPage) -> None:
+    page = open_page(**PHONE)
+    _sign_in_by_sms(page, "9123456781")
+    page.locator("#name").fill("Test")
+    page.locator("#owner_name").fill("Test")
+    page.locator("#camera_count").fill("1")
+    page.locator("input[name=consent]").check()
+    page.locator("#register-form button[type=submit]").click()
+    # no place chosen: the page stays and says so, nothing is sent
+    expect(page.locator("#place-status")).not_to_be_empty()
+    assert page.url.endswith("/citizen/cameras/new")
+
