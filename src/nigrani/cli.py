@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.config import Settings, get_settings
 
 app = typer.Typer(
@@ -25,6 +26,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+export_app = typer.Typer(help="Export operator data.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+import_app.command("cameras")(import_cameras)
+export_app.command("cameras")(export_cameras)
 console = Console()
 
 
@@ -107,22 +112,28 @@ def demo(
     from nigrani.core.db import transaction
     from nigrani.core.errors import NigraniError
     from nigrani.core.migrate import upgrade
+    from nigrani.demo.cameras import seed_cameras
     from nigrani.demo.seed import seed_tree, seed_users
 
     settings = Settings(demo=True, cookie_secure=False)
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Loading the Kanpur demo", total=2)
+            task = progress.add_task("Loading the Kanpur demo", total=3)
             with transaction(_sessions(settings)) as session:
                 added = seed_tree(session)
                 progress.advance(task)
                 logins = seed_users(session)
                 progress.advance(task)
+                sites = seed_cameras(session, settings)
+                progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"Kanpur demo ready ({added} jurisdiction nodes added). [bold]Demo data.[/bold]")
+    console.print(
+        f"Kanpur demo ready ({added} jurisdiction nodes, {sites} camera sites added). "
+        "[bold]Demo data.[/bold]"
+    )
     _print_logins(logins, f"http://{host}:{port}")
     if serve_after:
         _serve(settings, host, port, scheduler=True)

@@ -33,6 +33,13 @@ STAFF_URLS = (
     "/cameras?q=gupta",
     "/audit",
     "/dashboard",
+    "/cameras/map",
+    "/cameras/map/site/{id}",
+    "/api/v1/cameras/map?bbox=80.2,26.4,80.4,26.6&zoom=17",
+    "/cameras/export.csv",
+    "/cameras/export.geojson",
+    "/cameras/report",
+    "/cameras/report.csv",
 )
 
 

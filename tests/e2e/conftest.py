@@ -20,6 +20,7 @@ from nigrani.app import create_app
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
+from nigrani.demo.cameras import seed_cameras
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
 from tests.conftest import fresh_database_url, make_settings
 
@@ -53,7 +54,9 @@ def _seed(settings: Settings) -> tuple[int, list[DemoLogin]]:
     engine = make_engine(settings.db_url)
     try:
         with transaction(make_sessionmaker(engine)) as session:
-            return seed_tree(session), seed_users(session)
+            nodes, logins = seed_tree(session), seed_users(session)
+            seed_cameras(session, settings)
+            return nodes, logins
     finally:
         engine.dispose()
 

@@ -6,11 +6,16 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import OpenPage
-from tests.e2e.helpers import hindi, shot
+from tests.e2e.conftest import LiveServer, OpenPage
+from tests.e2e.helpers import hindi, shot, sign_in
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "locale": "hi-IN", "device_scale_factor": 2}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "hi-IN",
+    "device_scale_factor": 2,
+}
 SIX_DIGITS = re.compile(r"\b(\d{6})\b")
 
 
@@ -52,7 +57,9 @@ def test_register_then_withdraw_in_hindi_on_a_phone(open_page: OpenPage) -> None
     shot(page, "citizen-register-hi.png", max_height=2600)
     page.locator("#register-form button[type=submit]").click()
     page.wait_for_url("**/citizen/cameras?done=*")
-    expect(page.locator(".notice")).to_have_text(hindi("Thank you. Your cameras are registered.") or "")
+    expect(page.locator(".notice")).to_have_text(
+        hindi("Thank you. Your cameras are registered.") or ""
+    )
     expect(page.locator(".site-card")).to_contain_text("शर्मा निवास")
     shot(page, "citizen-cameras-hi.png")
     page.locator(".site-card a").click()
@@ -77,3 +84,17 @@ def test_the_form_says_what_is_missing(open_page: OpenPage) -> None:
     expect(page.locator("#place-status")).not_to_be_empty()
     assert page.url.endswith("/citizen/cameras/new")
 
+
+def test_control_room_map_and_report(open_page: OpenPage, live_server: LiveServer) -> None:
+    page = open_page(locale="en-US")
+    sign_in(page, live_server.logins["control"])
+    page.goto("/cameras/map?lang=en")
+    expect(page.locator(".leaflet-container")).to_be_visible()
+    page.wait_for_timeout(3000)
+    shot(page, "camera-map-en.png", max_height=1000)
+    page.goto("/cameras/report?lang=hi")
+    expect(page.locator("main")).to_contain_text("1719")
+    shot(page, "category-report-hi.png", max_height=1800)
+    with page.expect_download() as download:
+        page.locator("a[href*='report.pdf']").first.click()
+    assert download.value.suggested_filename.endswith(".pdf")

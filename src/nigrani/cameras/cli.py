@@ -1,0 +1,145 @@
+"""`nigrani import cameras` and `nigrani export cameras`: the registry from and to files.
+
+Heavy modules are imported inside the commands, so `nigrani --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nigrani.core.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from nigrani.cameras.importer import ImportReport
+    from nigrani.cameras.sheets import RowError
+    from nigrani.core.audit import Actor
+
+cameras_app = typer.Typer(help="Camera sites: import and export.", no_args_is_help=True)
+console = Console(stderr=True)
+ERRORS_SHOWN = 200
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    GEOJSON = "geojson"
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        console.print(f"[red]Configuration refused:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    from nigrani.core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.db_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def _actor() -> Actor:
+    from nigrani.core.audit import Actor
+
+    return Actor(None, "cli")
+
+
+def _error_table(errors: list[RowError]) -> Table:
+    table = Table(title=f"{len(errors)} problems", title_justify="left")
+    for column in ("line", "column", "problem"):
+        table.add_column(column)
+    for e in errors[:ERRORS_SHOWN]:
+        table.add_row(str(e.line), e.column or "—", e.reason)
+    if len(errors) > ERRORS_SHOWN:
+        table.caption = f"… and {len(errors) - ERRORS_SHOWN} more"
+    return table
+
+
+def _run_import(settings: Settings, file: Path, dry_run: bool) -> ImportReport:
+    from nigrani.cameras import importer
+    from nigrani.core.db import transaction
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("Checking" if dry_run else "Importing", total=None)
+        with _sessions(settings) as sessions, transaction(sessions) as session:
+            return importer.import_sites(
+                session,
+                settings=settings,
+                data=file.read_bytes(),
+                file_name=file.name,
+                actor=_actor(),
+                dry_run=dry_run,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+
+
+@cameras_app.command("import")
+def import_cameras(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+) -> None:
+    """Import sites from CSV or XLSX: all rows or none; the same file again updates them."""
+    from nigrani.cameras.importer import ImportFailed
+    from nigrani.core.errors import NigraniError
+
+    settings = _settings()
+    try:
+        report = _run_import(settings, file, dry_run)
+    except ImportFailed as exc:
+        console.print(_error_table(exc.report.errors))
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    except NigraniError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    if report.errors:
+        console.print(_error_table(report.errors))
+    verb = "Would create" if dry_run else "Created"
+    console.print(
+        f"{report.rows} rows. {verb} {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}." + (" Nothing written (dry run)." if dry_run else "")
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@cameras_app.command("export")
+def export_cameras(
+    fmt: Annotated[Format, typer.Option("--format", help="csv or geojson.")] = Format.CSV,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Export every site (owners masked) as CSV or GeoJSON."""
+    from nigrani.cameras import export, service
+    from nigrani.core.db import transaction
+
+    settings = _settings()
+    f = service.SiteFilter()
+    with _sessions(settings) as sessions:
+        with transaction(sessions) as session:
+            export.record_export(session, actor=_actor(), fmt=fmt.value, scope_path="/", f=f)
+        chunks = export.csv_chunks if fmt == Format.CSV else export.geojson_chunks
+        with out.open("wb") if out else nullcontext(sys.stdout.buffer) as sink:
+            for chunk in chunks(sessions, scope_path="/", f=f):
+                sink.write(chunk)
+    if out:
+        console.print(f"Written to {out}")
