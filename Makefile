@@ -31,13 +31,13 @@ test: venv chromium  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATA
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
-	$(BIN)/mypy src tests
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy src tests bench
 
 format: venv
-	$(BIN)/ruff check --fix src tests migrations
-	$(BIN)/ruff format src tests migrations
+	$(BIN)/ruff check --fix src tests bench migrations
+	$(BIN)/ruff format src tests bench migrations
 
 i18n: venv  ## extract strings, update and compile the Hindi catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o src/nigrani/locale/messages.pot --no-location --sort-output .
