@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.config import Settings, get_settings
@@ -41,10 +44,25 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+@contextmanager
+def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A session factory whose engine is closed when the command ends."""
     from nigrani.core.db import make_engine, make_sessionmaker
 
-    return make_sessionmaker(make_engine(settings.db_url))
+    engine = make_engine(settings.db_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _unit_of_work(settings: Settings) -> Iterator[Session]:
+    """One committed transaction on a fresh engine."""
+    from nigrani.core.db import transaction
+
+    with _sessions(settings) as factory, transaction(factory) as session:
+        yield session
 
 
 @db_app.command("upgrade")
@@ -89,15 +107,16 @@ def run_scheduler(once: Annotated[bool, typer.Option(help="One pass, then exit."
     from nigrani.core.outbox import Scheduler
 
     settings = _settings()
-    loop = Scheduler(_sessions(settings), settings)
-    if once:
-        console.print(f"Jobs done: {loop.tick()}")
-        return
-    logging.basicConfig(level=logging.INFO)
-    try:
-        loop.run()
-    except KeyboardInterrupt:
-        loop.stop_event.set()
+    with _sessions(settings) as factory:
+        loop = Scheduler(factory, settings)
+        if once:
+            console.print(f"Jobs done: {loop.tick()}")
+            return
+        logging.basicConfig(level=logging.INFO)
+        try:
+            loop.run()
+        except KeyboardInterrupt:
+            loop.stop_event.set()
 
 
 @app.command()
@@ -109,7 +128,6 @@ def demo(
     ] = True,
 ) -> None:
     """Migrate, load the Kanpur demo (clearly marked demo data), print the logins, serve."""
-    from nigrani.core.db import transaction
     from nigrani.core.errors import NigraniError
     from nigrani.core.migrate import upgrade
     from nigrani.demo.cameras import seed_cameras
@@ -120,7 +138,7 @@ def demo(
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Loading the Kanpur demo", total=3)
-            with transaction(_sessions(settings)) as session:
+            with _unit_of_work(settings) as session:
                 added = seed_tree(session)
                 progress.advance(task)
                 logins = seed_users(session)
@@ -163,12 +181,11 @@ def user_create(
     """Create a staff account attached to a jurisdiction node."""
     from nigrani.accounts import service
     from nigrani.core import audit
-    from nigrani.core.db import transaction
     from nigrani.core.errors import NigraniError
 
     settings = _settings()
     try:
-        with transaction(_sessions(settings)) as session:
+        with _unit_of_work(settings) as session:
             user = service.create_staff(
                 session,
                 username=username,
@@ -193,7 +210,6 @@ def import_boundaries(
     from nigrani.accounts import boundaries
     from nigrani.accounts.roles import Level
     from nigrani.core import audit
-    from nigrani.core.db import transaction
     from nigrani.core.errors import NigraniError
 
     settings = _settings()
@@ -203,7 +219,7 @@ def import_boundaries(
             default_level=Level(level) if level else None,
             max_bytes=settings.max_geojson_bytes,
         )
-        with transaction(_sessions(settings)) as session:
+        with _unit_of_work(settings) as session:
             result = boundaries.apply(session, features, actor=audit.SYSTEM)
     except (NigraniError, ValueError) as exc:
         console.print(f"[red]Nothing imported:[/red] {getattr(exc, 'message', exc)}")
@@ -217,11 +233,8 @@ def audit_verify() -> None:
     from nigrani.core import audit
 
     settings = _settings()
-    session = _sessions(settings)()
-    try:
+    with _sessions(settings) as factory, factory() as session:
         result = audit.verify(session)
-    finally:
-        session.close()
     if result.ok:
         console.print(f"[green]Audit chain intact[/green]: {result.checked} rows")
         return
