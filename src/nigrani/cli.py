@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.config import Settings, get_settings
+from nigrani.evidence.cli import verify_evidence
 
 app = typer.Typer(
     help="Nigrani: cameras, station oversight and grievances for city police.", no_args_is_help=True
@@ -33,6 +34,9 @@ export_app = typer.Typer(help="Export operator data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 import_app.command("cameras")(import_cameras)
 export_app.command("cameras")(export_cameras)
+evidence_app = typer.Typer(help="The evidence store.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+evidence_app.command("verify")(verify_evidence)
 console = Console()
 
 

@@ -1,0 +1,1 @@
+"""Evidence store: content-addressed files, chain of custody, legal hold and retention."""
