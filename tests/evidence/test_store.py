@@ -182,6 +182,8 @@ def test_legal_hold_blocks_purge_until_released(
 
     store.set_hold(db, item=item, hold=False, actor=officer, reason="case closed")
     assert store.purge_expired(db, settings=media, now=utcnow()) == [item.id]
+    assert store.blob_path(media, item.sha256).is_file()  # nothing is unlinked before commit
+    db.commit()
     assert item.deleted_at is not None and not store.blob_path(media, item.sha256).exists()
     assert _custody(db, item) == ["received", "hold", "release", "deleted"]
     actions = [
@@ -202,9 +204,15 @@ def test_purge_removes_a_file_only_when_no_live_item_shares_it(
     assert store.purge_expired(db, settings=media, now=utcnow()) == [old.id]
     assert path.is_file() and new.deleted_at is None
     assert store.verify_all(db, settings=media) == []
+    db.commit()
 
     _expire(new)
     assert store.purge_expired(db, settings=media, now=utcnow()) == [new.id]
+    db.rollback()  # a purge that is rolled back leaves the bytes in place
+    assert path.is_file()
+    _expire(new)
+    assert store.purge_expired(db, settings=media, now=utcnow()) == [new.id]
+    db.commit()
     assert not path.exists() and store.blob_path(media, fresh.sha256).is_file()
     assert _custody(db, new)[-1] == "deleted"
     assert store.verify_all(db, settings=media) == []  # deleted items are not checked

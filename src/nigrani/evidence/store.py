@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from nigrani.core import audit
@@ -335,7 +335,14 @@ def purge_expired(
         }
         record_custody(session, item=item, actor=actor, action="deleted", detail=detail)
     session.flush()
-    for sha256 in sorted({item.sha256 for item in expired}):
-        if not _still_used(session, sha256):
-            blob_path(settings, sha256).unlink(missing_ok=True)
+    unused = [h for h in sorted({item.sha256 for item in expired}) if not _still_used(session, h)]
+    if unused:
+        # Files go only once the deletion is committed: a rollback must not leave live
+        # items whose bytes are gone.
+        event.listen(session, "after_commit", lambda _s: _unlink(settings, unused), once=True)
     return [item.id for item in expired]
+
+
+def _unlink(settings: Settings, hashes: list[str]) -> None:
+    for sha256 in hashes:
+        blob_path(settings, sha256).unlink(missing_ok=True)
