@@ -1,0 +1,1 @@
+"""Incident canvass: which cameras could have seen a place."""
