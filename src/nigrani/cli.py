@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from nigrani.cameras.cli import export_cameras, import_cameras
-from nigrani.core.config import Settings, get_settings
+from nigrani.core.commands import sessions, settings_or_exit
+from nigrani.core.config import Settings
 from nigrani.evidence.cli import verify_evidence
 
 app = typer.Typer(
@@ -41,23 +42,7 @@ console = Console()
 
 
 def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:
-        console.print(f"[red]Configuration refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
-@contextmanager
-def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """A session factory whose engine is closed when the command ends."""
-    from nigrani.core.db import make_engine, make_sessionmaker
-
-    engine = make_engine(settings.db_url)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
+    return settings_or_exit(console)
 
 
 @contextmanager
@@ -65,7 +50,7 @@ def _unit_of_work(settings: Settings) -> Iterator[Session]:
     """One committed transaction on a fresh engine."""
     from nigrani.core.db import transaction
 
-    with _sessions(settings) as factory, transaction(factory) as session:
+    with sessions(settings) as factory, transaction(factory) as session:
         yield session
 
 
@@ -111,7 +96,7 @@ def run_scheduler(once: Annotated[bool, typer.Option(help="One pass, then exit."
     from nigrani.core.outbox import Scheduler
 
     settings = _settings()
-    with _sessions(settings) as factory:
+    with sessions(settings) as factory:
         loop = Scheduler(factory, settings)
         if once:
             console.print(f"Jobs done: {loop.tick()}")
@@ -237,7 +222,7 @@ def audit_verify() -> None:
     from nigrani.core import audit
 
     settings = _settings()
-    with _sessions(settings) as factory, factory() as session:
+    with sessions(settings) as factory, factory() as session:
         result = audit.verify(session)
     if result.ok:
         console.print(f"[green]Audit chain intact[/green]: {result.checked} rows")

@@ -15,7 +15,7 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from nigrani.accounts.roles import Role
-from nigrani.core import audit
+from nigrani.core import audit, commands
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction, utcnow
 from nigrani.core.errors import NotFound, PayloadTooLarge, ValidationFailed
@@ -226,7 +226,7 @@ def _cli_round(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with transaction(make_sessionmaker(engine)) as session:
         item = _receive(session, settings, audit.SYSTEM, _file(tmp_path, b"frame"))
     engine.dispose()
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(commands, "get_settings", lambda: settings)
     command = Typer()
     command.command()(cli.verify_evidence)
     runner = CliRunner()

@@ -6,22 +6,19 @@ Heavy modules are imported inside the commands, so `nigrani --help` stays quick.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nigrani.core.config import Settings, get_settings
+from nigrani.core.commands import progress_bar, sessions, settings_or_exit
+from nigrani.core.config import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
     from nigrani.cameras.importer import ImportReport
     from nigrani.cameras.sheets import RowError
     from nigrani.core.audit import Actor
@@ -37,22 +34,7 @@ class Format(StrEnum):
 
 
 def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:
-        console.print(f"[red]Configuration refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
-
-
-@contextmanager
-def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    from nigrani.core.db import make_engine, make_sessionmaker
-
-    engine = make_engine(settings.db_url)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
+    return settings_or_exit(console)
 
 
 def _actor() -> Actor:
@@ -76,10 +58,9 @@ def _run_import(settings: Settings, file: Path, dry_run: bool) -> ImportReport:
     from nigrani.cameras import importer
     from nigrani.core.db import transaction
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+    with progress_bar(console) as bar:
         task = bar.add_task("Checking" if dry_run else "Importing", total=None)
-        with _sessions(settings) as sessions, transaction(sessions) as session:
+        with sessions(settings) as factory, transaction(factory) as session:
             return importer.import_sites(
                 session,
                 settings=settings,
@@ -134,12 +115,12 @@ def export_cameras(
 
     settings = _settings()
     f = service.SiteFilter()
-    with _sessions(settings) as sessions:
-        with transaction(sessions) as session:
+    with sessions(settings) as factory:
+        with transaction(factory) as session:
             export.record_export(session, actor=_actor(), fmt=fmt.value, scope_path="/", f=f)
         chunks = export.csv_chunks if fmt == Format.CSV else export.geojson_chunks
         with out.open("wb") if out else nullcontext(sys.stdout.buffer) as sink:
-            for chunk in chunks(sessions, scope_path="/", f=f):
+            for chunk in chunks(factory, scope_path="/", f=f):
                 sink.write(chunk)
     if out:
         console.print(f"Written to {out}")

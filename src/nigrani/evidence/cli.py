@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nigrani.core.config import Settings, get_settings
+from nigrani.core.commands import progress_bar, sessions, settings_or_exit
+from nigrani.core.config import Settings
 
 if TYPE_CHECKING:
     from nigrani.evidence.store import Problem
@@ -22,11 +22,7 @@ PROBLEMS_SHOWN = 200
 
 
 def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:
-        console.print(f"[red]Configuration refused:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    return settings_or_exit(console)
 
 
 def _problem_table(problems: list[Problem]) -> Table:
@@ -41,24 +37,15 @@ def _problem_table(problems: list[Problem]) -> Table:
 
 
 def _run_verify(settings: Settings) -> list[Problem]:
-    from nigrani.core.db import make_engine, make_sessionmaker
     from nigrani.evidence import store
 
-    engine = make_engine(settings.db_url)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    try:
-        with (
-            make_sessionmaker(engine)() as session,
-            Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar,
-        ):
-            task = bar.add_task("Re-hashing evidence", total=None)
+    with sessions(settings) as factory, factory() as session, progress_bar(console) as bar:
+        task = bar.add_task("Re-hashing evidence", total=None)
 
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            return store.verify_all(session, settings=settings, progress=advance)
-    finally:
-        engine.dispose()
+        return store.verify_all(session, settings=settings, progress=advance)
 
 
 def verify_evidence() -> None:
