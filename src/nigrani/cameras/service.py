@@ -13,6 +13,7 @@ from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.cameras import owners
 from nigrani.cameras.models import Camera, CameraCategory, Site
 from nigrani.cameras.schemas import CameraIn, CitizenSiteCreate, SiteCreate, SiteRead, SiteUpdate
+from nigrani.canvass import spatial
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
@@ -69,16 +70,6 @@ def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371008.8 * math.asin(math.sqrt(a))
 
 
-def _near(stmt: Select[Site], lat: float, lon: float, metres: float) -> Select[Site]:
-    dlat = metres / 111_320
-    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    return stmt.where(
-        Site.lat.between(lat - dlat, lat + dlat),
-        Site.lon.between(lon - dlon, lon + dlon),
-        Site.status != "withdrawn",
-    )
-
-
 def _refuse_duplicate(session: Session, site: Site) -> None:
     if site.external_id and session.scalar(
         select(Site.id).where(Site.external_id == site.external_id, Site.id != site.id)
@@ -87,15 +78,16 @@ def _refuse_duplicate(session: Session, site: Site) -> None:
             _("A site with external id {id} exists").format(id=site.external_id),
             field="external_id",
         )
-    nearby = session.scalars(_near(select(Site), site.lat, site.lon, DUPLICATE_METRES)).all()
-    for other in nearby:
-        if other.id == site.id:
+    session.flush()  # the spatial query reads the connection, not the session's pending rows
+    nearby = spatial.sites_within(
+        session, lat=site.lat, lon=site.lon, radius_m=DUPLICATE_METRES, include_paused=True
+    )
+    for hit in nearby:
+        other = session.get(Site, hit.site_id)
+        if other is None or other.id == site.id:
             continue
         same_owner = site.owner_phone_hash and other.owner_phone_hash == site.owner_phone_hash
-        same_name = other.name.casefold() == site.name.casefold()
-        if (same_owner or same_name) and metres_between(
-            site.lat, site.lon, other.lat, other.lon
-        ) <= DUPLICATE_METRES:
+        if same_owner or other.name.casefold() == site.name.casefold():
             raise Conflict(
                 _("This site is already registered (site {id}).").format(id=other.id),
                 field="location",
