@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FACINGS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW", "road", "inside", "")
+# Where cameras point; the last, empty, choice means "not said".
+FACINGS = ("road", "N", "NE", "E", "SE", "S", "SW", "W", "NW", "inside", "")
 
 
 class CameraIn(BaseModel):

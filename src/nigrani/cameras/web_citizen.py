@@ -12,7 +12,7 @@ from nigrani.accounts.deps import Citizen
 from nigrani.accounts.views import page, see_other
 from nigrani.cameras import access_log, places, service
 from nigrani.cameras.deps import OwnSite
-from nigrani.cameras.schemas import CitizenSiteCreate
+from nigrani.cameras.schemas import FACINGS, CitizenSiteCreate
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
@@ -34,7 +34,6 @@ CITIZEN_CATEGORIES = (
     "other",
 )
 RETENTION_CHOICES = (3, 7, 15, 30, 60, 90)
-FACINGS = ("road", "N", "NE", "E", "SE", "S", "SW", "W", "NW", "inside")
 
 
 def _actor(user: Citizen) -> audit.Actor:
@@ -59,7 +58,7 @@ def _form(
         error=error,
         categories=cats,
         retention_choices=RETENTION_CHOICES,
-        facings=FACINGS,
+        facings=FACINGS[:-1],
         facing_label=facing_label,
         status_code=status_code,
     )
@@ -176,7 +175,7 @@ def my_site(request: Request, db: DbSession, user: Citizen, site: OwnSite) -> HT
         user=user,
         site=site,
         log=access_log.for_site(db, site=site),
-        facings=FACINGS,
+        facings=FACINGS[:-1],
         facing_label=facing_label,
     )
 
