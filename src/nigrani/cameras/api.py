@@ -49,13 +49,12 @@ def create_site(
 ) -> SiteRead:
     """Register a site (staff); the point decides the station."""
     site = service.create_site(
-        db, settings=settings, data=body, actor=accounts_service.actor_of(user)
+        db,
+        settings=settings,
+        data=body,
+        actor=accounts_service.actor_of(user),
+        scope_path=scope.node.path,
     )
-    if not site.node_path.startswith(scope.node.path):
-        from nigrani.core.errors import PermissionDenied
-        from nigrani.core.i18n import _
-
-        raise PermissionDenied(_("This place is outside your charge."))
     return service.site_read(site, _station_code(db, site.station_id))
 
 

@@ -17,7 +17,7 @@ from nigrani.canvass import spatial
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.errors import Conflict, NotFound, ValidationFailed
+from nigrani.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.security import FieldCipher
 
@@ -139,9 +139,12 @@ def create_site(
     data: SiteCreate,
     actor: audit.Actor,
     source: str = "staff",
+    scope_path: str = "/",
 ) -> Site:
-    """Add a site entered by staff; audited, with no personal data in the audit row."""
+    """Add a site entered by staff inside their charge; audited, without personal data."""
     site = _new_site(session, settings=settings, data=data, source=source)
+    if not site.node_path.startswith(scope_path):
+        raise PermissionDenied(_("This place is outside your charge."))
     _refuse_duplicate(session, site)
     session.add(site)
     session.flush()
