@@ -25,6 +25,11 @@ from nigrani.cameras import web as cameras_web
 from nigrani.cameras import web_citizen as cameras_citizen
 from nigrani.cameras import web_map as cameras_map
 from nigrani.cameras import web_report as cameras_report
+from nigrani.canvass import api as canvass_api
+from nigrani.canvass import tasks as canvass_tasks
+from nigrani.canvass import web as canvass_web
+from nigrani.canvass import web_actions as canvass_actions
+from nigrani.canvass import web_owner as canvass_owner
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker
 from nigrani.core.errors import AuthenticationFailed, NigraniError
@@ -33,6 +38,7 @@ from nigrani.core.metrics import Metrics, MetricsMiddleware
 from nigrani.core.outbox import Scheduler
 from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
+from nigrani.evidence import web as evidence_web
 from nigrani.web import pages as web_pages
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -93,7 +99,9 @@ def _install_errors(app: FastAPI) -> None:
 def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = Scheduler(app.state.sessions, app.state.settings)
+        scheduler = Scheduler(
+            app.state.sessions, app.state.settings, periodic=canvass_tasks.PERIODIC
+        )
         thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
         if run_scheduler:
             thread.start()
@@ -136,6 +144,11 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         cameras_citizen.router,
         cameras_map.router,
         cameras_report.router,
+        canvass_api.router,
+        canvass_web.router,
+        canvass_actions.router,
+        canvass_owner.router,
+        evidence_web.router,
     )
     for router in routers:
         app.include_router(router)

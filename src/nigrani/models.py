@@ -2,8 +2,18 @@
 
 from nigrani.accounts import models as accounts_models
 from nigrani.cameras import models as cameras_models
+from nigrani.canvass import models as canvass_models
 from nigrani.core import audit, outbox, sms
 from nigrani.core.db import Base
 from nigrani.evidence import models as evidence_models
 
-__all__ = ["Base", "accounts_models", "audit", "cameras_models", "evidence_models", "outbox", "sms"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "audit",
+    "cameras_models",
+    "canvass_models",
+    "evidence_models",
+    "outbox",
+    "sms",
+]

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_JURISDICTION = "manage_jurisdiction"
     CITIZEN_SELF = "citizen_self"
+    CANVASS = "canvass"  # incidents, the camera canvass, owners' contacts, evidence
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -57,16 +58,17 @@ ROLE_LEVELS: dict[Role, frozenset[Level]] = {
 }
 
 _STAFF = {Permission.VIEW_DASHBOARD}
+_INVESTIGATE = _STAFF | {Permission.CANVASS}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
     Role.STATION_STAFF: frozenset(_STAFF),
-    Role.SHO: frozenset(_STAFF),
-    Role.INVESTIGATING_OFFICER: frozenset(_STAFF),
-    Role.CONTROL_ROOM: frozenset(_STAFF),
-    Role.ACP: frozenset(_STAFF),
-    Role.DCP: frozenset(_STAFF),
-    Role.COMMISSIONER: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
+    Role.SHO: frozenset(_INVESTIGATE),
+    Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
+    Role.CONTROL_ROOM: frozenset(_INVESTIGATE),
+    Role.ACP: frozenset(_INVESTIGATE),
+    Role.DCP: frozenset(_INVESTIGATE),
+    Role.COMMISSIONER: frozenset(_INVESTIGATE | {Permission.VIEW_AUDIT}),
     Role.AUDITOR: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
     Role.ADMIN: frozenset(
         _STAFF | {Permission.VIEW_AUDIT, Permission.MANAGE_USERS, Permission.MANAGE_JURISDICTION}

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     max_geojson_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     map_tiles_url: str = ""
+    # The address citizens reach this server at, for links sent by SMS (no trailing slash).
+    public_url: str = "http://127.0.0.1:8000"
+    footage_link_days: int = Field(default=7, ge=1, le=30)
+    footage_reminder_hours: int = Field(default=24, ge=1)
+    footage_max_bytes: int = Field(default=2 * 1024**3, gt=0)
+    reveals_per_hour: int = Field(default=10, ge=1, le=100)
     map_tiles_attribution: str = ""
 
     @model_validator(mode="after")

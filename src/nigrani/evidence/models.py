@@ -47,6 +47,9 @@ class EvidenceItem(Base):
     probed_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
     delivered_by: Mapped[str] = mapped_column(String(200), default="")
+    # The case it belongs to, and the jurisdiction that may see it (no join needed to filter).
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    node_path: Mapped[str] = mapped_column(String(400), default="/", index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -176,6 +176,9 @@ def receive(
     claimed_start: datetime | None = None,
     claimed_end: datetime | None = None,
     delivered_by: str = "",
+    incident_id: int | None = None,
+    node_path: str = "/",
+    duration_s: float | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> EvidenceItem:
     """Store a file by content and open its chain of custody with "received"."""
@@ -194,6 +197,9 @@ def receive(
         claimed_start=claimed_start,
         claimed_end=claimed_end,
         delivered_by=delivered_by[:200],
+        incident_id=incident_id,
+        node_path=node_path,
+        duration_s=duration_s,
         created_by=actor.id,
         created_at=now,
         legal_hold=False,
@@ -214,6 +220,25 @@ def get_item(session: Session, *, item_id: int) -> EvidenceItem:
     return item
 
 
+def _open(
+    session: Session,
+    *,
+    settings: Settings,
+    item: EvidenceItem,
+    actor: audit.Actor,
+    action: str,
+    reason: str | None,
+) -> Path:
+    if item.deleted_at is not None:
+        raise NotFound("evidence item was deleted")
+    path = blob_path(settings, item.sha256)
+    if not path.is_file():
+        raise NotFound("evidence file is missing from the store; run `nigrani evidence verify`")
+    record_custody(session, item=item, actor=actor, action=action, reason=reason)
+    session.flush()
+    return path
+
+
 def open_for_view(
     session: Session,
     *,
@@ -223,14 +248,14 @@ def open_for_view(
     reason: str | None = None,
 ) -> Path:
     """The file of a live item, for viewing; the view is recorded in custody and audit."""
-    if item.deleted_at is not None:
-        raise NotFound("evidence item was deleted")
-    path = blob_path(settings, item.sha256)
-    if not path.is_file():
-        raise NotFound("evidence file is missing from the store; run `nigrani evidence verify`")
-    record_custody(session, item=item, actor=actor, action="viewed", reason=reason)
-    session.flush()
-    return path
+    return _open(session, settings=settings, item=item, actor=actor, action="viewed", reason=reason)
+
+
+def open_for_copy(
+    session: Session, *, settings: Settings, item: EvidenceItem, actor: audit.Actor
+) -> Path:
+    """The file of a live item, to be copied out (a download); recorded as a copy."""
+    return _open(session, settings=settings, item=item, actor=actor, action="copied", reason=None)
 
 
 def set_hold(
@@ -339,8 +364,13 @@ def purge_expired(
     if unused:
         # Files go only once the deletion is committed: a rollback must not leave live
         # items whose bytes are gone.
-        event.listen(session, "after_commit", lambda _s: _unlink(settings, unused), once=True)
+        after_commit(session, lambda: _unlink(settings, unused))
     return [item.id for item in expired]
+
+
+def after_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run fn once the session's transaction commits (file removals wait for the rows)."""
+    event.listen(session, "after_commit", lambda _s: fn(), once=True)
 
 
 def _unlink(settings: Settings, hashes: list[str]) -> None:

@@ -1,0 +1,74 @@
+"""Who may canvass, load-or-404 for incidents and requests, and the owner's browser."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from nigrani.accounts.deps import Scope, StaffScope
+from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.canvass import footage, service
+from nigrani.canvass.models import FootageRequest, Incident
+from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.errors import NotFound, PermissionDenied
+from nigrani.core.i18n import _
+
+OWNER_COOKIE = "nigrani_footage"
+
+
+def get_investigator(scope: StaffScope) -> Scope:
+    """A staff member whose role may open incidents and canvass (403 otherwise)."""
+    if not has_permission(Role(scope.user.role), Permission.CANVASS):
+        raise PermissionDenied(_("Your role does not allow incident canvass."))
+    return scope
+
+
+Investigator = Annotated[Scope, Depends(get_investigator)]
+
+
+def get_current_incident(incident_id: int, scope: Investigator, db: DbSession) -> Incident:
+    """An incident in the caller's jurisdiction; outside it, as if it did not exist."""
+    incident = service.get_incident(db, incident_id)
+    if not incident.node_path.startswith(scope.node.path):
+        raise NotFound(_("No such incident"))
+    return incident
+
+
+CurrentIncident = Annotated[Incident, Depends(get_current_incident)]
+
+
+def get_incident_request(
+    request_id: int, incident: CurrentIncident, db: DbSession
+) -> FootageRequest:
+    """A footage request of the incident in the path."""
+    found = db.get(FootageRequest, request_id)
+    if found is None or found.incident_id != incident.id:
+        raise NotFound(_("No such footage request"))
+    return found
+
+
+IncidentRequest = Annotated[FootageRequest, Depends(get_incident_request)]
+
+
+def _device(request: Request) -> str:
+    device = request.cookies.get(OWNER_COOKIE, "")
+    if not device:
+        raise NotFound(_("Open the link from your message first."))
+    return device
+
+
+def get_owner_request(request: Request, db: DbSession, settings: SettingsDep) -> FootageRequest:
+    """The request this browser opened by its link (any state, for showing it)."""
+    return footage.for_device(db, settings=settings, device=_device(request), writable=False)
+
+
+def get_answerable_request(
+    request: Request, db: DbSession, settings: SettingsDep
+) -> FootageRequest:
+    """The request this browser opened, if the owner can still answer it."""
+    return footage.for_device(db, settings=settings, device=_device(request), writable=True)
+
+
+OwnerRequest = Annotated[FootageRequest, Depends(get_owner_request)]
+AnswerableRequest = Annotated[FootageRequest, Depends(get_answerable_request)]

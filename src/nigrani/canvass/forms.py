@@ -1,0 +1,70 @@
+"""The officer's incident form: IST wall-clock times in, aware UTC datetimes out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Form
+from pydantic import ValidationError
+
+from nigrani.canvass.schemas import IncidentCreate
+from nigrani.core.errors import ValidationFailed
+from nigrani.core.i18n import _
+
+
+def parse_local(value: str, tz: str) -> datetime:
+    """A `datetime-local` value (wall clock in the city's zone) as an aware datetime."""
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValidationFailed(
+            _("Enter the date and time as shown, e.g. 2026-12-01 18:30."), field="window"
+        ) from exc
+    return naive.replace(tzinfo=ZoneInfo(tz)) if naive.tzinfo is None else naive
+
+
+def _first_error(exc: ValidationError) -> ValidationFailed:
+    error = exc.errors()[0]
+    field = ".".join(str(p) for p in error.get("loc", ())) or None
+    return ValidationFailed(
+        str(error.get("msg", "invalid")).removeprefix("Value error, "), field=field
+    )
+
+
+def incident_from_form(
+    *,
+    tz: str,
+    kind: str,
+    description: str,
+    lat: str,
+    lon: str,
+    address: str,
+    window_start: str,
+    window_end: str,
+    fir_number: str,
+) -> IncidentCreate:
+    """The incident a submitted form describes, or a ValidationFailed naming the field."""
+    try:
+        point = (float(lat), float(lon))
+    except ValueError as exc:
+        raise ValidationFailed(
+            _("Pick the place on the map or search for a locality."), field="location"
+        ) from exc
+    try:
+        return IncidentCreate(
+            kind=kind,
+            description=description,
+            lat=point[0],
+            lon=point[1],
+            address=address,
+            window_start=parse_local(window_start, tz),
+            window_end=parse_local(window_end, tz),
+            fir_number=fir_number,
+        )
+    except ValidationError as exc:
+        raise _first_error(exc) from exc
+
+
+IncidentFormText = Annotated[str, Form(max_length=2000)]

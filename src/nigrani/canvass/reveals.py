@@ -1,0 +1,83 @@
+"""Showing a camera owner's contact to an officer: for an incident, with a reason, rationed."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import User
+from nigrani.cameras import owners
+from nigrani.cameras.models import Site
+from nigrani.canvass.models import Incident, OwnerReveal
+from nigrani.core import audit
+from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
+from nigrani.core.errors import RateLimited, ValidationFailed
+from nigrani.core.i18n import _
+
+WINDOW = timedelta(hours=1)
+
+
+def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
+    since = now - WINDOW
+    count, oldest = session.execute(
+        select(func.count(OwnerReveal.id), func.min(OwnerReveal.at)).where(
+            OwnerReveal.officer_id == user.id, OwnerReveal.at > since
+        )
+    ).one()
+    if count >= settings.reveals_per_hour:
+        wait = max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
+        raise RateLimited(
+            _(
+                "You have seen {n} owners' contacts in the last hour, the most allowed. "
+                "Try again in {minutes} minutes, or ask your supervisor."
+            ).format(n=count, minutes=math.ceil(wait / 60)),
+            retry_after=wait,
+        )
+
+
+def reveal_owner(
+    session: Session,
+    *,
+    settings: Settings,
+    incident: Incident,
+    site: Site,
+    user: User,
+    reason: str,
+    now: datetime | None = None,
+) -> owners.OwnerContact:
+    """The owner's contact for this incident; audited (the owner sees it) and rationed."""
+    now = now or utcnow()
+    if not (site.owner_phone_enc or site.owner_name_enc):
+        raise ValidationFailed(_("This site has no owner's contact on record."), field="site")
+    _check_rate(session, user=user, settings=settings, now=now)
+    contact = owners.reveal(
+        session,
+        site=site,
+        settings=settings,
+        actor=audit.Actor(user.id, user.username or f"user-{user.id}"),
+        reference=incident.number,
+        reason=reason,
+    )
+    session.add(
+        OwnerReveal(
+            incident_id=incident.id,
+            site_id=site.id,
+            officer_id=user.id,
+            reason=reason.strip(),
+            at=now,
+        )
+    )
+    session.flush()
+    return contact
+
+
+def reveals_for(session: Session, *, incident: Incident) -> list[OwnerReveal]:
+    """Every reveal made for an incident, oldest first."""
+    rows = session.scalars(
+        select(OwnerReveal).where(OwnerReveal.incident_id == incident.id).order_by(OwnerReveal.id)
+    ).all()
+    return list(rows)

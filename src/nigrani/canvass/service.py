@@ -1,0 +1,222 @@
+"""Incidents and their canvass: which cameras could have seen the place in the window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from nigrani.accounts import jurisdiction
+from nigrani.accounts.models import JurisdictionNode, User
+from nigrani.accounts.roles import STAFF_ROLES, Role
+from nigrani.cameras import service as camera_service
+from nigrani.cameras.models import Site
+from nigrani.canvass import fov, spatial
+from nigrani.canvass.models import LIVE_REQUEST, FootageRequest, Incident
+from nigrani.canvass.schemas import MAX_RADIUS_M, IncidentCreate
+from nigrani.core import audit
+from nigrani.core.db import utcnow
+from nigrani.core.errors import NotFound, PermissionDenied, ValidationFailed
+from nigrani.core.i18n import _, to_ist
+
+# Windows may reach a little into the future (an officer typing "until now" on a slow clock).
+FUTURE_SLACK = timedelta(hours=1)
+
+
+class Footage(StrEnum):
+    """Whether the owner still keeps footage of the window, by their retention."""
+
+    KEPT = "kept"
+    UNKNOWN = "unknown"
+    GONE = "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A site near the incident, with what decides its rank."""
+
+    site: Site
+    distance_m: float
+    bearing_deg: float
+    view: fov.View
+    footage: Footage
+    retention_days: int | None
+    request: FootageRequest | None
+
+    @property
+    def rank_key(self) -> tuple[int, int, float, int]:
+        """Footage that is gone last; then in view, unknown, away; then nearest."""
+        gone = self.footage is Footage.GONE
+        order = {fov.View.IN_VIEW: 0, fov.View.UNKNOWN: 1, fov.View.AWAY: 2}
+        return (int(gone), order[self.view], self.distance_m, self.site.id)
+
+
+def _officer(session: Session, officer_id: int | None, default: User) -> User:
+    if officer_id is None:
+        return default
+    officer = session.get(User, officer_id)
+    if officer is None or not officer.is_active or Role(officer.role) not in STAFF_ROLES:
+        raise ValidationFailed(_("No such officer"), field="officer_id")
+    return officer
+
+
+def _number(incident: Incident) -> str:
+    year = to_ist(incident.created_at).year
+    return f"INC-{year}-{incident.id:06d}"
+
+
+def create_incident(
+    session: Session, *, data: IncidentCreate, user: User, scope_path: str
+) -> Incident:
+    """Record an incident inside the caller's charge; its station comes from the point."""
+    now = utcnow()
+    if data.window_start > now + FUTURE_SLACK:
+        raise ValidationFailed(_("The time window cannot start in the future."), field="window")
+    station = camera_service.station_at(session, lat=data.lat, lon=data.lon)
+    if not station.path.startswith(scope_path):
+        raise PermissionDenied(_("This place is outside your charge."))
+    officer = _officer(session, data.officer_id, user)
+    incident = Incident(
+        number="pending",
+        **data.model_dump(exclude={"officer_id"}),
+        officer_id=officer.id,
+        station_id=station.id,
+        node_path=station.path,
+        status="open",
+        created_by=user.id,
+        created_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    incident.number = _number(incident)
+    audit.record(
+        session,
+        actor=audit.Actor(user.id, user.username or f"user-{user.id}"),
+        action="incident.create",
+        object_type="incident",
+        object_id=incident.id,
+        reference=incident.number,
+        detail={"kind": incident.kind, "station": station.code},
+    )
+    session.flush()
+    return incident
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    """An incident by id, or NotFound."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(_("No such incident"))
+    return incident
+
+
+def list_incidents(
+    session: Session, *, scope_path: str, status: str | None, page: int, per_page: int
+) -> tuple[list[Incident], int]:
+    """Incidents under a jurisdiction, newest first, one page of them and the total."""
+    where = [jurisdiction.under(Incident.node_path, scope_path)]
+    if status:
+        where.append(Incident.status == status)
+    total = session.scalar(select(func.count(Incident.id)).where(*where)) or 0
+    rows = session.scalars(
+        select(Incident)
+        .where(*where)
+        .order_by(Incident.created_at.desc(), Incident.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def station_of(session: Session, incident: Incident) -> JurisdictionNode:
+    """The station the incident belongs to."""
+    node = session.get(JurisdictionNode, incident.station_id)
+    assert node is not None  # a foreign key
+    return node
+
+
+def footage_state(retention_days: int | None, window_start: datetime, now: datetime) -> Footage:
+    """Kept if the window's start is younger than the owner's retention."""
+    if retention_days is None:
+        return Footage.UNKNOWN
+    return Footage.KEPT if now - window_start <= timedelta(days=retention_days) else Footage.GONE
+
+
+def _retention(site: Site) -> int | None:
+    days = [c.retention_days for c in site.cameras if c.retention_days is not None]
+    return max(days) if days else site.retention_days
+
+
+def _latest_requests(session: Session, incident: Incident) -> dict[int, FootageRequest]:
+    rows = session.scalars(
+        select(FootageRequest)
+        .where(FootageRequest.incident_id == incident.id)
+        .order_by(FootageRequest.id)
+    ).all()
+    return {r.site_id: r for r in rows}
+
+
+def _hit(
+    site: Site, distance_m: float, incident: Incident, now: datetime, request: FootageRequest | None
+) -> Hit:
+    bearing = fov.bearing_deg(site.lat, site.lon, incident.lat, incident.lon)
+    days = _retention(site)
+    return Hit(
+        site=site,
+        distance_m=distance_m,
+        bearing_deg=bearing,
+        view=fov.site_view(list(site.cameras), bearing=bearing, distance_m=distance_m),
+        footage=footage_state(days, incident.window_start, now),
+        retention_days=days,
+        request=request,
+    )
+
+
+def canvass(
+    session: Session, *, incident: Incident, radius_m: float, now: datetime | None = None
+) -> list[Hit]:
+    """Active sites within the radius, ranked: footage still kept, in view, nearest.
+
+    Sites across a station's boundary count too: a camera sees across the line."""
+    now = now or utcnow()
+    found = spatial.sites_within(session, lat=incident.lat, lon=incident.lon, radius_m=radius_m)
+    if not found:
+        return []
+    sites = session.scalars(
+        select(Site)
+        .where(Site.id.in_([h.site_id for h in found]))
+        .options(selectinload(Site.cameras), selectinload(Site.category))
+    ).all()
+    by_id = {s.id: s for s in sites}
+    requests = _latest_requests(session, incident)
+    hits = [
+        _hit(by_id[h.site_id], h.distance_m, incident, now, requests.get(h.site_id)) for h in found
+    ]
+    return sorted(hits, key=lambda h: h.rank_key)
+
+
+def live_request(session: Session, *, incident: Incident, site: Site) -> FootageRequest | None:
+    """The request to this site for this incident that the owner can still answer."""
+    return session.scalar(
+        select(FootageRequest).where(
+            FootageRequest.incident_id == incident.id,
+            FootageRequest.site_id == site.id,
+            FootageRequest.status.in_(LIVE_REQUEST),
+        )
+    )
+
+
+def site_for_incident(session: Session, *, incident: Incident, site_id: int) -> Site:
+    """A site near enough to the incident to be canvassed for it (no reveals city-wide)."""
+    site = camera_service.get_site(session, site_id)
+    distance = camera_service.metres_between(incident.lat, incident.lon, site.lat, site.lon)
+    if distance > MAX_RADIUS_M:
+        raise PermissionDenied(
+            _("This camera is {km:.1f} km from the incident, beyond the canvass area.").format(
+                km=distance / 1000
+            )
+        )
+    return site

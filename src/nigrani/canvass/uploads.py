@@ -1,0 +1,175 @@
+"""Resumable uploads of footage (the tus 1.0 core protocol), checked, then into evidence.
+
+Bytes are staged under `<media>/uploads/` — a folder nothing serves — fsynced before each
+answer, so an acknowledged offset survives a crash. Only a complete file that FFmpeg opens as
+video becomes evidence; anything else is deleted, never stored."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path, PurePath
+
+from sqlalchemy.orm import Session
+
+from nigrani.canvass.models import FootageRequest, FootageUpload
+from nigrani.core import audit
+from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
+from nigrani.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from nigrani.core.i18n import _
+from nigrani.core.security import new_token
+from nigrani.evidence import probe, store
+from nigrani.evidence.models import EvidenceItem
+
+MAX_OPEN_UPLOADS = 20
+HEAD_BYTES = 4096
+OWNER = audit.Actor(None, "owner (link)")
+
+
+def staging_dir(settings: Settings) -> Path:
+    """Where unfinished uploads wait."""
+    return settings.media_path / "uploads"
+
+
+def part_path(settings: Settings, upload: FootageUpload) -> Path:
+    """The staged bytes of one upload."""
+    return staging_dir(settings) / f"{upload.id}.part"
+
+
+def _safe_name(name: str) -> str:
+    return PurePath(name.replace("\\", "/")).name.strip()[:255] or "footage"
+
+
+def create(
+    session: Session, *, settings: Settings, request: FootageRequest, length: int, filename: str
+) -> FootageUpload:
+    """Start an upload of `length` bytes (tus creation); nothing is written yet."""
+    if length <= 0:
+        raise ValidationFailed(_("The file is empty."), field="file")
+    if length > settings.footage_max_bytes:
+        limit = settings.footage_max_bytes // (1024 * 1024)
+        raise PayloadTooLarge(_("The file is too large; the limit is {n} MB.").format(n=limit))
+    if sum(u.status == "open" for u in request.uploads) >= MAX_OPEN_UPLOADS:
+        raise Conflict(_("Too many unfinished uploads. Finish or restart the ones you began."))
+    now = utcnow()
+    upload = FootageUpload(
+        id=new_token(16)[:22],
+        request=request,
+        filename=_safe_name(filename),
+        length=length,
+        offset=0,
+        status="open",
+        refused_reason="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(upload)
+    staging_dir(settings).mkdir(parents=True, exist_ok=True)
+    part_path(settings, upload).touch(mode=0o600)
+    session.flush()
+    return upload
+
+
+def get(
+    session: Session, *, settings: Settings, request: FootageRequest, upload_id: str
+) -> FootageUpload:
+    """An upload of this request whose bytes are still staged (or finished), else NotFound."""
+    upload = session.get(FootageUpload, upload_id)
+    if upload is None or upload.request_id != request.id:
+        raise NotFound(_("No such upload. Choose the file again to start over."))
+    if upload.status == "open" and not part_path(settings, upload).is_file():
+        raise NotFound(_("This upload was refused or has expired. Choose the file again."))
+    return upload
+
+
+def _write_at(path: Path, offset: int, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, data, offset)
+        os.ftruncate(fd, offset + len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(settings: Settings, upload: FootageUpload) -> None:
+    part_path(settings, upload).unlink(missing_ok=True)
+
+
+def append(
+    session: Session, *, settings: Settings, upload: FootageUpload, offset: int, data: bytes
+) -> FootageUpload:
+    """Write one chunk at the offset the server last acknowledged (tus PATCH)."""
+    if upload.status != "open":
+        raise Conflict(_("This upload is already finished."))
+    if offset != upload.offset:
+        raise Conflict(_("The upload is at byte {n}; resume from there.").format(n=upload.offset))
+    if offset + len(data) > upload.length:
+        raise ValidationFailed(
+            _("More bytes were sent than the file's declared size."), field="file"
+        )
+    if offset == 0:
+        try:
+            probe.refuse_early(data[:HEAD_BYTES])
+        except probe.NotVideo:
+            _discard(settings, upload)
+            raise
+    _write_at(part_path(settings, upload), offset, data)
+    upload.offset, upload.updated_at = offset + len(data), utcnow()
+    session.flush()
+    return upload
+
+
+def finish(
+    session: Session, *, settings: Settings, upload: FootageUpload, now: datetime | None = None
+) -> EvidenceItem:
+    """Check the complete file with FFmpeg and move it into the evidence store."""
+    path = part_path(settings, upload)
+    try:
+        info = probe.probe_video(path)
+    except probe.NotVideo:
+        _discard(settings, upload)
+        raise
+    item = _store(session, settings=settings, upload=upload, info=info, path=path)
+    upload.status, upload.evidence_item_id = "stored", item.id
+    request = upload.request
+    if request.status in ("sent", "opened"):
+        request.status, request.responded_at = "uploaded", now or utcnow()
+    session.flush()
+    # The staged copy goes only once the evidence row is committed.
+    store.after_commit(session, lambda: path.unlink(missing_ok=True))
+    return item
+
+
+def _store(
+    session: Session,
+    *,
+    settings: Settings,
+    upload: FootageUpload,
+    info: probe.VideoInfo,
+    path: Path,
+) -> EvidenceItem:
+    request = upload.request
+    site = request.site
+    with path.open("rb") as stream:
+        item = store.receive(
+            session,
+            settings=settings,
+            stream=stream,
+            original_name=upload.filename,
+            media_type=f"video/{info.container}",
+            kind="footage",
+            actor=OWNER,
+            source=f"Camera site #{site.id}: {site.name}",
+            source_camera_id=site.cameras[0].id if len(site.cameras) == 1 else None,
+            claimed_start=request.window_start,
+            claimed_end=request.window_end,
+            delivered_by=f"Owner of site #{site.id}, by link of request #{request.id}",
+            incident_id=request.incident_id,
+            node_path=request.incident.node_path,
+            duration_s=info.duration_s,
+            max_bytes=settings.footage_max_bytes,
+        )
+    item.probed_start, item.probed_end = info.created_at, info.ends_at
+    return item

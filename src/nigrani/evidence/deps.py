@@ -1,0 +1,25 @@
+"""Load-or-404 for evidence: an item the caller's jurisdiction and role may handle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from nigrani.canvass.deps import Investigator
+from nigrani.core.deps import DbSession
+from nigrani.core.errors import NotFound
+from nigrani.core.i18n import _
+from nigrani.evidence import store
+from nigrani.evidence.models import EvidenceItem
+
+
+def get_evidence_item(item_id: int, scope: Investigator, db: DbSession) -> EvidenceItem:
+    """A live item in the caller's jurisdiction; outside it, as if it did not exist."""
+    item = store.get_item(db, item_id=item_id)
+    if not item.node_path.startswith(scope.node.path):
+        raise NotFound(_("No such evidence item"))
+    return item
+
+
+CurrentItem = Annotated[EvidenceItem, Depends(get_evidence_item)]

@@ -1,0 +1,64 @@
+/* Canvass maps: the incident form's place picker (#pick-map) and the incident page's map of
+ * ranked camera sites around the place (#canvass-map). Station boundaries are the base
+ * layer (no tiles offline). Configuration comes from JSON script tags. */
+(function () {
+  "use strict";
+  var COLOURS = { in_view: "#1b7f3b", unknown: "#d2691e", away: "#7d8fa8", gone: "#b3261e" };
+
+  function boundaries(map, url, fit) {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        var layer = L.geoJSON(data, { style: { color: "#7d8fa8", weight: 1, fillColor: "#fbfcfd", fillOpacity: 0.6 },
+          onEachFeature: function (f, l) { if (f.properties && f.properties.name) l.bindTooltip(f.properties.name, { sticky: true }); } });
+        layer.addTo(map); layer.bringToBack();
+        if (fit && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+      });
+  }
+
+  function picker(el) {
+    var config = JSON.parse(document.getElementById("pick-config").textContent);
+    var lat = document.getElementById("lat"), lon = document.getElementById("lon");
+    var map = L.map(el, { minZoom: 9, maxZoom: 19 });
+    var marker = null;
+    function place(la, lo, zoom) {
+      lat.value = Number(la).toFixed(6); lon.value = Number(lo).toFixed(6);
+      if (marker) marker.setLatLng([la, lo]); else marker = L.marker([la, lo]).addTo(map);
+      if (zoom) map.setView([la, lo], zoom);
+    }
+    map.setView([26.46, 80.33], 12);
+    boundaries(map, config.boundariesUrl, !lat.value);
+    if (lat.value && lon.value) place(lat.value, lon.value, 16);
+    map.on("click", function (e) { place(e.latlng.lat, e.latlng.lng); });
+    document.getElementById("place-list").addEventListener("click", function (event) {
+      var button = event.target.closest("button.choice");
+      if (!button) return;
+      document.getElementById("place-q").value = button.dataset.name;
+      var address = document.getElementById("address");
+      if (!address.value) address.value = button.dataset.name;
+      this.innerHTML = "";
+      place(button.dataset.lat, button.dataset.lon, 16);
+    });
+  }
+
+  function canvassMap(el) {
+    var config = JSON.parse(document.getElementById("canvass-config").textContent);
+    var map = L.map(el, { maxZoom: 20 });
+    boundaries(map, config.boundariesUrl, false);
+    var circle = L.circle([config.lat, config.lon], { radius: config.radius, color: "#0b3d91", weight: 2, fillOpacity: 0.05 }).addTo(map);
+    L.circleMarker([config.lat, config.lon], { radius: 8, color: "#fff", weight: 2, fillColor: "#0b3d91", fillOpacity: 1 })
+      .addTo(map).bindTooltip("★", { permanent: false });
+    config.points.forEach(function (p) {
+      L.circleMarker([p.lat, p.lon], { radius: 7, color: "#fff", weight: 1.5, fillColor: COLOURS[p.cls] || "#555", fillOpacity: 0.95 })
+        .addTo(map).bindTooltip(p.rank + ". " + p.name)
+        .on("click", function () { var row = document.getElementById("site-" + p.id); if (row) row.scrollIntoView({ behavior: "smooth", block: "center" }); });
+    });
+    map.fitBounds(circle.getBounds(), { padding: [20, 20] });
+  }
+
+  var pick = document.getElementById("pick-map");
+  if (pick) picker(pick);
+  var canvass = document.getElementById("canvass-map");
+  if (canvass) canvassMap(canvass);
+})();
