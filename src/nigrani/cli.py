@@ -121,13 +121,14 @@ def demo(
     from nigrani.core.errors import NigraniError
     from nigrani.core.migrate import upgrade
     from nigrani.demo.cameras import seed_cameras
+    from nigrani.demo.incidents import seed_incidents
     from nigrani.demo.seed import seed_tree, seed_users
 
     settings = Settings(demo=True, cookie_secure=False)
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Loading the Kanpur demo", total=3)
+            task = progress.add_task("Loading the Kanpur demo", total=4)
             with _unit_of_work(settings) as session:
                 added = seed_tree(session)
                 progress.advance(task)
@@ -135,11 +136,14 @@ def demo(
                 progress.advance(task)
                 sites = seed_cameras(session, settings)
                 progress.advance(task)
+                incidents = seed_incidents(session, settings)
+                progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     console.print(
-        f"Kanpur demo ready ({added} jurisdiction nodes, {sites} camera sites added). "
+        f"Kanpur demo ready ({added} jurisdiction nodes, {sites} camera sites, "
+        f"{incidents} incidents added). "
         "[bold]Demo data.[/bold]"
     )
     _print_logins(logins, f"http://{host}:{port}")
