@@ -1,14 +1,8 @@
-"""The category report as a printable A4 PDF in Hindi or English (fpdf2 with shaped Noto fonts).
-
-Devanagari needs text shaping (conjuncts, vowel signs placed before the consonant), which
-fpdf2 does through HarfBuzz once `set_text_shaping(True)` is on; Latin text in a Hindi
-report (codes, "IST") and Hindi names in an English one come from the fallback font.
-"""
+"""The category report as a printable A4 PDF in Hindi or English (fpdf2 with shaped Noto fonts)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -17,10 +11,8 @@ from nigrani.accounts.views import level_label
 from nigrani.cameras import report as category_report
 from nigrani.cameras.report import AreaLine, CategoryReport
 from nigrani.core.i18n import _, format_ist
+from nigrani.core.pdf import use_noto
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "fonts"
-LATIN, DEVANAGARI = "notosans", "notosansdevanagari"
-FONT_FILES = {LATIN: "NotoSans", DEVANAGARI: "NotoSansDevanagari"}
 CATEGORY_WIDTHS = (40, 18, 18, 18, 18, 18, 18, 18, 24)
 AREA_WIDTHS = (70, 20, 20, 20, 20, 20, 20)
 HEAD = FontFace(emphasis="BOLD", fill_color=(238, 241, 245))
@@ -34,13 +26,7 @@ class ReportPDF(FPDF):
     def __init__(self, *, lang: str, note: str, page_label: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.note, self.page_label = note, page_label
-        for family, stem in FONT_FILES.items():
-            self.add_font(family, "", FONT_DIR / f"{stem}-Regular.ttf")
-            self.add_font(family, "B", FONT_DIR / f"{stem}-Bold.ttf")
-        self.main_font = DEVANAGARI if lang == "hi" else LATIN
-        self.set_text_shaping(True)
-        self.set_fallback_fonts([LATIN if lang == "hi" else DEVANAGARI])
-        self.set_lang(lang)
+        self.main_font = use_noto(self, lang)
         self.set_margins(10, 12, 10)
         self.set_auto_page_break(auto=True, margin=20)
         self.alias_nb_pages()

@@ -1,0 +1,83 @@
+"""PDFs in Hindi and English: the committed Noto fonts, HarfBuzz shaping, pieces of forms.
+
+Devanagari needs text shaping (conjuncts, vowel signs placed before the consonant), which
+fpdf2 does through HarfBuzz once `set_text_shaping(True)` is on; Latin text in a Hindi
+document (codes, hashes, "IST") and Hindi names in an English one come from the fallback font.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdf import FPDF
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "fonts"
+LATIN, DEVANAGARI = "notosans", "notosansdevanagari"
+FONT_FILES = {LATIN: "NotoSans", DEVANAGARI: "NotoSansDevanagari"}
+INK = (20, 28, 38)
+
+
+def use_noto(pdf: FPDF, lang: str) -> str:
+    """Load both Noto families (regular and bold), shape text; returns the language's family."""
+    for family, stem in FONT_FILES.items():
+        pdf.add_font(family, "", FONT_DIR / f"{stem}-Regular.ttf")
+        pdf.add_font(family, "B", FONT_DIR / f"{stem}-Bold.ttf")
+    pdf.set_text_shaping(True)
+    pdf.set_fallback_fonts([LATIN if lang == "hi" else DEVANAGARI])
+    pdf.set_lang(lang)
+    return DEVANAGARI if lang == "hi" else LATIN
+
+
+class FormPDF(FPDF):
+    """A4 pages in one language, with the pieces of a printed form: text, boxes, lines."""
+
+    def __init__(self, *, lang: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.main_font = use_noto(self, lang)
+        self.set_line_width(0.25)
+        self.alias_nb_pages()
+
+    def paragraph(
+        self, text: str, *, size: float = 9.5, bold: bool = False, align: str = "J"
+    ) -> None:
+        """Text wrapped across the page, then a little space."""
+        self.set_font(self.main_font, "B" if bold else "", size)
+        self.set_text_color(*INK)
+        self.multi_cell(0, size * 0.53, text, align=align, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1.2)
+
+    def field(self, label: str, value: str, *, size: float = 9.5) -> None:
+        """A bold label and its value, the value wrapped."""
+        self.set_font(self.main_font, "B", size)
+        self.set_text_color(*INK)
+        self.cell(self.get_string_width(label) + 1, size * 0.55, f"{label}:")
+        self.set_font(self.main_font, "", size)
+        self.multi_cell(0, size * 0.55, f" {value}", new_x="LMARGIN", new_y="NEXT")
+
+    def tick_boxes(self, labels: Sequence[str], ticked: Sequence[bool]) -> None:
+        """A row of tick boxes, drawn (the fonts have no ballot-box glyph), wrapped as needed."""
+        self.set_font(self.main_font, "", 9.5)
+        self.set_text_color(*INK)
+        for label, tick in zip(labels, ticked, strict=True):
+            width = 5.5 + self.get_string_width(label) + 6
+            if self.get_x() + width > self.w - self.r_margin:
+                self.ln(6)
+            x, y = self.get_x(), self.get_y()
+            self.rect(x, y + 1.1, 3.4, 3.4)
+            if tick:
+                self.line(x + 0.6, y + 2.9, x + 1.5, y + 4.0)
+                self.line(x + 1.5, y + 4.0, x + 3.1, y + 1.5)
+            self.set_xy(x + 5.5, y)
+            self.cell(width - 5.5, 5.6, label)
+        self.ln(7)
+
+    def ruled_line(self, label: str, *, until: float, rule: bool = True) -> None:
+        """A label and a line to write on by hand, ending `until` mm from the left edge."""
+        self.set_font(self.main_font, "", 9.5)
+        self.set_text_color(*INK)
+        self.ln(3)
+        self.cell(self.get_string_width(label) + 2, 6, label)
+        if rule:
+            self.line(self.get_x(), self.get_y() + 5, until, self.get_y() + 5)
+        self.ln(6)
