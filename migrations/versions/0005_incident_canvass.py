@@ -12,7 +12,6 @@ from alembic import op
 
 import nigrani.core.db
 
-
 revision = "0005"
 down_revision = "0004"
 branch_labels = None

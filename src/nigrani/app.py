@@ -29,6 +29,7 @@ from nigrani.canvass import api as canvass_api
 from nigrani.canvass import tasks as canvass_tasks
 from nigrani.canvass import web as canvass_web
 from nigrani.canvass import web_actions as canvass_actions
+from nigrani.canvass import web_export as canvass_export
 from nigrani.canvass import web_owner as canvass_owner
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker
@@ -147,6 +148,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         canvass_api.router,
         canvass_web.router,
         canvass_actions.router,
+        canvass_export.router,
         canvass_owner.router,
         evidence_web.router,
     )

@@ -72,8 +72,13 @@ def _deliver(sessions: sessionmaker[Session], settings: Settings, db: Session) -
 
 
 def _open(owner: TestClient, token: str) -> str:
-    reply = owner.get(f"/f/{token}", follow_redirects=False)
+    """Tap the SMS link, then "Open the request"; the CSRF token of the owner's page."""
+    landing = owner.get(f"/f/{token}", follow_redirects=False)
+    assert landing.status_code == 200, landing.text
+    token_field = csrf_from(owner, f"/f/{token}")
+    reply = owner.post(f"/f/{token}", data={"csrf_token": token_field}, follow_redirects=False)
     assert reply.status_code == 303, reply.text
+    assert owner.get(f"/f/{token}", follow_redirects=False).headers["location"] == "/footage"
     return csrf_from(owner, "/footage")
 
 
@@ -159,8 +164,12 @@ def test_owner_gets_a_link_and_uploads_real_video_with_a_resume(
     assert not list(uploads.staging_dir(settings).glob("*.part"))
     assert sha in owner.get("/footage").text
 
-    # A second phone with the same link gets nothing.
+    # A second phone with the same link gets nothing, not even the landing page.
     assert other_client.get(f"/f/{token}", follow_redirects=False).status_code == 403
+    forged = other_client.post(
+        f"/f/{token}", data={"csrf_token": csrf_from(other_client)}, follow_redirects=False
+    )
+    assert forged.status_code == 403 and "already been used" in forged.text
 
     download = case.client.get(f"/evidence/{item.id}/download")
     assert download.status_code == 200 and download.content == data
@@ -227,6 +236,7 @@ def test_expired_declined_and_replaced_links_are_refused(
     assert new != old
     owner = TestClient(app)  # type: ignore[arg-type]
     assert owner.get(f"/f/{old}", follow_redirects=False).status_code == 404
+    assert "not valid" in owner.get(f"/f/{old}").text
 
     request.expires_at = utcnow() - timedelta(minutes=1)
     db.flush()

@@ -68,7 +68,7 @@ def test_footage_state_by_retention() -> None:
 def _site(db: Session, settings: Settings, name: str, lat: float, **camera: object) -> int:
     """A site with one camera (or none) and its own owner, at a latitude on the place's meridian."""
     retention = camera.pop("retention_days", 30)
-    cams = [CameraIn(label=name, **camera)] if camera else []  # type: ignore[arg-type]
+    cams = [CameraIn(label=name, **camera)] if camera else []
     site = make_site(
         db,
         settings,

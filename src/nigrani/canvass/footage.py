@@ -18,7 +18,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from nigrani.core.i18n import _, format_ist
-from nigrani.core.security import FieldCipher, keyed_hash, new_token
+from nigrani.core.security import FieldCipher, keyed_hash, new_token, same
 
 LINK_PURPOSE, DEVICE_PURPOSE = "footage-link", "footage-device"
 MAX_REMINDERS = 2
@@ -177,6 +177,38 @@ def _refuse_closed(request: FootageRequest, now: datetime) -> None:
     raise PermissionDenied(messages[request.status])
 
 
+def is_bound_to(settings: Settings, request: FootageRequest, device: str) -> bool:
+    """Whether this browser's secret is the one the request was opened with."""
+    if not device or request.device_hash is None:
+        return False
+    return same(request.device_hash, keyed_hash(settings.secret_key, DEVICE_PURPOSE, device))
+
+
+def request_for_link(session: Session, *, settings: Settings, token: str) -> FootageRequest:
+    """The request a link belongs to, whatever its state (NotFound for a wrong link)."""
+    digest = keyed_hash(settings.secret_key, LINK_PURPOSE, token)
+    request = session.scalar(select(FootageRequest).where(FootageRequest.token_hash == digest))
+    if request is None:
+        raise NotFound(
+            _("This link is not valid. Check the message, or ask the police for a new link.")
+        )
+    return request
+
+
+def check_link(
+    session: Session, *, settings: Settings, token: str, now: datetime | None = None
+) -> FootageRequest:
+    """The request a link belongs to, if it can still be opened (nothing changes)."""
+    now = now or utcnow()
+    request = request_for_link(session, settings=settings, token=token)
+    _refuse_closed(request, now)
+    if request.device_hash is not None:
+        raise PermissionDenied(
+            _("This link has already been used. Ask the police to send you a new link.")
+        )
+    return request
+
+
 def open_link(
     session: Session, *, settings: Settings, token: str, now: datetime | None = None
 ) -> tuple[FootageRequest, str]:
@@ -184,17 +216,7 @@ def open_link(
 
     A link opened a second time (forwarded, replayed) opens nothing."""
     now = now or utcnow()
-    digest = keyed_hash(settings.secret_key, LINK_PURPOSE, token)
-    request = session.scalar(select(FootageRequest).where(FootageRequest.token_hash == digest))
-    if request is None:
-        raise NotFound(
-            _("This link is not valid. Check the message, or ask the police for a new link.")
-        )
-    _refuse_closed(request, now)
-    if request.device_hash is not None:
-        raise PermissionDenied(
-            _("This link has already been used. Ask the police to send you a new link.")
-        )
+    request = check_link(session, settings=settings, token=token, now=now)
     device = new_token(24)
     request.device_hash = keyed_hash(settings.secret_key, DEVICE_PURPOSE, device)
     if request.status == "sent":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.models import User
@@ -12,9 +15,11 @@ from nigrani.canvass import fov, reveals, service
 from nigrani.canvass.kinds import kind_label
 from nigrani.canvass.models import FootageRequest, Incident
 from nigrani.canvass.service import Footage, Hit
+from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.i18n import _
 from nigrani.core.sms import SmsMessage
+from nigrani.evidence import bundle
 from nigrani.evidence.models import EvidenceItem
 
 RADII = (100, 200, 300, 500, 1000)
@@ -75,6 +80,31 @@ def evidence_for(session: Session, incident: Incident) -> list[EvidenceItem]:
     return list(rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Export:
+    """A bundle exported for the incident: its file name, SHA-256 and time."""
+
+    name: str
+    sha256: str
+    at: datetime
+
+
+def exports_for(session: Session, incident: Incident) -> list[Export]:
+    """The incident's exported bundles, newest first (from the audit chain)."""
+    rows = session.scalars(
+        select(audit.AuditEntry)
+        .where(audit.AuditEntry.action == bundle.EXPORTED)
+        .where(
+            or_(
+                audit.AuditEntry.reference == incident.number,
+                audit.AuditEntry.reference.startswith(f"{incident.number} / "),
+            )
+        )
+        .order_by(audit.AuditEntry.id.desc())
+    ).all()
+    return [Export(r.object_id, json.loads(r.detail).get("sha256", ""), r.at) for r in rows]
+
+
 def demo_messages(
     session: Session, settings: Settings, requests: list[FootageRequest]
 ) -> dict[int, str]:
@@ -109,5 +139,6 @@ def incident_context(
         "demo_sms": demo_messages(session, settings, requests),
         "reveals": reveals.reveals_for(session, incident=incident),
         "evidence": evidence_for(session, incident),
+        "exports": exports_for(session, incident),
         "points": map_points(hits),
     }

@@ -17,7 +17,7 @@ from nigrani.canvass.deps import OWNER_COOKIE, AnswerableRequest, OwnerRequest
 from nigrani.canvass.kinds import kind_label
 from nigrani.canvass.models import FootageRequest
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import PayloadTooLarge, ValidationFailed
+from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.evidence.models import EvidenceItem
 
@@ -29,20 +29,58 @@ MAX_CHUNK = 16 * 1024 * 1024
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 
 
-@router.get("/f/{token}")
-def open_link(token: str, db: DbSession, settings: SettingsDep) -> RedirectResponse:
-    """Open the link from the SMS once; this browser alone may then answer."""
-    request, device = footage.open_link(db, settings=settings, token=token[:100])
+def _refused(request: Request, exc: NigraniError) -> HTMLResponse:
+    refused = page(
+        request,
+        "canvass/owner_refused.html",
+        user=None,
+        message=exc.message,
+        status_code=exc.status,
+    )
+    refused.headers.update(PRIVATE)
+    return refused
+
+
+@router.get("/f/{token}", response_model=None)
+def link_page(
+    request: Request, token: str, db: DbSession, settings: SettingsDep
+) -> HTMLResponse | RedirectResponse:
+    """The landing page of the SMS link; opening it takes a tap (a POST), so a messaging
+    app's link preview cannot use up the one-time link. The phone that opened it goes on."""
+    try:
+        known = footage.request_for_link(db, settings=settings, token=token[:100])
+        if footage.is_bound_to(settings, known, request.cookies.get(OWNER_COOKIE, "")):
+            return see_other("/footage")
+        asked = footage.check_link(db, settings=settings, token=token[:100])
+    except NigraniError as exc:
+        return _refused(request, exc)
+    station = service.station_of(db, asked.incident)
+    landing = page(
+        request, "canvass/owner_open.html", user=None, token=token, station=station, asked=asked
+    )
+    landing.headers.update(PRIVATE)
+    return landing
+
+
+@router.post("/f/{token}", response_model=None)
+def open_link(
+    request: Request, token: str, db: DbSession, settings: SettingsDep
+) -> RedirectResponse | HTMLResponse:
+    """Open the link once; this browser alone may then answer."""
+    try:
+        asked, device = footage.open_link(db, settings=settings, token=token[:100])
+    except NigraniError as exc:
+        return _refused(request, exc)
     response = see_other("/footage")
-    age = max(60, int((request.expires_at - request.sent_at).total_seconds()))
+    age = max(60, int((asked.expires_at - asked.sent_at).total_seconds()))
     response.set_cookie(
         OWNER_COOKIE,
         device,
         max_age=age,
-        path="/footage",
+        path="/",
         httponly=True,
         secure=settings.cookie_secure,
-        samesite="strict",
+        samesite="lax",  # sent when the owner taps the SMS link again
     )
     response.headers.update(PRIVATE)
     return response

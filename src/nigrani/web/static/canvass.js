@@ -44,7 +44,8 @@
 
   function canvassMap(el) {
     var config = JSON.parse(document.getElementById("canvass-config").textContent);
-    var map = L.map(el, { maxZoom: 20 });
+    // A view first: Leaflet cannot place a circle on a map that has none yet.
+    var map = L.map(el, { maxZoom: 20 }).setView([config.lat, config.lon], 17);
     boundaries(map, config.boundariesUrl, false);
     var circle = L.circle([config.lat, config.lon], { radius: config.radius, color: "#0b3d91", weight: 2, fillOpacity: 0.05 }).addTo(map);
     L.circleMarker([config.lat, config.lon], { radius: 8, color: "#fff", weight: 2, fillColor: "#0b3d91", fillOpacity: 1 })
