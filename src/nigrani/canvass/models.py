@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from nigrani.accounts.models import User
 from nigrani.cameras.models import Site
 from nigrani.core.db import Base, UTCDateTime
 
@@ -54,6 +55,9 @@ class OwnerReveal(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    site: Mapped[Site] = relationship()
+    officer: Mapped[User] = relationship()
 
 
 class FootageRequest(Base):
