@@ -72,12 +72,12 @@ def _hit_read(hit: Hit) -> CanvassHitRead:
         bearing_deg=round(hit.bearing_deg, 1),
         view=hit.view.value,
         footage=hit.footage.value,
-        retention_days=hit.retention_days,
+        retention_days=site.retention_days,
         cameras=site.camera_count,
         linked=site.linked_count,
         owner_name_masked=site.owner_name_masked,
         owner_phone_masked=site.owner_phone_masked,
-        request_status=hit.request.status if hit.request else None,
+        request_status=hit.request_status,
     )
 
 

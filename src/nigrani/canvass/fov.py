@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from enum import StrEnum
-
-from nigrani.cameras.models import Camera
+from typing import Protocol
 
 
 class View(StrEnum):
@@ -14,6 +14,17 @@ class View(StrEnum):
     IN_VIEW = "in_view"
     UNKNOWN = "unknown"
     AWAY = "away"
+
+
+class Lens(Protocol):
+    """What a camera says about its view (a registry `Camera` or a canvass `Lens`)."""
+
+    @property
+    def heading_deg(self) -> float | None: ...
+    @property
+    def fov_deg(self) -> float | None: ...
+    @property
+    def range_m(self) -> float | None: ...
 
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -36,7 +47,7 @@ def angle_between(a: float, b: float) -> float:
 NEAR_M = 10.0
 
 
-def camera_view(camera: Camera, *, bearing: float, distance_m: float) -> View:
+def camera_view(camera: Lens, *, bearing: float, distance_m: float) -> View:
     """Whether the place lies inside this camera's field of view, as far as we know it."""
     if camera.range_m is not None and distance_m > camera.range_m:
         return View.AWAY
@@ -48,7 +59,7 @@ def camera_view(camera: Camera, *, bearing: float, distance_m: float) -> View:
     return View.IN_VIEW if inside else View.AWAY
 
 
-def site_view(cameras: list[Camera], *, bearing: float, distance_m: float) -> View:
+def site_view(cameras: Iterable[Lens], *, bearing: float, distance_m: float) -> View:
     """The best any of a site's cameras can do; no camera details means unknown."""
     views = {camera_view(c, bearing=bearing, distance_m=distance_m) for c in cameras}
     for best in (View.IN_VIEW, View.UNKNOWN):

@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import STAFF_ROLES, Role
 from nigrani.cameras import service as camera_service
 from nigrani.cameras.models import Site
-from nigrani.canvass import fov, spatial
+from nigrani.canvass import cards, fov, spatial
+from nigrani.canvass.cards import SiteCard
 from nigrani.canvass.models import LIVE_REQUEST, FootageRequest, Incident
 from nigrani.canvass.schemas import MAX_RADIUS_M, IncidentCreate
 from nigrani.core import audit
@@ -38,13 +39,12 @@ class Footage(StrEnum):
 class Hit:
     """A site near the incident, with what decides its rank."""
 
-    site: Site
+    site: SiteCard
     distance_m: float
     bearing_deg: float
     view: fov.View
     footage: Footage
-    retention_days: int | None
-    request: FootageRequest | None
+    request_status: str | None
 
     @property
     def rank_key(self) -> tuple[int, int, float, int]:
@@ -145,33 +145,27 @@ def footage_state(retention_days: int | None, window_start: datetime, now: datet
     return Footage.KEPT if now - window_start <= timedelta(days=retention_days) else Footage.GONE
 
 
-def _retention(site: Site) -> int | None:
-    days = [c.retention_days for c in site.cameras if c.retention_days is not None]
-    return max(days) if days else site.retention_days
-
-
-def _latest_requests(session: Session, incident: Incident) -> dict[int, FootageRequest]:
-    rows = session.scalars(
-        select(FootageRequest)
+def _request_statuses(session: Session, incident: Incident) -> dict[int, str]:
+    """The latest footage request's state per site, for this incident."""
+    rows = session.connection().execute(
+        select(FootageRequest.site_id, FootageRequest.status)
         .where(FootageRequest.incident_id == incident.id)
         .order_by(FootageRequest.id)
-    ).all()
-    return {r.site_id: r for r in rows}
+    )
+    return {site_id: status for site_id, status in rows}
 
 
 def _hit(
-    site: Site, distance_m: float, incident: Incident, now: datetime, request: FootageRequest | None
+    site: SiteCard, distance_m: float, incident: Incident, now: datetime, status: str | None
 ) -> Hit:
     bearing = fov.bearing_deg(site.lat, site.lon, incident.lat, incident.lon)
-    days = _retention(site)
     return Hit(
         site=site,
         distance_m=distance_m,
         bearing_deg=bearing,
-        view=fov.site_view(list(site.cameras), bearing=bearing, distance_m=distance_m),
-        footage=footage_state(days, incident.window_start, now),
-        retention_days=days,
-        request=request,
+        view=fov.site_view(site.cameras, bearing=bearing, distance_m=distance_m),
+        footage=footage_state(site.retention_days, incident.window_start, now),
+        request_status=status,
     )
 
 
@@ -185,15 +179,10 @@ def canvass(
     found = spatial.sites_within(session, lat=incident.lat, lon=incident.lon, radius_m=radius_m)
     if not found:
         return []
-    sites = session.scalars(
-        select(Site)
-        .where(Site.id.in_([h.site_id for h in found]))
-        .options(selectinload(Site.cameras), selectinload(Site.category))
-    ).all()
-    by_id = {s.id: s for s in sites}
-    requests = _latest_requests(session, incident)
+    sites = cards.load(session, [h.site_id for h in found])
+    statuses = _request_statuses(session, incident)
     hits = [
-        _hit(by_id[h.site_id], h.distance_m, incident, now, requests.get(h.site_id)) for h in found
+        _hit(sites[h.site_id], h.distance_m, incident, now, statuses.get(h.site_id)) for h in found
     ]
     return sorted(hits, key=lambda h: h.rank_key)
 

@@ -11,13 +11,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.models import User
+from nigrani.cameras import service as camera_service
 from nigrani.canvass import fov, reveals, service
 from nigrani.canvass.kinds import kind_label
 from nigrani.canvass.models import FootageRequest, Incident
 from nigrani.canvass.service import Footage, Hit
 from nigrani.core import audit
 from nigrani.core.config import Settings
-from nigrani.core.i18n import _
+from nigrani.core.i18n import _, current_language
 from nigrani.core.sms import SmsMessage
 from nigrani.evidence import bundle
 from nigrani.evidence.models import EvidenceItem
@@ -37,9 +38,9 @@ def view_label(view: fov.View) -> str:
 def footage_label(hit: Hit) -> str:
     """Whether footage of the window should still exist, in words."""
     if hit.footage is Footage.KEPT:
-        return _("Kept {n} days: still there").format(n=hit.retention_days)
+        return _("Kept {n} days: still there").format(n=hit.site.retention_days)
     if hit.footage is Footage.GONE:
-        return _("Kept {n} days: probably overwritten").format(n=hit.retention_days)
+        return _("Kept {n} days: probably overwritten").format(n=hit.site.retention_days)
     return _("Retention not known")
 
 
@@ -124,7 +125,9 @@ def incident_context(
     """Everything the incident page and its printable list render."""
     hits = service.canvass(session, incident=incident, radius_m=radius_m)
     requests = list(incident.requests)
+    categories = {c.code: c for c in camera_service.categories(session)}
     return {
+        "category_name": lambda code: categories[code].name(current_language.get()),
         "incident": incident,
         "kind_label": kind_label,
         "station": service.station_of(session, incident),
