@@ -91,8 +91,9 @@ def measure(settings: Settings, password: str, ids: list[int], requests: int) ->
     with serve(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
         sign_in(client, "commissioner", password)
         hits = [len(client.get(u).json()["hits"]) for u in api]
+        middle = statistics.median(hits)
         print(
-            f"  {len(ids)} incidents; sites within {RADIUS_M} m: median {statistics.median(hits):.0f}, max {max(hits)}"
+            f"  {len(ids)} incidents; sites in {RADIUS_M} m: median {middle:.0f}, max {max(hits)}"
         )
         floor = timed(lambda: client.get("/healthz").raise_for_status(), requests)
         print(line("GET /healthz (HTTP floor)", floor))
