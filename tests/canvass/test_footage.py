@@ -267,3 +267,26 @@ def test_reminders_then_expiry(
     assert "Reminder" in (db.scalar(select(SmsMessage.body).order_by(SmsMessage.id.desc())) or "")
     assert footage.expire_and_remind(db, settings=settings, now=request.expires_at) == (1, 0)
     assert request.status == "expired"
+
+
+def test_unfinished_uploads_of_a_closed_request_are_swept(
+    case: Case, db: Session, settings: Settings, sessions: sessionmaker[Session], app: object
+) -> None:
+    request = case.ask()
+    owner = TestClient(app)  # type: ignore[arg-type]
+    csrf = _open(owner, _deliver(sessions, settings, db))
+    half = VTEST.read_bytes()[: 2 * CHUNK]
+    head = {"Tus-Resumable": "1.0.0", "X-CSRF-Token": csrf, "Accept": "application/json"}
+    created = owner.post("/footage/uploads", headers={**head, "Upload-Length": str(10 * CHUNK)})
+    reply = owner.patch(
+        created.headers["location"],
+        content=half,
+        headers={**head, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+    )
+    assert reply.status_code == 204
+    assert len(list(uploads.staging_dir(settings).glob("*.part"))) == 1
+    assert uploads.sweep(db, settings=settings, now=utcnow()) == 0  # still answerable
+    later = request.expires_at + timedelta(seconds=1)
+    assert uploads.sweep(db, settings=settings, now=later) == 1
+    assert not list(uploads.staging_dir(settings).glob("*.part"))
+    assert owner.head(created.headers["location"], headers=head).status_code == 404

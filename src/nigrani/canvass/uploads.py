@@ -10,6 +10,7 @@ import os
 from datetime import datetime
 from pathlib import Path, PurePath
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nigrani.canvass.models import FootageRequest, FootageUpload
@@ -78,7 +79,8 @@ def get(
     upload = session.get(FootageUpload, upload_id)
     if upload is None or upload.request_id != request.id:
         raise NotFound(_("No such upload. Choose the file again to start over."))
-    if upload.status == "open" and not part_path(settings, upload).is_file():
+    gone = upload.status == "open" and not part_path(settings, upload).is_file()
+    if gone or upload.status == "abandoned":
         raise NotFound(_("This upload was refused or has expired. Choose the file again."))
     return upload
 
@@ -173,3 +175,23 @@ def _store(
         )
     item.probed_start, item.probed_end = info.created_at, info.ends_at
     return item
+
+
+def sweep(session: Session, *, settings: Settings, now: datetime) -> int:
+    """Delete the staged bytes of uploads whose request can no longer be answered."""
+    stale = session.scalars(
+        select(FootageUpload)
+        .join(FootageRequest)
+        .where(FootageUpload.status == "open")
+        .where(
+            or_(
+                FootageRequest.status.not_in(("sent", "opened", "uploaded")),
+                FootageRequest.expires_at <= now,
+            )
+        )
+    ).all()
+    for upload in stale:
+        upload.status, upload.refused_reason = "abandoned", "request closed before it finished"
+        _discard(settings, upload)
+    session.flush()
+    return len(stale)
