@@ -18,7 +18,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nigrani.accounts.roles import Role
 from nigrani.cameras.schemas import CameraIn
 from nigrani.core import audit
 from nigrani.core.config import Settings
@@ -28,7 +27,6 @@ from nigrani.evidence import bundle, certificate, store
 from nigrani.evidence.bundle import ExportedBundle
 from nigrani.evidence.certificate import CaseInfo
 from nigrani.evidence.models import CustodyEvent, EvidenceItem
-from tests.accounts.factories import make_staff, make_tree
 from tests.cameras.factories import make_site
 
 CASE = CaseInfo(reference="FIR 123/2026", police_station="Kotwali", court="CJM Kanpur Nagar")
@@ -36,19 +34,6 @@ GATE = CameraIn(
     label="gate", make="Hikvision", model="DS-2CD1023G0E-I", serial="E4471", mac="bc:ad:28:12:34:56"
 )
 CLAIMED = (datetime(2026, 3, 9, 8, 35, tzinfo=UTC), datetime(2026, 3, 9, 9, 5, tzinfo=UTC))
-
-
-@pytest.fixture()
-def media(settings: Settings, tmp_path: Path) -> Settings:
-    """The session's settings with a media folder of this test's own."""
-    return settings.model_copy(update={"media_dir": tmp_path / "media"})
-
-
-@pytest.fixture()
-def officer(db: Session) -> audit.Actor:
-    make_tree(db)
-    user = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
-    return audit.Actor(user.id, user.username or "io")
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from typer import Typer
 from typer.testing import CliRunner
 
-from nigrani.accounts.roles import Role
 from nigrani.core import audit, commands
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction, utcnow
@@ -22,21 +21,7 @@ from nigrani.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from nigrani.core.migrate import upgrade
 from nigrani.evidence import cli, store
 from nigrani.evidence.models import CustodyEvent, EvidenceItem
-from tests.accounts.factories import make_staff, make_tree
 from tests.conftest import fresh_database_url, make_settings
-
-
-@pytest.fixture()
-def media(settings: Settings, tmp_path: Path) -> Settings:
-    """The session's settings with a media folder of this test's own."""
-    return settings.model_copy(update={"media_dir": tmp_path / "media"})
-
-
-@pytest.fixture()
-def officer(db: Session) -> audit.Actor:
-    make_tree(db)
-    user = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
-    return audit.Actor(user.id, user.username or "io")
 
 
 def _file(tmp_path: Path, data: bytes, name: str = "clip.mp4") -> Path:

@@ -22,6 +22,7 @@ from nigrani.core.security import FieldCipher, keyed_hash, new_token, same
 
 LINK_PURPOSE, DEVICE_PURPOSE = "footage-link", "footage-device"
 MAX_REMINDERS = 2
+OWNER = audit.Actor(None, "owner (link)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,15 +223,19 @@ def open_link(
     if request.status == "sent":
         request.status, request.opened_at = "opened", now
     session.flush()
+    _owner_did(session, request=request, action="footage.opened")
+    return request, device
+
+
+def _owner_did(session: Session, *, request: FootageRequest, action: str) -> None:
     audit.record(
         session,
-        actor=audit.Actor(None, "owner (link)"),
-        action="footage.opened",
+        actor=OWNER,
+        action=action,
         object_type="footage_request",
         object_id=request.id,
         reference=request.incident.number,
     )
-    return request, device
 
 
 def for_device(
@@ -259,14 +264,7 @@ def decline(session: Session, *, request: FootageRequest, reason: str) -> None:
     request.status, request.responded_at = "declined", utcnow()
     request.decline_reason = reason.strip()[:500]
     session.flush()
-    audit.record(
-        session,
-        actor=audit.Actor(None, "owner (link)"),
-        action="footage.declined",
-        object_type="footage_request",
-        object_id=request.id,
-        reference=request.incident.number,
-    )
+    _owner_did(session, request=request, action="footage.declined")
 
 
 def expire_and_remind(session: Session, *, settings: Settings, now: datetime) -> tuple[int, int]:

@@ -13,8 +13,8 @@ from pathlib import Path, PurePath
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from nigrani.canvass import footage
 from nigrani.canvass.models import FootageRequest, FootageUpload
-from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
@@ -25,7 +25,6 @@ from nigrani.evidence.models import EvidenceItem
 
 MAX_OPEN_UPLOADS = 20
 HEAD_BYTES = 4096
-OWNER = audit.Actor(None, "owner (link)")
 
 
 def staging_dir(settings: Settings) -> Path:
@@ -162,7 +161,7 @@ def _store(
             original_name=upload.filename,
             media_type=f"video/{info.container}",
             kind="footage",
-            actor=OWNER,
+            actor=footage.OWNER,
             source=f"Camera site #{site.id}: {site.name}",
             source_camera_id=site.cameras[0].id if len(site.cameras) == 1 else None,
             claimed_start=request.window_start,
