@@ -6,6 +6,9 @@ from nigrani.canvass import models as canvass_models
 from nigrani.core import audit, outbox, sms
 from nigrani.core.db import Base
 from nigrani.evidence import models as evidence_models
+from nigrani.grievances import models as grievances_models
+from nigrani.grievances.channels import models as channels_models
+from nigrani.grievances.channels import whatsapp_sender  # registers the outbox handlers
 
 __all__ = [
     "Base",
@@ -13,7 +16,10 @@ __all__ = [
     "audit",
     "cameras_models",
     "canvass_models",
+    "channels_models",
     "evidence_models",
+    "grievances_models",
     "outbox",
     "sms",
+    "whatsapp_sender",
 ]

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     MANAGE_JURISDICTION = "manage_jurisdiction"
     CITIZEN_SELF = "citizen_self"
     CANVASS = "canvass"  # incidents, the camera canvass, owners' contacts, evidence
+    GRIEVANCES = "grievances"  # complaints in one's charge: queues, workflow, dashboards
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -58,11 +59,11 @@ ROLE_LEVELS: dict[Role, frozenset[Level]] = {
 }
 
 _STAFF = {Permission.VIEW_DASHBOARD}
-_INVESTIGATE = _STAFF | {Permission.CANVASS}
+_INVESTIGATE = _STAFF | {Permission.CANVASS, Permission.GRIEVANCES}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
-    Role.STATION_STAFF: frozenset(_STAFF),
+    Role.STATION_STAFF: frozenset(_STAFF | {Permission.GRIEVANCES}),
     Role.SHO: frozenset(_INVESTIGATE),
     Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
     Role.CONTROL_ROOM: frozenset(_INVESTIGATE),

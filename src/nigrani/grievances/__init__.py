@@ -1,0 +1,1 @@
+"""Grievances: complaints from citizens, routed to stations, worked to closure under SLAs."""
