@@ -40,6 +40,8 @@ from nigrani.core.outbox import Scheduler
 from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
 from nigrani.evidence import web as evidence_web
+from nigrani.grievances.channels import open311 as grievances_open311
+from nigrani.grievances.channels import whatsapp_api as grievances_whatsapp
 from nigrani.web import pages as web_pages
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -151,6 +153,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         canvass_export.router,
         canvass_owner.router,
         evidence_web.router,
+        grievances_whatsapp.router,
+        grievances_open311.router,
     )
     for router in routers:
         app.include_router(router)

@@ -36,7 +36,9 @@ from nigrani.core.security import (
 )
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-KNOWN_SCOPES = frozenset({"jurisdiction:read", "canvass", "worker", "integration", "admin"})
+KNOWN_SCOPES = frozenset(
+    {"jurisdiction:read", "canvass", "worker", "integration", "admin", "open311"}
+)
 
 
 def actor_of(user: User | None) -> audit.Actor:

@@ -48,11 +48,18 @@ class Settings(BaseSettings):
     footage_max_bytes: int = Field(default=2 * 1024**3, gt=0)
     reveals_per_hour: int = Field(default=10, ge=1, le=100)
     map_tiles_attribution: str = ""
+    # WhatsApp Cloud API: all four secrets together, or none (the channel is then off).
+    whatsapp_verify_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} not in languages")
+        _check_whatsapp(self)
         if self.demo:
             _check_keys(self.encryption_key)
             return self
@@ -80,6 +87,25 @@ class Settings(BaseSettings):
     def media_path(self) -> Path:
         """Folder for media files (evidence, snapshots)."""
         return self.media_dir or self.var_dir / "media"
+
+
+def _check_whatsapp(settings: Settings) -> None:
+    values = (
+        settings.whatsapp_verify_token,
+        settings.whatsapp_app_secret,
+        settings.whatsapp_token,
+        settings.whatsapp_phone_number_id,
+    )
+    if any(values) and not all(values):
+        raise ValueError(
+            "NIGRANI_WHATSAPP_VERIFY_TOKEN, NIGRANI_WHATSAPP_APP_SECRET, NIGRANI_WHATSAPP_TOKEN "
+            "and NIGRANI_WHATSAPP_PHONE_NUMBER_ID must be set together (or none of them)"
+        )
+    if not settings.whatsapp_phone_number_id.isdigit() and settings.whatsapp_phone_number_id:
+        raise ValueError("NIGRANI_WHATSAPP_PHONE_NUMBER_ID must be the numeric id Meta shows")
+    base = settings.whatsapp_api_base
+    if not base.startswith(("https://", "http://")) or base.endswith("/"):
+        raise ValueError("NIGRANI_WHATSAPP_API_BASE must be an http(s) URL without a trailing /")
 
 
 def _check_keys(keys: str) -> None:

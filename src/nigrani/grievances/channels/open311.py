@@ -1,0 +1,150 @@
+"""Open311 GeoReport v2 at /open311/v2/: every endpoint in .json and .xml, its error format.
+
+Errors are GeoReport's `[{"code", "description"}]` (or `<errors>`), with 400 for bad
+input, 403 for a missing or wrong api_key and 404 for what does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from nigrani.accounts.models import ApiToken
+from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
+from nigrani.core.i18n import _
+from nigrani.grievances.channels import open311_service as service
+from nigrani.grievances.channels.open311_form import parse_form, parse_query
+from nigrani.grievances.channels.open311_format import FORMATS, error, render
+
+
+def _status(exc: NigraniError) -> int:
+    return 400 if isinstance(exc, ValidationFailed) else exc.status
+
+
+class Open311Route(APIRoute):
+    """Answers every failure in GeoReport's error format, in the format of the path."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            ending = "xml" if request.url.path.endswith(".xml") else "json"
+            fmt = str(request.path_params.get("fmt", ending))
+            try:
+                return await handler(request)
+            except NigraniError as exc:
+                return error(fmt, _status(exc), exc.message)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ())[1:])
+                return error(fmt, 400, f"{where}: {first.get('msg', 'invalid')}")
+
+        return guarded
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+
+def get_format(fmt: str) -> str:
+    """json or xml, from the path's extension."""
+    if fmt not in FORMATS:
+        raise NotFound(_("Use .json or .xml."))
+    return fmt
+
+
+Format = Annotated[str, Depends(get_format)]
+Text = Annotated[str | None, Query(max_length=2000)]
+
+
+def get_optional_key(
+    db: DbSession, api_key: Annotated[str, Query(max_length=200)] = ""
+) -> ApiToken | None:
+    """The api_key of a GET, if one is given (a wrong one is refused)."""
+    return service.authorize(db, api_key) if api_key else None
+
+
+OptionalKey = Annotated[ApiToken | None, Depends(get_optional_key)]
+
+
+@router.get("/discovery.{fmt}")
+def discovery(fmt: Format, settings: SettingsDep) -> Response:
+    """Service discovery: where this endpoint is and which formats it speaks."""
+    return render(fmt, "discovery", service.discovery(settings))
+
+
+@router.get("/services.{fmt}")
+def services(fmt: Format, db: DbSession) -> Response:
+    """The complaint categories, as services."""
+    return render(fmt, "services", service.services(db))
+
+
+@router.get("/services/{service_code}.{fmt}")
+def service_definition(service_code: str, fmt: Format, db: DbSession) -> Response:
+    """The extra fields of one service."""
+    return render(fmt, "service_definition", service.definition(db, service_code))
+
+
+def _post(
+    db: DbSession, settings: SettingsDep, items: list[tuple[str, str]], query_key: str
+) -> list[dict[str, object]]:
+    form = parse_form(items, known_attributes={service.LANDMARK})
+    key = service.authorize(db, form.api_key or query_key)
+    return [service.file_request(db, settings=settings, key=key, form=form)]
+
+
+@router.post("/requests.{fmt}")
+async def create_request(
+    request: Request, fmt: Format, db: DbSession, settings: SettingsDep
+) -> Response:
+    """File a complaint (form-encoded, with api_key)."""
+    form = await request.form()
+    items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    query_key = request.query_params.get("api_key", "")
+    body = await run_in_threadpool(_post, db, settings, items, query_key)
+    return render(fmt, "service_requests", body)
+
+
+@router.get("/requests.{fmt}")
+def list_requests(
+    fmt: Format,
+    db: DbSession,
+    key: OptionalKey,
+    service_request_id: Text = None,
+    service_code: Text = None,
+    start_date: Text = None,
+    end_date: Text = None,
+    status: Text = None,
+) -> Response:
+    """Requests filed through Open311, by ids or by code, dates and status."""
+    query = parse_query(
+        service_request_id=service_request_id,
+        service_code=service_code,
+        start_date=start_date,
+        end_date=end_date,
+        status=status,
+    )
+    return render(fmt, "service_requests", service.find(db, query=query, key=key))
+
+
+@router.get("/requests/{service_request_id}.{fmt}")
+def get_request(service_request_id: str, fmt: Format, db: DbSession, key: OptionalKey) -> Response:
+    """One request by its id."""
+    return render(fmt, "service_requests", service.one(db, number=service_request_id, key=key))
+
+
+@router.get("/tokens/{token}.{fmt}")
+def get_token(token: str, fmt: Format, db: DbSession) -> Response:
+    """The request id behind a token."""
+    return render(fmt, "service_requests", service.by_token(db, token[:64]))
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
+def unknown(rest: str) -> Response:
+    """Anything else under the endpoint, in GeoReport's error format."""
+    raise NotFound(_("No such Open311 endpoint."))
