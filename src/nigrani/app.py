@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nigrani import tasks as all_tasks
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import web as accounts_web
 from nigrani.accounts import web_admin as accounts_admin
@@ -26,7 +27,6 @@ from nigrani.cameras import web_citizen as cameras_citizen
 from nigrani.cameras import web_map as cameras_map
 from nigrani.cameras import web_report as cameras_report
 from nigrani.canvass import api as canvass_api
-from nigrani.canvass import tasks as canvass_tasks
 from nigrani.canvass import web as canvass_web
 from nigrani.canvass import web_actions as canvass_actions
 from nigrani.canvass import web_export as canvass_export
@@ -40,6 +40,10 @@ from nigrani.core.outbox import Scheduler
 from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
 from nigrani.evidence import web as evidence_web
+from nigrani.grievances import web as grievances_web
+from nigrani.grievances import web_actions as grievances_actions
+from nigrani.grievances import web_citizen as grievances_citizen
+from nigrani.grievances import web_walkin as grievances_walkin
 from nigrani.grievances.channels import open311 as grievances_open311
 from nigrani.grievances.channels import whatsapp_api as grievances_whatsapp
 from nigrani.web import pages as web_pages
@@ -102,9 +106,7 @@ def _install_errors(app: FastAPI) -> None:
 def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = Scheduler(
-            app.state.sessions, app.state.settings, periodic=canvass_tasks.PERIODIC
-        )
+        scheduler = Scheduler(app.state.sessions, app.state.settings, periodic=all_tasks.PERIODIC)
         thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
         if run_scheduler:
             thread.start()
@@ -153,6 +155,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         canvass_export.router,
         canvass_owner.router,
         evidence_web.router,
+        grievances_citizen.router,
+        grievances_walkin.router,
+        grievances_actions.router,
+        grievances_web.router,
         grievances_whatsapp.router,
         grievances_open311.router,
     )

@@ -93,12 +93,12 @@ def serve(
 def run_scheduler(once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False) -> None:
     """Run the outbox and periodic tasks alone (production: one or more of these)."""
     import nigrani.models  # noqa: F401  (registers every feature's job handlers)
-    from nigrani.canvass import tasks as canvass_tasks
+    from nigrani import tasks as all_tasks
     from nigrani.core.outbox import Scheduler
 
     settings = _settings()
     with sessions(settings) as factory:
-        loop = Scheduler(factory, settings, periodic=canvass_tasks.PERIODIC)
+        loop = Scheduler(factory, settings, periodic=all_tasks.PERIODIC)
         if once:
             console.print(f"Jobs done: {loop.tick()}")
             return

@@ -44,3 +44,10 @@ def resolution_label(resolution: str | None, lang: str | None = None) -> str:
 def channel_label(channel: str, lang: str | None = None) -> str:
     """Where a complaint came from, in the current language."""
     return pick(CHANNEL_LABELS[channel], lang)
+
+
+ESCALATION_LABELS: dict[int, tuple[str, str]] = {
+    1: ("Overdue: raised with the SHO", "समय-सीमा पार: थाना प्रभारी को सूचना"),
+    2: ("Overdue: raised with the ACP", "समय-सीमा पार: ACP को सूचना"),
+    3: ("Overdue: raised with the DCP", "समय-सीमा पार: DCP को सूचना"),
+}

@@ -42,7 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 def track_url(settings: Settings, complaint: Complaint) -> str:
     """The tracking page of a complaint, for a link in a message."""
-    return f"{settings.public_url}/grievances/track?number={complaint.number}"
+    return f"{settings.public_url}/citizen/complaints/{complaint.number}"
 
 
 def tell(

@@ -1,0 +1,43 @@
+"""Who may work complaints, and load-or-404 for a complaint in the caller's charge."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from nigrani.accounts.deps import Scope, StaffScope
+from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.core import audit
+from nigrani.core.deps import DbSession
+from nigrani.core.errors import NotFound, PermissionDenied
+from nigrani.core.i18n import _
+from nigrani.grievances import service
+from nigrani.grievances.models import Complaint
+
+
+def get_grievance_officer(scope: StaffScope) -> Scope:
+    """A staff member whose role works complaints (403 otherwise)."""
+    if not has_permission(Role(scope.user.role), Permission.GRIEVANCES):
+        raise PermissionDenied(_("Your role does not allow work on complaints."))
+    return scope
+
+
+GrievanceOfficer = Annotated[Scope, Depends(get_grievance_officer)]
+
+
+def get_scoped_complaint(complaint_id: int, scope: GrievanceOfficer, db: DbSession) -> Complaint:
+    """A complaint in the caller's charge; outside it, as if it did not exist."""
+    complaint = service.get_complaint(db, complaint_id)
+    if not complaint.node_path.startswith(scope.node.path):
+        raise NotFound(_("No complaint with this number"))
+    return complaint
+
+
+ScopedComplaint = Annotated[Complaint, Depends(get_scoped_complaint)]
+
+
+def actor_of(scope: Scope) -> audit.Actor:
+    """The audit and timeline label of an officer."""
+    user = scope.user
+    return audit.Actor(user.id, user.full_name or user.username or f"user-{user.id}")

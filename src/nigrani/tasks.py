@@ -1,0 +1,9 @@
+"""Every feature's periodic tasks, one list for the scheduler (app and CLI alike)."""
+
+from __future__ import annotations
+
+from nigrani.canvass import tasks as canvass_tasks
+from nigrani.core.outbox import PeriodicTask
+from nigrani.grievances import tasks as grievances_tasks
+
+PERIODIC: list[PeriodicTask] = [*canvass_tasks.PERIODIC, *grievances_tasks.PERIODIC]
