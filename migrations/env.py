@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from nigrani.core.db import make_engine
+from nigrani.core.migrate import include_name
 from nigrani.models import Base
 
 config = context.config
@@ -21,6 +22,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=url.startswith("sqlite"),
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

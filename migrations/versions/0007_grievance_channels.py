@@ -96,9 +96,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("complaint_id", name=op.f("uq_open311_requests_complaint_id")),
         sa.UniqueConstraint("token", name=op.f("uq_open311_requests_token")),
     )
-    op.create_index(
-        op.f("ix_open311_requests_api_token_id"), "open311_requests", ["api_token_id"]
-    )
+    op.create_index(op.f("ix_open311_requests_api_token_id"), "open311_requests", ["api_token_id"])
 
 
 def downgrade() -> None:

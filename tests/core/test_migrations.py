@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from nigrani.core.db import make_engine
-from nigrani.core.migrate import alembic_config, upgrade
+from nigrani.core.migrate import alembic_config, include_name, upgrade
 from nigrani.models import Base
 from tests.conftest import fresh_database_url, make_settings
 
@@ -20,7 +20,8 @@ def test_migrations_match_the_models_and_downgrade(tmp_path: Path) -> None:
         upgrade(settings)
         engine = make_engine(url)
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            context = MigrationContext.configure(conn, opts={"include_name": include_name})
+            diff = compare_metadata(context, Base.metadata)
         assert diff == [], diff
         command.downgrade(alembic_config(settings), "base")
         upgrade(settings)
