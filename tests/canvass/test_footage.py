@@ -244,6 +244,12 @@ def test_expired_declined_and_replaced_links_are_refused(
     request.expires_at = utcnow() + timedelta(days=1)
     db.flush()
     token = _open(owner, new)
+    request.expires_at = utcnow() - timedelta(minutes=1)  # lapses while the page is open
+    db.flush()
+    lapsed = owner.get("/footage").text
+    assert "has expired" in lapsed and 'id="uploader"' not in lapsed
+    request.expires_at = utcnow() + timedelta(days=1)
+    db.flush()
     reply = owner.post(
         "/footage/decline", data={"csrf_token": token, "reason": "Not kept"}, follow_redirects=False
     )

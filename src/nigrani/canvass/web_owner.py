@@ -15,7 +15,8 @@ from nigrani.accounts.views import page, see_other
 from nigrani.canvass import footage, service, uploads
 from nigrani.canvass.deps import OWNER_COOKIE, AnswerableRequest, OwnerRequest
 from nigrani.canvass.kinds import kind_label
-from nigrani.canvass.models import FootageRequest
+from nigrani.canvass.models import LIVE_REQUEST, FootageRequest
+from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _
@@ -86,7 +87,9 @@ def open_link(
     return response
 
 
-def _owner_page(request: Request, db: DbSession, asked: FootageRequest) -> HTMLResponse:
+@router.get("/footage")
+def owner_page(request: Request, db: DbSession, asked: OwnerRequest) -> HTMLResponse:
+    """What the police ask for, and the upload and decline buttons."""
     received = [u for u in asked.uploads if u.status == "stored"]
     items = {i.id: i for u in received if (i := db.get(EvidenceItem, u.evidence_item_id or 0))}
     response = page(
@@ -98,16 +101,10 @@ def _owner_page(request: Request, db: DbSession, asked: FootageRequest) -> HTMLR
         station=service.station_of(db, asked.incident),
         kind_label=kind_label,
         received=[(u, items.get(u.evidence_item_id or 0)) for u in received],
-        answerable=asked.status in ("sent", "opened", "uploaded"),
+        answerable=asked.status in LIVE_REQUEST and asked.expires_at > utcnow(),
     )
     response.headers.update(PRIVATE)
     return response
-
-
-@router.get("/footage")
-def owner_page(request: Request, db: DbSession, asked: OwnerRequest) -> HTMLResponse:
-    """What the police ask for, and the upload and decline buttons."""
-    return _owner_page(request, db, asked)
 
 
 @router.post("/footage/decline")
