@@ -121,6 +121,7 @@ def demo(
     from nigrani.core.errors import NigraniError
     from nigrani.core.migrate import upgrade
     from nigrani.demo.cameras import seed_cameras
+    from nigrani.demo.grievances import seed_grievances
     from nigrani.demo.incidents import seed_incidents
     from nigrani.demo.seed import seed_tree, seed_users
 
@@ -128,7 +129,7 @@ def demo(
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Loading the Kanpur demo", total=4)
+            task = progress.add_task("Loading the Kanpur demo", total=5)
             with _unit_of_work(settings) as session:
                 added = seed_tree(session)
                 progress.advance(task)
@@ -138,12 +139,14 @@ def demo(
                 progress.advance(task)
                 incidents = seed_incidents(session, settings)
                 progress.advance(task)
+                complaints = seed_grievances(session, settings)
+                progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     console.print(
         f"Kanpur demo ready ({added} jurisdiction nodes, {sites} camera sites, "
-        f"{incidents} incidents added). "
+        f"{incidents} incidents, {complaints} complaints added). "
         "[bold]Demo data.[/bold]"
     )
     _print_logins(logins, f"http://{host}:{port}")
@@ -161,6 +164,11 @@ def _print_logins(logins: list, url: str) -> None:  # type: ignore[type-arg]
     console.print(
         f"Citizens: {url}/citizen/login with any Indian mobile number; "
         "the demo shows the SMS code on the page."
+    )
+    console.print(
+        f"Complaints: {url}/grievances as sho.kotwali or staff.kotwali (Kotwali's queue), "
+        "control (the triage queue), dcp.central (escalations); citizens file at "
+        f"{url}/citizen/complaints/new."
     )
 
 

@@ -21,6 +21,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.demo.cameras import seed_cameras
+from nigrani.demo.grievances import seed_grievances
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
 from tests.conftest import fresh_database_url, make_settings
 
@@ -56,6 +57,7 @@ def _seed(settings: Settings) -> tuple[int, list[DemoLogin]]:
         with transaction(make_sessionmaker(engine)) as session:
             nodes, logins = seed_tree(session), seed_users(session)
             seed_cameras(session, settings)
+            seed_grievances(session, settings)
             return nodes, logins
     finally:
         engine.dispose()

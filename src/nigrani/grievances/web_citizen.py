@@ -151,6 +151,7 @@ def complaint_status(request: Request, db: DbSession, user: Citizen, number: str
         c=complaint,
         labels=labels,
         events=timeline.events(db, complaint, public_only=True),
+        feedback=workflow.feedback_on_closure(db, complaint),
     )
 
 

@@ -205,6 +205,17 @@ def _reopen(
     notify.tell(session, settings, complaint=complaint, occasion="reopened")
 
 
+def feedback_on_closure(session: Session, complaint: Complaint) -> Feedback | None:
+    """The complainant's verdict on the latest closure, if they gave one."""
+    if complaint.status != "closed" or complaint.closed_at is None:
+        return None
+    return session.scalar(
+        select(Feedback).where(
+            Feedback.complaint_id == complaint.id, Feedback.at >= complaint.closed_at
+        )
+    )
+
+
 def give_feedback(
     session: Session,
     *,
@@ -216,12 +227,7 @@ def give_feedback(
     """The complainant's verdict on a closed complaint; dissatisfied reopens it."""
     if complaint.status != "closed" or complaint.closed_at is None:
         raise Conflict(_("Feedback is possible once the complaint is closed."))
-    given = session.scalar(
-        select(Feedback.id).where(
-            Feedback.complaint_id == complaint.id, Feedback.at >= complaint.closed_at
-        )
-    )
-    if given is not None:
+    if feedback_on_closure(session, complaint) is not None:
         raise Conflict(_("You have already given feedback on this closure."))
     feedback = Feedback(
         complaint_id=complaint.id, satisfied=data.satisfied, comment=data.comment, at=utcnow()

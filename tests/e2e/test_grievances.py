@@ -1,0 +1,134 @@
+"""Grievances end to end in Chromium: a citizen on a phone in Hindi signs in by SMS, files a
+complaint from where they stand and tracks it; Kotwali's SHO finds it in the queue, works it
+to closure; the citizen sees it closed and says they are satisfied."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from nigrani.demo.grievances import KOTWALI_POINT
+from nigrani.grievances.labels import RESOLUTION_LABELS, STATUS_LABELS
+from tests.e2e.conftest import LiveServer, OpenPage
+from tests.e2e.helpers import hindi, shot, sign_in
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "hi-IN",
+    "device_scale_factor": 2,
+    # The citizen stands in Kotwali and lets the page read their location.
+    "geolocation": {"latitude": KOTWALI_POINT[0], "longitude": KOTWALI_POINT[1]},
+    "permissions": ["geolocation"],
+}
+SIX_DIGITS = re.compile(r"\b(\d{6})\b")
+NUMBER = re.compile(r"/citizen/complaints/(KNP-\d{4}-\d{6})$")
+TEXT = "रात में घर के बाहर खड़ी मेरी मोटरसाइकिल चोरी हो गई। ताला टूटा मिला।"
+
+
+def _sign_in_by_sms(page: Page, mobile: str) -> None:
+    page.goto("/citizen/login?next=/citizen/complaints/new")
+    page.locator("#mobile").fill(mobile)
+    page.locator("main form button[type=submit]").click()
+    sms = page.locator("#demo-sms .mono")
+    expect(sms).to_have_text(SIX_DIGITS, timeout=15_000)
+    code = SIX_DIGITS.search(sms.inner_text())
+    assert code is not None
+    page.locator("#code").fill(code.group(1))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/citizen/complaints/new")
+
+
+def _file(page: Page, *, screenshot: bool = False) -> str:
+    """Fill and send the complaint form; returns the complaint number."""
+    expect(page.locator("h1")).to_have_text(hindi("File a complaint") or "")
+    page.locator("#category").select_option("theft")
+    page.locator("#text").fill(TEXT)
+    page.locator("#address").fill("मकान 7, चौक बाज़ार")
+    page.locator("#use-location").click()
+    expect(page.locator("#location-note")).to_have_text("✓")
+    expect(page.locator("#lat")).to_have_value(f"{KOTWALI_POINT[0]:.6f}")
+    if screenshot:
+        shot(page, "grievance-form-hi.png", max_height=2400)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(NUMBER)
+    match = NUMBER.search(page.url)
+    assert match is not None
+    return match.group(1)
+
+
+def test_citizen_files_and_tracks_in_hindi_on_a_phone(open_page: OpenPage) -> None:
+    page = open_page(**PHONE)
+    _sign_in_by_sms(page, "9123456790")
+    expect(page.locator("html")).to_have_attribute("lang", "hi")
+    number = _file(page, screenshot=True)
+    expect(page.locator("h1")).to_have_text(number)
+    page.goto("/citizen/complaints/track")
+    expect(page.locator("h1")).to_have_text(hindi("Track a complaint") or "")
+    page.locator("#number").fill(number.lower())  # any case finds it
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/citizen/complaints/{number}")
+    expect(page.locator("#status")).to_have_text(STATUS_LABELS["assigned"][1])
+    expect(page.locator("main")).to_contain_text("कोतवाली")
+    expect(page.locator("#timeline li")).to_have_count(2)  # registered, sent to the station
+    shot(page, "grievance-track-hi.png", max_height=2400)
+
+
+def _step(officer: Page, button: str, status: str) -> None:
+    officer.get_by_role("button", name=button, exact=True).click()
+    expect(officer.locator("#status")).to_have_text(status)
+
+
+def _work_to_closure(officer: Page, number: str) -> None:
+    officer.goto("/grievances?lang=en")
+    row = officer.locator(f'tr[data-complaint="{number}"]')
+    expect(row).to_be_visible()
+    expect(officer.locator("table tbody tr")).not_to_have_count(1)  # the demo's are there too
+    shot(officer, "grievance-queue-en.png", max_height=1200)
+    row.locator("a").click()
+    officer.wait_for_url(re.compile(r".*/grievances/\d+$"))
+    expect(officer.locator("h1")).to_contain_text(number)
+    _step(officer, "Acknowledge", STATUS_LABELS["acknowledged"][0])
+    _step(officer, "Start investigation", STATUS_LABELS["investigating"][0])
+    _step(officer, "Action taken", STATUS_LABELS["action_taken"][0])
+    officer.locator("#body").fill("We found the motorcycle at the Naveen Market parking.")
+    officer.get_by_role("button", name="Send", exact=True).click()
+    expect(officer.locator("#timeline")).to_contain_text("Naveen Market")
+    officer.locator("summary", has_text="Close the complaint").click()
+    officer.locator("#resolution").select_option("resolved")
+    officer.locator("#close-message").fill("The motorcycle is at the station; bring its papers.")
+    officer.get_by_role("button", name="Close", exact=True).click()
+    expect(officer.locator("#status")).to_have_text(STATUS_LABELS["closed"][0])
+    expect(officer.locator("main")).to_contain_text(RESOLUTION_LABELS["resolved"][0])
+    shot(officer, "grievance-complaint-en.png", max_height=2000)
+
+
+def test_sho_closes_a_complaint_and_the_citizen_is_satisfied(
+    open_page: OpenPage, live_server: LiveServer
+) -> None:
+    citizen = open_page(**PHONE)
+    _sign_in_by_sms(citizen, "9123456791")
+    number = _file(citizen)
+
+    officer = open_page()
+    sign_in(officer, live_server.logins["sho.kotwali"])
+    _work_to_closure(officer, number)
+    officer.goto("/grievances/dashboard")
+    expect(officer.locator("#figures tbody tr").first).to_be_visible()
+    expect(officer.locator("#overdue li")).not_to_have_count(0)  # the demo's escalated one
+    shot(officer, "grievance-dashboard-en.png", max_height=1200)
+
+    citizen.reload()
+    expect(citizen.locator("#status")).to_have_text(STATUS_LABELS["closed"][1])
+    expect(citizen.locator("main")).to_contain_text(RESOLUTION_LABELS["resolved"][1])
+    expect(citizen.locator("#timeline")).to_contain_text("Naveen Market")
+    citizen.locator("#comment").fill("धन्यवाद, गाड़ी मिल गई।")
+    citizen.locator("#feedback button[value=true]").click()
+    expect(citizen.locator("#timeline li.tl-feedback")).to_contain_text("धन्यवाद")
+    expect(citizen.locator("#feedback")).to_have_count(0)  # one verdict per closure
+    expect(citizen.locator("#feedback-given")).to_have_text(
+        hindi("Thank you for your feedback.") or ""
+    )
+    shot(citizen, "grievance-closed-hi.png", max_height=2400)
