@@ -10,7 +10,7 @@ from functools import cache
 
 import pyotp
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import ApiToken, User, UserSession
@@ -184,7 +184,12 @@ def start_session(
 
 def session_for_token(session: Session, token: str) -> UserSession | None:
     """The live login behind a cookie token, if any."""
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == sha256_hex(token)))
+    # One query for the login, its user and the user's node: every signed-in request asks.
+    row = session.scalar(
+        select(UserSession)
+        .where(UserSession.token_hash == sha256_hex(token))
+        .options(joinedload(UserSession.user).joinedload(User.node))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     if not row.user.is_active:

@@ -17,7 +17,7 @@ from nigrani.core.i18n import _
 OWNER_COOKIE = "nigrani_footage"
 
 
-def get_investigator(scope: StaffScope) -> Scope:
+async def get_investigator(scope: StaffScope) -> Scope:
     """A staff member whose role may open incidents and canvass (403 otherwise)."""
     if not has_permission(Role(scope.user.role), Permission.CANVASS):
         raise PermissionDenied(_("Your role does not allow incident canvass."))

@@ -12,7 +12,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import transaction
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
