@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts import service as accounts
 from nigrani.accounts.roles import Role
 from nigrani.core import audit
-from nigrani.grievances.models import Complaint
+from nigrani.grievances.models import Complaint, GrievanceCategory
 from tests.accounts.factories import make_staff, make_tree
 
 BASE = "/open311/v2"
@@ -206,3 +206,12 @@ def test_errors_are_in_georeport_format_and_change_nothing(
 def test_an_unknown_format_is_a_404_in_json(client: TestClient) -> None:
     answer = client.get(f"{BASE}/services.csv")
     assert answer.status_code == 404 and json.loads(answer.text)[0]["code"] == 404
+
+
+def test_a_retired_category_is_no_service(client: TestClient, db: Session, key: str) -> None:
+    retired = db.scalars(select(GrievanceCategory).where(GrievanceCategory.code == "theft")).one()
+    retired.is_active = False
+    db.commit()
+    _error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": key}), 404, "json")
+    _error(client.get(f"{BASE}/services/theft.json"), 404, "json")
+    assert _count(db) == 0

@@ -24,8 +24,8 @@ def station_by_code(session: Session, code: str) -> JurisdictionNode:
 def root_of(session: Session, node: JurisdictionNode | None) -> JurisdictionNode:
     """The commissionerate above a node (or the first one): where triage lives."""
     if node is not None:
-        chain = jurisdiction.ancestors(session, node)
-        return chain[0] if chain else node
+        # The path starts with the root's id; get() finds it in the session when it is loaded.
+        return session.get_one(JurisdictionNode, int(node.path.strip("/").split("/")[0]))
     roots = jurisdiction.roots(session)
     if not roots:
         raise ValidationFailed(_("No jurisdiction is set up yet."), field="station_code")

@@ -86,8 +86,8 @@ def services(session: Session) -> list[dict[str, object]]:
 
 
 def _category(session: Session, code: str) -> GrievanceCategory:
-    found = next((c for c in grievances.categories(session) if c.code == code), None)
-    if found is None:
+    found = session.scalar(select(GrievanceCategory).where(GrievanceCategory.code == code))
+    if found is None or not found.is_active:
         raise NotFound(_("No service with this service_code."), field="service_code")
     return found
 
