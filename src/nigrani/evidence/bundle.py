@@ -7,9 +7,7 @@ so a half-written bundle never carries a bundle's name.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import re
@@ -18,33 +16,27 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nigrani.cameras import sheets
 from nigrani.cameras.models import Camera
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import Conflict, NotFound, ValidationFailed
 from nigrani.core.i18n import to_ist
-from nigrani.evidence import certificate, store
+from nigrani.evidence import certificate, manifest, store
 from nigrani.evidence.certificate import CaseInfo, CertificateData, CertifiedItem, Device
-from nigrani.evidence.models import CustodyEvent, EvidenceItem
+from nigrani.evidence.manifest import Entry, Export
+from nigrani.evidence.models import EvidenceItem
 
-FORMAT = "nigrani-evidence-bundle/1"
-NOT_STATED = "not stated"
 BUNDLE_NAME = re.compile(r"evidence-[A-Za-z0-9-]{1,80}\.zip")
 NOT_SLUG = re.compile(r"[^A-Za-z0-9]+")
 NOT_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SAFE_NAME_LENGTH = 100
-CUSTODY_COLUMNS = (
-    "item_id", "entry", "event_id", "at_utc", "at_ist", "actor_id", "actor", "action", "detail",
-)  # fmt: skip
 ZIP64_FROM = 2**31 - 1
 EXPORTED = "evidence.bundle_exported"
 
@@ -57,26 +49,6 @@ class ExportedBundle:
     name: str
     sha256: str
     size_bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Export:
-    """What one export is: the bundle's name, the case, who exports it, why and when."""
-
-    name: str
-    case: CaseInfo
-    actor: audit.Actor
-    reason: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One item as it goes into the bundle: its path inside the ZIP and its source device."""
-
-    item: EvidenceItem
-    name: str
-    device: Device | None
 
 
 def exports_root(settings: Settings) -> Path:
@@ -134,11 +106,11 @@ def export_bundle(
     chosen = _selection(items, case=case, reason=reason)
     _verify(session, settings=settings, items=chosen, actor=actor)
     at = utcnow()
-    export = _Export(_bundle_name(case, at), case, actor, reason, at)
-    entries = [_Entry(item, _entry_name(item), _device(session, item)) for item in chosen]
+    export = Export(_bundle_name(case, at), case, actor, reason, at)
+    entries = [Entry(item, _entry_name(item), _device(session, item)) for item in chosen]
     documents = {
-        "manifest.json": _manifest(entries, export),
-        "custody.csv": _custody_csv(session, entries, export),
+        "manifest.json": manifest.manifest_json(entries, export),
+        "custody.csv": manifest.custody_csv(session, entries, export),
         **_certificates(entries, export),
     }
     path = _write_zip(settings, export, entries, documents)
@@ -209,102 +181,7 @@ def _device(session: Session, item: EvidenceItem) -> Device | None:
     )
 
 
-def _times(value: datetime | None) -> dict[str, str] | None:
-    if value is None:
-        return None
-    return {"utc": value.astimezone(UTC).isoformat(), "ist": to_ist(value).isoformat()}
-
-
-def _stated(value: str) -> str:
-    return value or NOT_STATED
-
-
-def _device_json(device: Device | None) -> dict[str, Any] | str:
-    if device is None:
-        return NOT_STATED
-    fields = asdict(device)
-    site = {k.removeprefix("site_"): _stated(fields.pop(k)) for k in ("site_name", "site_address")}
-    site["category"] = _stated(fields.pop("category_code"))
-    site["category_name"] = _stated(fields.pop("category_en"))
-    fields.pop("category_hi")
-    return {"type": "CCTV camera", **{k: _stated(v) for k, v in fields.items()}, "site": site}
-
-
-def _file_json(entry: _Entry) -> dict[str, Any]:
-    item = entry.item
-    return {
-        "item_id": item.id,
-        "entry": entry.name,
-        "original_name": item.original_name,
-        "size_bytes": item.size_bytes,
-        "sha256": item.sha256,
-        "media_type": item.media_type,
-        "kind": item.kind,
-        "source": _stated(item.source),
-        "claimed": {"start": _times(item.claimed_start), "end": _times(item.claimed_end)},
-        "probed": {"start": _times(item.probed_start), "end": _times(item.probed_end)},
-        "duration_s": item.duration_s,
-        "device": _device_json(entry.device),
-        "delivered_by": _stated(item.delivered_by),
-        "received_at": _times(item.created_at),
-    }
-
-
-def _manifest(entries: Sequence[_Entry], export: _Export) -> bytes:
-    body = {
-        "format": FORMAT,
-        "bundle": export.name,
-        "produced_at": _times(export.at),
-        "exported_by": {"id": export.actor.id, "label": export.actor.label},
-        "reason": export.reason,
-        "case": asdict(export.case),
-        "hash_algorithm": "SHA-256",
-        "files": [_file_json(entry) for entry in entries],
-        "documents": ["custody.csv", "certificate-en.pdf", "certificate-hi.pdf", "SHA256SUMS"],
-    }
-    return json.dumps(body, ensure_ascii=False, indent=2).encode() + b"\n"
-
-
-def _custody_row(entry: _Entry, event: CustodyEvent) -> list[str]:
-    at = event.at
-    return [
-        str(event.item_id),
-        entry.name,
-        "" if event.id is None else str(event.id),
-        at.astimezone(UTC).isoformat(),
-        f"{to_ist(at):%Y-%m-%d %H:%M:%S} IST",
-        "" if event.actor_id is None else str(event.actor_id),
-        sheets.safe_cell(event.actor_label),  # a label someone typed: never a formula
-        event.action,
-        event.detail,
-    ]
-
-
-def _custody_csv(session: Session, entries: Sequence[_Entry], export: _Export) -> bytes:
-    """Every custody event of every item, then this export (its id comes once it is recorded)."""
-    by_item: dict[int, list[CustodyEvent]] = {entry.item.id: [] for entry in entries}
-    events = select(CustodyEvent).where(CustodyEvent.item_id.in_(by_item))
-    for event in session.scalars(events.order_by(CustodyEvent.id)):
-        by_item[event.item_id].append(event)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # so Excel shows Hindi names
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CUSTODY_COLUMNS)
-    for entry in entries:
-        this_export = CustodyEvent(
-            item_id=entry.item.id,
-            at=export.at,
-            actor_id=export.actor.id,
-            actor_label=export.actor.label,
-            action="exported",
-            detail=json.dumps({"bundle": export.name, "sha256": entry.item.sha256}, sort_keys=True),
-        )
-        for event in [*by_item[entry.item.id], this_export]:
-            writer.writerow(_custody_row(entry, event))
-    return buffer.getvalue().encode()
-
-
-def _certificates(entries: Sequence[_Entry], export: _Export) -> dict[str, bytes]:
+def _certificates(entries: Sequence[Entry], export: Export) -> dict[str, bytes]:
     items = [
         CertifiedItem(
             entry=entry.name,
@@ -331,7 +208,7 @@ def _member(name: str, stamp: datetime, *, compress: bool) -> zipfile.ZipInfo:
     return info
 
 
-def _copy(settings: Settings, archive: zipfile.ZipFile, entry: _Entry, stamp: datetime) -> str:
+def _copy(settings: Settings, archive: zipfile.ZipFile, entry: Entry, stamp: datetime) -> str:
     """Copy one stored file into the ZIP, hashing as it goes: a change after the check is caught."""
     item, digest = entry.item, hashlib.sha256()
     info = _member(entry.name, stamp, compress=False)  # video and images are compressed already
@@ -353,7 +230,7 @@ def _copy(settings: Settings, archive: zipfile.ZipFile, entry: _Entry, stamp: da
 def _fill(
     settings: Settings,
     archive: zipfile.ZipFile,
-    entries: Sequence[_Entry],
+    entries: Sequence[Entry],
     documents: dict[str, bytes],
     stamp: datetime,
 ) -> None:
@@ -366,7 +243,7 @@ def _fill(
 
 
 def _write_zip(
-    settings: Settings, export: _Export, entries: Sequence[_Entry], documents: dict[str, bytes]
+    settings: Settings, export: Export, entries: Sequence[Entry], documents: dict[str, bytes]
 ) -> Path:
     root = exports_root(settings)
     root.mkdir(parents=True, exist_ok=True)
@@ -386,7 +263,7 @@ def _write_zip(
 
 
 def _record(
-    session: Session, entries: Sequence[_Entry], export: _Export, bundle: ExportedBundle
+    session: Session, entries: Sequence[Entry], export: Export, bundle: ExportedBundle
 ) -> None:
     """Custody "exported" for each item, and one audit row for the bundle."""
     actor, reason = export.actor, export.reason
