@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
@@ -15,6 +16,15 @@ from nigrani.demo.seed import DemoLogin
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 HINDI_PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "messages.po"
 DASHBOARD = re.compile(r"^http://[^/]+/dashboard$")
+SIX_DIGITS = re.compile(r"\b(\d{6})\b")
+# A citizen's phone: a small touch screen, in Hindi.
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "hi-IN",
+    "device_scale_factor": 2,
+}
 
 
 def sign_in(page: Page, login: DemoLogin) -> None:
@@ -26,6 +36,20 @@ def sign_in(page: Page, login: DemoLogin) -> None:
         page.locator("main form button[type=submit]").click()
     # The exact path: a refused session would land on /login?next=/dashboard instead.
     expect(page).to_have_url(DASHBOARD)
+
+
+def sign_in_by_sms(page: Page, mobile: str, *, then: str) -> None:
+    """A citizen signs in with the code the demo shows on the page, and lands on `then`."""
+    page.goto(f"/citizen/login?next={then}")
+    page.locator("#mobile").fill(mobile)
+    page.locator("main form button[type=submit]").click()
+    sms = page.locator("#demo-sms .mono")
+    expect(sms).to_have_text(SIX_DIGITS, timeout=15_000)
+    code = SIX_DIGITS.search(sms.inner_text())
+    assert code is not None
+    page.locator("#code").fill(code.group(1))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**{then}")
 
 
 def choose_language(page: Page, lang: str) -> None:

@@ -22,17 +22,10 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.cameras.models import Site
 from nigrani.core.db import make_engine, make_sessionmaker
 from tests.e2e.conftest import LiveServer, OpenPage
-from tests.e2e.helpers import hindi, shot, sign_in
+from tests.e2e.helpers import PHONE, hindi, shot, sign_in
 
 VTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "vtest.avi"
 LINK = re.compile(r"/f/([A-Za-z0-9_-]{20,})")
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "hi-IN",
-    "device_scale_factor": 2,
-}
 REASON = "Footage of the chain snatching on the road in front of the shop"
 
 

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer, OpenPage
-from tests.e2e.helpers import hindi, shot, sign_in
-
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "hi-IN",
-    "device_scale_factor": 2,
-}
-SIX_DIGITS = re.compile(r"\b(\d{6})\b")
-
-
-def _sign_in_by_sms(page: Page, mobile: str) -> None:
-    page.goto("/citizen/login?next=/citizen/cameras/new")
-    page.locator("#mobile").fill(mobile)
-    page.locator("main form button[type=submit]").click()
-    sms = page.locator("#demo-sms .mono")
-    expect(sms).to_have_text(SIX_DIGITS, timeout=15_000)
-    code = SIX_DIGITS.search(sms.inner_text())
-    assert code is not None
-    page.locator("#code").fill(code.group(1))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/citizen/cameras/new")
+from tests.e2e.helpers import PHONE, hindi, shot, sign_in, sign_in_by_sms
 
 
 def _fill_the_form(page: Page) -> None:
@@ -50,7 +26,7 @@ def _fill_the_form(page: Page) -> None:
 
 def test_register_then_withdraw_in_hindi_on_a_phone(open_page: OpenPage) -> None:
     page = open_page(**PHONE)
-    _sign_in_by_sms(page, "9123456780")
+    sign_in_by_sms(page, "9123456780", then="/citizen/cameras/new")
     expect(page.locator("html")).to_have_attribute("lang", "hi")
     expect(page.locator("h1")).to_have_text(hindi("Register your cameras") or "")
     _fill_the_form(page)
@@ -74,7 +50,7 @@ def test_register_then_withdraw_in_hindi_on_a_phone(open_page: OpenPage) -> None
 
 def test_the_form_says_what_is_missing(open_page: OpenPage) -> None:
     page = open_page(**PHONE)
-    _sign_in_by_sms(page, "9123456781")
+    sign_in_by_sms(page, "9123456781", then="/citizen/cameras/new")
     page.locator("#name").fill("Test")
     page.locator("#owner_name").fill("Test")
     page.locator("#camera_count").fill("1")

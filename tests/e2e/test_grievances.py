@@ -11,34 +11,16 @@ from playwright.sync_api import Page, expect
 from nigrani.demo.grievances import KOTWALI_POINT
 from nigrani.grievances.labels import RESOLUTION_LABELS, STATUS_LABELS
 from tests.e2e.conftest import LiveServer, OpenPage
-from tests.e2e.helpers import hindi, shot, sign_in
+from tests.e2e.helpers import PHONE, hindi, shot, sign_in, sign_in_by_sms
 
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "hi-IN",
-    "device_scale_factor": 2,
+CITIZEN = {
+    **PHONE,
     # The citizen stands in Kotwali and lets the page read their location.
     "geolocation": {"latitude": KOTWALI_POINT[0], "longitude": KOTWALI_POINT[1]},
     "permissions": ["geolocation"],
 }
-SIX_DIGITS = re.compile(r"\b(\d{6})\b")
 NUMBER = re.compile(r"/citizen/complaints/(KNP-\d{4}-\d{6})$")
 TEXT = "रात में घर के बाहर खड़ी मेरी मोटरसाइकिल चोरी हो गई। ताला टूटा मिला।"
-
-
-def _sign_in_by_sms(page: Page, mobile: str) -> None:
-    page.goto("/citizen/login?next=/citizen/complaints/new")
-    page.locator("#mobile").fill(mobile)
-    page.locator("main form button[type=submit]").click()
-    sms = page.locator("#demo-sms .mono")
-    expect(sms).to_have_text(SIX_DIGITS, timeout=15_000)
-    code = SIX_DIGITS.search(sms.inner_text())
-    assert code is not None
-    page.locator("#code").fill(code.group(1))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/citizen/complaints/new")
 
 
 def _file(page: Page, *, screenshot: bool = False) -> str:
@@ -60,8 +42,8 @@ def _file(page: Page, *, screenshot: bool = False) -> str:
 
 
 def test_citizen_files_and_tracks_in_hindi_on_a_phone(open_page: OpenPage) -> None:
-    page = open_page(**PHONE)
-    _sign_in_by_sms(page, "9123456790")
+    page = open_page(**CITIZEN)
+    sign_in_by_sms(page, "9123456790", then="/citizen/complaints/new")
     expect(page.locator("html")).to_have_attribute("lang", "hi")
     number = _file(page, screenshot=True)
     expect(page.locator("h1")).to_have_text(number)
@@ -108,8 +90,8 @@ def _work_to_closure(officer: Page, number: str) -> None:
 def test_sho_closes_a_complaint_and_the_citizen_is_satisfied(
     open_page: OpenPage, live_server: LiveServer
 ) -> None:
-    citizen = open_page(**PHONE)
-    _sign_in_by_sms(citizen, "9123456791")
+    citizen = open_page(**CITIZEN)
+    sign_in_by_sms(citizen, "9123456791", then="/citizen/complaints/new")
     number = _file(citizen)
 
     officer = open_page()
