@@ -172,22 +172,18 @@ def _index(session: Session) -> _Index:
     return cached
 
 
-def check_point(session: Session, *, lat: float, lon: float) -> None:
-    """Refuse coordinates outside the commissionerate (or outside India if none is drawn)."""
+def _check(index: _Index, lat: float, lon: float) -> None:
     lon_min, lat_min, lon_max, lat_max = INDIA_BBOX
     if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):
         raise ValidationFailed(_("This place is not in India."), field="location")
-    area = _index(session).area
-    if area is not None and not area.covers(Point(lon, lat)):
+    if index.area is not None and not index.area.covers(Point(lon, lat)):
         raise ValidationFailed(
             _("This place is outside the commissionerate's area. Pick a point inside the city."),
             field="location",
         )
 
 
-def locate(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:
-    """The deepest node whose boundary covers the point (a post or station), if any."""
-    index = _index(session)
+def _deepest(session: Session, index: _Index, lat: float, lon: float) -> JurisdictionNode | None:
     point = Point(lon, lat)
     best: tuple[int, int] | None = None
     for i in index.tree.query(point):
@@ -196,10 +192,23 @@ def locate(session: Session, *, lat: float, lon: float) -> JurisdictionNode | No
     return session.get(JurisdictionNode, best[1]) if best else None
 
 
+def check_point(session: Session, *, lat: float, lon: float) -> None:
+    """Refuse coordinates outside the commissionerate (or outside India if none is drawn)."""
+    _check(_index(session), lat, lon)
+
+
+def locate(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:
+    """The deepest node whose boundary covers the point (a post or station), if any."""
+    return _deepest(session, _index(session), lat, lon)
+
+
 def station_for_point(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:
     """The police station whose area covers the point."""
-    check_point(session, lat=lat, lon=lon)
-    node = locate(session, lat=lat, lon=lon)
+    # One index (and one freshness query) for both steps: every new site, incident and
+    # complaint asks this.
+    index = _index(session)
+    _check(index, lat, lon)
+    node = _deepest(session, index, lat, lon)
     while node is not None and node.level == Level.POST:
         node = node.parent
     return node if node is not None and node.level == Level.STATION else None
