@@ -21,13 +21,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -37,6 +34,7 @@ import httpx
 import numpy as np
 from sqlalchemy import func, select
 
+from bench import serving
 from bench.bench_map import line, pg_database, prepare, sign_in, timed
 from nigrani.accounts.models import User
 from nigrani.cameras.models import Site
@@ -97,9 +95,7 @@ def _in_process(settings: Settings, ids: list[int]) -> Callable[[], object]:
 @contextmanager
 def serve_process(settings: Settings) -> Iterator[str]:
     """`nigrani serve` (no scheduler) for these settings on a free port, in its own process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = serving.free_port()
     env = {
         **os.environ,
         "NIGRANI_DATABASE_URL": settings.db_url,
@@ -107,27 +103,9 @@ def serve_process(settings: Settings) -> Iterator[str]:
         "NIGRANI_DEMO": "1",
         "NIGRANI_COOKIE_SECURE": "false",
     }
-    nigrani = Path(sys.executable).with_name("nigrani")
-    argv = [str(nigrani), "serve", "--no-scheduler", "--port", str(port)]
-    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url)
+    argv = [sys.executable, "-m", "nigrani", "serve", "--no-scheduler", "--port", str(port)]
+    with serving.server(argv, env, port) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def _wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError("nigrani serve did not start")
 
 
 def measure(settings: Settings, password: str, ids: list[int], requests: int) -> None:

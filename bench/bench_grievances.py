@@ -25,16 +25,13 @@ import argparse
 import gc
 import logging
 import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +40,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from bench import serving
 from bench.bench_map import PG_ENV, pg_database
 from nigrani.accounts import service as accounts
 from nigrani.accounts.models import JurisdictionNode, User
@@ -80,6 +78,10 @@ def reference_app() -> FastAPI:
         form = await request.form()
         return JSONResponse([{"service_request_id": "X-1", "token": form.get("api_key")}])
 
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:  # what serving.server waits for
+        return {"status": "ok"}
+
     return app
 
 
@@ -91,31 +93,6 @@ def serve_reference(port: int) -> None:
     gc.collect()
     gc.freeze()
     uvicorn.run(reference_app(), host="127.0.0.1", port=port, log_level="info")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """A server process on a loopback port, until the block ends."""
-    out = subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out)  # noqa: S603 - our own argv
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def prepare(settings: Settings) -> str:
@@ -243,14 +220,14 @@ def run(label: str, database_url: str, var_dir: Path, requests: int) -> None:
         "NIGRANI_SECRET_KEY": "b" * 40,
         "NIGRANI_COOKIE_SECURE": "0",
     }
-    port = _free_port()
+    port = serving.free_port()
     ref_cmd = [sys.executable, "-m", "bench.bench_grievances", "--serve-reference", str(port)]
-    with server(ref_cmd, env, port) as url:
+    with serving.server(ref_cmd, env, port) as url:
         forms = _forms(api_key, where, requests, "ref")
         ref = measure(lambda c: load(url, c, forms), lambda: load(url, 4, forms[:200]))
-    port = _free_port()
+    port = serving.free_port()
     app_cmd = [sys.executable, "-m", "nigrani", "serve", "--no-scheduler", "--port", str(port)]
-    with server(app_cmd, env, port) as url:
+    with serving.server(app_cmd, env, port) as url:
         count = iter(range(100))
         app = measure(
             lambda c: load(url, c, _forms(api_key, where, requests, f"{c}-{next(count)}")),
