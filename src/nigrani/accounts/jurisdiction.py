@@ -173,6 +173,7 @@ def _index(session: Session) -> _Index:
 
 
 def _check(index: _Index, lat: float, lon: float) -> None:
+    """Refuse coordinates outside the commissionerate (or outside India if none is drawn)."""
     lon_min, lat_min, lon_max, lat_max = INDIA_BBOX
     if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):
         raise ValidationFailed(_("This place is not in India."), field="location")
@@ -190,11 +191,6 @@ def _deepest(session: Session, index: _Index, lat: float, lon: float) -> Jurisdi
         if index.geoms[i].covers(point) and (best is None or index.depths[i] > best[0]):
             best = (index.depths[i], index.node_ids[i])
     return session.get(JurisdictionNode, best[1]) if best else None
-
-
-def check_point(session: Session, *, lat: float, lon: float) -> None:
-    """Refuse coordinates outside the commissionerate (or outside India if none is drawn)."""
-    _check(_index(session), lat, lon)
 
 
 def locate(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:

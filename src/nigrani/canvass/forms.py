@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Form
 from pydantic import ValidationError
 
 from nigrani.canvass.schemas import IncidentCreate
@@ -65,6 +63,3 @@ def incident_from_form(
         )
     except ValidationError as exc:
         raise _first_error(exc) from exc
-
-
-IncidentFormText = Annotated[str, Form(max_length=2000)]
