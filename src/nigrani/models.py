@@ -9,6 +9,7 @@ from nigrani.evidence import models as evidence_models
 from nigrani.grievances import models as grievances_models
 from nigrani.grievances.channels import models as channels_models
 from nigrani.grievances.channels import whatsapp_sender  # registers the outbox handlers
+from nigrani.stations import models as stations_models
 
 __all__ = [
     "Base",
@@ -21,5 +22,6 @@ __all__ = [
     "grievances_models",
     "outbox",
     "sms",
+    "stations_models",
     "whatsapp_sender",
 ]

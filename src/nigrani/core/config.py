@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     whatsapp_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    # Station CCTV. Recordings live under media_path/recordings unless recordings_dir is set;
+    # the live view's short HLS segments under var_dir/live (nothing there needs a backup).
+    recordings_dir: Path | None = None
+    recording_segment_seconds: float = Field(default=60.0, ge=1.0, le=600.0)
+    live_segment_seconds: float = Field(default=1.0, ge=0.5, le=10.0)
+    recording_retention_days: int = Field(default=548, ge=1, le=3650)
+    # Below this much free disk, cleanup deletes the oldest footage not on hold and raises
+    # an alert; held footage is never deleted, and an alert says when only that is left.
+    recording_min_free_percent: float = Field(default=5.0, ge=0.0, le=50.0)
+    recorder_lease_seconds: int = Field(default=30, ge=5, le=600)
+    # A camera counts as working when it recorded within this many minutes.
+    compliance_working_minutes: int = Field(default=10, ge=1, le=1440)
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
@@ -87,6 +99,16 @@ class Settings(BaseSettings):
     def media_path(self) -> Path:
         """Folder for media files (evidence, snapshots)."""
         return self.media_dir or self.var_dir / "media"
+
+    @property
+    def recordings_path(self) -> Path:
+        """Folder of recorded station footage (segments by camera and day)."""
+        return self.recordings_dir or self.media_path / "recordings"
+
+    @property
+    def live_path(self) -> Path:
+        """Folder of the live view's rolling HLS playlists, one per camera and stream."""
+        return self.var_dir / "live"
 
 
 def _check_whatsapp(settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""Station CCTV: cameras by location role, recording, live view, playback, compliance."""
