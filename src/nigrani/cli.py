@@ -124,12 +124,13 @@ def demo(
     from nigrani.demo.grievances import seed_grievances
     from nigrani.demo.incidents import seed_incidents
     from nigrani.demo.seed import seed_tree, seed_users
+    from nigrani.demo.stations import seed_station_cameras
 
     settings = Settings(demo=True, cookie_secure=False)
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Loading the Kanpur demo", total=5)
+            task = progress.add_task("Loading the Kanpur demo", total=6)
             with _unit_of_work(settings) as session:
                 added = seed_tree(session)
                 progress.advance(task)
@@ -141,12 +142,15 @@ def demo(
                 progress.advance(task)
                 complaints = seed_grievances(session, settings)
                 progress.advance(task)
+                station_cameras = seed_station_cameras(session, settings)
+                progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
     console.print(
         f"Kanpur demo ready ({added} jurisdiction nodes, {sites} camera sites, "
-        f"{incidents} incidents, {complaints} complaints added). "
+        f"{incidents} incidents, {complaints} complaints, "
+        f"{station_cameras} station cameras added). "
         "[bold]Demo data.[/bold]"
     )
     _print_logins(logins, f"http://{host}:{port}")

@@ -1,0 +1,111 @@
+"""Demo station CCTV: the 23 city stations with audio CCTV, by location role (DEMO DATA).
+
+Every city station gets a camera for most required roles; a few roles are missing and a few
+cameras lack night vision or audio, so the compliance board has something to show. Only the
+cameras in LIVE are fed by the demo's RTSP simulator and recorded; the others are registered
+but switched off (no footage exists for them, and the board says so).
+"""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.core import audit
+from nigrani.core.config import Settings
+from nigrani.demo.kanpur import STATIONS
+from nigrani.stations import service
+from nigrani.stations.labels import ROLE_LABELS
+from nigrani.stations.models import REQUIRED_ROLES, StationCamera
+from nigrani.stations.schemas import StationCameraCreate
+
+AUDIO_STATIONS = tuple(f"KNP-S-{place.key}" for place in STATIONS[:23])
+KOTWALI = "KNP-S-KOTWALI"
+# (station, role) pairs that the simulator serves live in the demo: Kotwali's main places,
+# and the front desk of four neighbouring stations.
+LIVE: tuple[tuple[str, str], ...] = (
+    (KOTWALI, "reception"),
+    (KOTWALI, "lockup"),
+    (KOTWALI, "entry_exit"),
+    (KOTWALI, "corridor"),
+    ("KNP-S-FEELKHANA", "reception"),
+    ("KNP-S-MOOLGANJ", "reception"),
+    ("KNP-S-COLONELGANJ", "reception"),
+    ("KNP-S-COLLECTORGANJ", "reception"),
+)
+DEMO_RTSP_PORT = 8554
+DEMO_RETENTION_DAYS = 2  # demo footage is kept two days, so a demo left running stays small
+
+
+def mount(station_code: str, role: str) -> str:
+    """The simulator's mount name of a demo camera."""
+    return f"{station_code.removeprefix('KNP-S-').lower()}-{role.replace('_', '-')}"
+
+
+def stream_urls(station_code: str, role: str, port: int = DEMO_RTSP_PORT) -> tuple[str, str]:
+    """Main and sub-stream URLs of a demo camera on the loopback simulator."""
+    name = mount(station_code, role)
+    return f"rtsp://127.0.0.1:{port}/{name}", f"rtsp://127.0.0.1:{port}/{name}-sub"
+
+
+def _roles(station_code: str) -> list[tuple[str, bool, bool]]:
+    """(role, audio, night vision) of a station's cameras: complete at Kotwali, gaps elsewhere."""
+    if station_code == KOTWALI:
+        return [(role, True, True) for role in REQUIRED_ROLES]
+    rng = random.Random(station_code)  # noqa: S311 - repeatable demo variety, not a secret
+    cameras = []
+    for role in REQUIRED_ROLES:
+        if role != "reception" and rng.random() < 0.15:
+            continue  # not installed yet
+        cameras.append((role, rng.random() > 0.1, rng.random() > 0.15))
+    return cameras
+
+
+def _camera(station: JurisdictionNode, role: str, audio: bool, night: bool) -> StationCameraCreate:
+    main, sub = stream_urls(station.code, role)
+    return StationCameraCreate.model_validate(
+        {
+            "station_id": station.id,
+            "name": f"{station.name_en} — {ROLE_LABELS[role][0]}",
+            "role": role,
+            "main_url": main,
+            "sub_url": sub,
+            "has_audio": audio,
+            "night_vision": night,
+            "retention_days": DEMO_RETENTION_DAYS,
+            "make": "CP Plus",
+            "model": "CP-UNC-TA21PL3-Y (demo)",
+            "serial": f"DEMO-{mount(station.code, role).upper()}",
+        }
+    )
+
+
+def seed_station_cameras(session: Session, settings: Settings) -> int:
+    """Add the demo station cameras once; a second run adds nothing."""
+    if session.scalar(select(StationCamera.id).limit(1)) is not None:
+        return 0
+    stations = session.scalars(
+        select(JurisdictionNode).where(JurisdictionNode.code.in_(AUDIO_STATIONS))
+    )
+    added = 0
+    for station in sorted(stations, key=lambda s: AUDIO_STATIONS.index(s.code)):
+        for role, audio, night in _roles(station.code):
+            camera = service.create_camera(
+                session,
+                settings=settings,
+                actor=audit.SYSTEM,
+                scope_path=station.path,
+                data=_camera(station, role, audio, night),
+            )
+            camera.enabled = (station.code, role) in LIVE
+            added += 1
+    session.flush()
+    return added
+
+
+def live_mounts() -> list[str]:
+    """Mount names the demo simulator must publish (main and sub of each live camera)."""
+    return [m for s, r in LIVE for m in (mount(s, r), f"{mount(s, r)}-sub")]

@@ -1,0 +1,46 @@
+"""The demo station CCTV: 23 stations with audio cameras, gaps for the board, added once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.core.config import Settings
+from nigrani.demo.seed import seed_tree
+from nigrani.demo.stations import AUDIO_STATIONS, KOTWALI, LIVE, live_mounts, seed_station_cameras
+from nigrani.stations import service
+from nigrani.stations.models import REQUIRED_ROLES, StationCamera
+
+
+def test_23_stations_with_audio_cctv_once(db: Session, settings: Settings) -> None:
+    seed_tree(db)
+    added = seed_station_cameras(db, settings)
+    assert seed_station_cameras(db, settings) == 0
+    cameras = list(db.scalars(select(StationCamera)))
+    assert len(cameras) == added
+    code_of = {
+        id_: code for id_, code in db.execute(select(JurisdictionNode.id, JurisdictionNode.code))
+    }
+    codes = {code_of[c.station_id] for c in cameras}
+    assert codes == set(AUDIO_STATIONS) and len(codes) == 23
+    roles_at = Counter(c.role for c in cameras)
+    assert roles_at["reception"] == 23  # every audio station sees its front desk
+    assert sum(roles_at.values()) < 23 * len(REQUIRED_ROLES)  # some roles are missing
+    assert any(not c.night_vision for c in cameras) and any(not c.has_audio for c in cameras)
+
+
+def test_only_live_cameras_are_recorded_and_urls_are_secret(
+    db: Session, settings: Settings
+) -> None:
+    seed_tree(db)
+    seed_station_cameras(db, settings)
+    enabled = list(db.scalars(select(StationCamera).where(StationCamera.enabled.is_(True))))
+    assert len(enabled) == len(LIVE) == len(live_mounts()) // 2
+    kotwali = [c for c in enabled if c.name.startswith("Kotwali")]
+    assert {c.role for c in kotwali} == {r for s, r in LIVE if s == KOTWALI}
+    main, sub = service.stream_urls(settings, kotwali[0])
+    assert main.startswith("rtsp://127.0.0.1:") and sub == main + "-sub"
+    assert main not in kotwali[0].main_url_enc and kotwali[0].url_masked == main
