@@ -40,6 +40,7 @@ class Permission(StrEnum):
     CITIZEN_SELF = "citizen_self"
     CANVASS = "canvass"  # incidents, the camera canvass, owners' contacts, evidence
     GRIEVANCES = "grievances"  # complaints in one's charge: queues, workflow, dashboards
+    STATION_VIDEO = "station_video"  # station CCTV: cameras, live view with sound, playback
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -60,16 +61,18 @@ ROLE_LEVELS: dict[Role, frozenset[Level]] = {
 
 _STAFF = {Permission.VIEW_DASHBOARD}
 _INVESTIGATE = _STAFF | {Permission.CANVASS, Permission.GRIEVANCES}
+# Who watches station CCTV: the SHO for the own station, the control room and senior officers.
+_WATCH = _INVESTIGATE | {Permission.STATION_VIDEO}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
     Role.STATION_STAFF: frozenset(_STAFF | {Permission.GRIEVANCES}),
-    Role.SHO: frozenset(_INVESTIGATE),
+    Role.SHO: frozenset(_WATCH),
     Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
-    Role.CONTROL_ROOM: frozenset(_INVESTIGATE),
-    Role.ACP: frozenset(_INVESTIGATE),
-    Role.DCP: frozenset(_INVESTIGATE),
-    Role.COMMISSIONER: frozenset(_INVESTIGATE | {Permission.VIEW_AUDIT}),
+    Role.CONTROL_ROOM: frozenset(_WATCH),
+    Role.ACP: frozenset(_WATCH),
+    Role.DCP: frozenset(_WATCH),
+    Role.COMMISSIONER: frozenset(_WATCH | {Permission.VIEW_AUDIT}),
     Role.AUDITOR: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
     Role.ADMIN: frozenset(
         _STAFF | {Permission.VIEW_AUDIT, Permission.MANAGE_USERS, Permission.MANAGE_JURISDICTION}
