@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint format i18n clean venv chromium
+.PHONY: demo test lint format i18n clean venv chromium media-tools
 
 $(UV):
 	@$(PYTHON) -m venv .tools || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv .tools; }
@@ -19,7 +19,7 @@ $(BIN)/nigrani: $(UV) pyproject.toml uv.lock
 
 venv: $(BIN)/nigrani
 
-demo: venv  ## migrate, seed the Kanpur demo, print the logins, serve on :8000
+demo: venv media-tools  ## migrate, seed the Kanpur demo, print the logins, serve on :8000
 	$(BIN)/nigrani demo
 
 chromium:  ## Debian's Chromium for the browser tests (installed when missing and root)
@@ -27,7 +27,12 @@ chromium:  ## Debian's Chromium for the browser tests (installed when missing an
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; \
 	  else echo "Install Debian's chromium (sudo apt-get install chromium)"; exit 1; fi; fi
 
-test: venv chromium  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
+media-tools:  ## FFmpeg, espeak-ng and an RTSP server for the camera simulator (installed when missing and root)
+	@if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v rtsp-server-perl >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg espeak-ng rtsp-server-perl; \
+	  else echo "Install Debian's ffmpeg espeak-ng rtsp-server-perl (sudo apt-get install ffmpeg espeak-ng rtsp-server-perl)"; exit 1; fi; fi
+
+test: venv chromium media-tools  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: venv
