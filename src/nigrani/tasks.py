@@ -5,5 +5,10 @@ from __future__ import annotations
 from nigrani.canvass import tasks as canvass_tasks
 from nigrani.core.outbox import PeriodicTask
 from nigrani.grievances import tasks as grievances_tasks
+from nigrani.stations import tasks as stations_tasks
 
-PERIODIC: list[PeriodicTask] = [*canvass_tasks.PERIODIC, *grievances_tasks.PERIODIC]
+PERIODIC: list[PeriodicTask] = [
+    *canvass_tasks.PERIODIC,
+    *grievances_tasks.PERIODIC,
+    *stations_tasks.PERIODIC,
+]
