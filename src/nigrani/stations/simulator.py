@@ -1,0 +1,345 @@
+"""Live RTSP cameras on loopback for development and tests (`nigrani dev-cameras`).
+
+One RTSP server (Debian's rtsp-server-perl) and, per camera, one FFmpeg publisher that
+loops a prepared file in real time (`-re -stream_loop -1 -c copy`) to the server's source
+port: a main stream and a sub-stream, as a station's CCTV camera has. Readers pull from
+the client port over UDP (the server sends RTP over UDP only), see `stations.streams`.
+
+The server keeps a mount after its publisher dies without a TEARDOWN (a SIGKILL, a
+crash) and then refuses the next ANNOUNCE on that path with 403; the simulator therefore
+sends the TEARDOWN itself before every (re)start and after every kill.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Final, Self
+
+from nigrani.stations.simulator_media import SimulatorError, require_tools
+from nigrani.stations.streams import Transport
+
+log = logging.getLogger(__name__)
+
+HOST: Final = "127.0.0.1"
+# The server binds RTP ports upwards from its base, two per stream and per reader, as they
+# come; FFmpeg binds its own local RTP ports at random in 5000-65000, so a base in the
+# range below keeps the two apart (a collision makes the server refuse a publisher).
+RTP_LOW, RTP_HIGH = 1_100, 5_000
+RTP_SPAN: Final = 1_000
+WATCH_INTERVAL_S: Final = 0.5
+_PR_SET_PDEATHSIG: Final = 1
+# Debian's /usr/bin/rtsp-server-perl, except that the RTP base port is really set:
+# the server resets its counter to the package variable (20000) whenever no mount is left,
+# which ignores --rtp_start_port and makes two servers on one machine share ports.
+SERVER_LAUNCHER: Final = (
+    "use AnyEvent; use RTSP::Server; "
+    "$RTSP::Server::RTP_START_PORT = $ENV{NIGRANI_RTP_START_PORT}; "
+    "my $server = RTSP::Server->new_with_options; $server->listen; AnyEvent->condvar->recv;"
+)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The server's TCP ports (readers, publishers) and the first of its RTP/UDP ports."""
+
+    client: int = 8554
+    source: int = 8555
+    rtp: int = 2_000
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Ports nobody on this machine uses now (tests running side by side)."""
+        return cls(client=_free_tcp_port(), source=_free_tcp_port(), rtp=_free_rtp_base())
+
+
+@dataclass
+class SimulatedCamera:
+    """One camera: where readers pull its streams, and its publisher process."""
+
+    number: int
+    name: str
+    main_url: str
+    sub_url: str | None
+    main_file: Path
+    sub_file: Path | None
+    transport: Transport = "udp"
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    held_down: bool = False  # killed on purpose: the watcher leaves it down
+    restarts: int = 0
+
+    @property
+    def paths(self) -> list[str]:
+        return [_path(url) for url in (self.main_url, self.sub_url) if url]
+
+
+class Simulator:
+    """The camera rig: start() the server and publishers, stop() them; restarts dead ones."""
+
+    def __init__(
+        self,
+        *,
+        main: Sequence[Path],
+        sub: Sequence[Path] = (),
+        count: int = 4,
+        ports: Ports | None = None,
+        log_dir: Path | None = None,
+        name_prefix: str = "cam",
+    ) -> None:
+        self.tools = require_tools()
+        self.main, self.sub, self.ports, self.log_dir = main, sub, ports or Ports(), log_dir
+        self.cameras = [self._camera(n, name_prefix) for n in range(1, count + 1)]
+        self.stop_event = threading.Event()
+        self.server: subprocess.Popen[bytes] | None = None
+        self._lock = threading.RLock()
+        self._watcher: threading.Thread | None = None
+        self._death_signal = _death_signal()
+
+    def _camera(self, number: int, prefix: str) -> SimulatedCamera:
+        name = f"{prefix}{number:02d}"
+        base = f"rtsp://{HOST}:{self.ports.client}/{name}"
+        return SimulatedCamera(
+            number=number,
+            name=name,
+            main_url=base,
+            sub_url=f"{base}-sub" if self.sub else None,
+            main_file=self.main[(number - 1) % len(self.main)],
+            sub_file=self.sub[(number - 1) % len(self.sub)] if self.sub else None,
+        )
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def camera(self, name: str) -> SimulatedCamera:
+        """The camera called `name` (e.g. "cam01")."""
+        for camera in self.cameras:
+            if camera.name == name:
+                return camera
+        raise KeyError(name)
+
+    def start(self, *, ready_timeout_s: float = 15.0) -> None:
+        """Start the server, then every publisher; return when every stream is served."""
+        self.stop_event.clear()
+        self._start_server(ready_timeout_s)
+        with self._lock:
+            for camera in self.cameras:
+                self._start_publisher(camera)
+        self._wait_served(self.cameras, ready_timeout_s)
+        self._watcher = threading.Thread(target=self._watch, name="dev-cameras", daemon=True)
+        self._watcher.start()
+
+    def stop(self) -> None:
+        """Stop the watcher, the publishers (each sends its TEARDOWN), then the server."""
+        self.stop_event.set()
+        if self._watcher:
+            self._watcher.join()
+        with self._lock:
+            for camera in self.cameras:
+                _end(camera.process)
+                camera.process = None
+            _end(self.server)
+            self.server = None
+
+    def kill(self, name: str) -> None:
+        """Kill one camera's publisher as if the camera died; it stays down until restart()."""
+        with self._lock:
+            camera = self.camera(name)
+            camera.held_down = True
+            if camera.process:
+                camera.process.kill()
+                camera.process.wait()
+            self._teardown(camera)
+
+    def restart(self, name: str, *, ready_timeout_s: float = 10.0) -> None:
+        """Start one camera's publisher again (after kill()); returns once it is served."""
+        with self._lock:
+            camera = self.camera(name)
+            _end(camera.process)
+            camera.held_down = False
+            self._start_publisher(camera)
+            camera.restarts += 1
+        self._wait_served([camera], ready_timeout_s)
+
+    def pids(self) -> list[int]:
+        """The server's and the publishers' process ids (to measure their CPU)."""
+        processes = [self.server, *(camera.process for camera in self.cameras)]
+        return [p.pid for p in processes if p and p.poll() is None]
+
+    def _start_server(self, timeout_s: float) -> None:
+        ports = self.ports
+        args = [
+            self.tools["perl"],
+            *("-e", SERVER_LAUNCHER, "--"),
+            *("--clientport", str(ports.client), "--serverport", str(ports.source)),
+            *("--client_listen_address", HOST, "--source_listen_address", HOST),
+            *("--rtp_start_port", str(ports.rtp), "--max_clients", "100000", "--loglevel", "2"),
+        ]
+        self.server = self._spawn(args, "server", env={"NIGRANI_RTP_START_PORT": str(ports.rtp)})
+        deadline = time.monotonic() + timeout_s
+        while not (_listening(ports.client) and _listening(ports.source)):
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                _end(self.server)
+                raise SimulatorError(f"The RTSP server did not start: {self._log_tail('server')}")
+            time.sleep(0.05)
+
+    def _publisher_args(self, camera: SimulatedCamera) -> list[str]:
+        args = [self.tools["ffmpeg"], "-nostdin", "-hide_banner", "-v", "error"]
+        outputs: list[str] = []
+        files = [(camera.main_file, camera.main_url), (camera.sub_file, camera.sub_url)]
+        for index, (media, url) in enumerate((m, u) for m, u in files if m and u):
+            args += ["-re", "-stream_loop", "-1", "-i", str(media)]
+            target = url.replace(f":{self.ports.client}/", f":{self.ports.source}/")
+            outputs += ["-map", str(index), "-c", "copy", "-f", "rtsp", target]
+        return args + outputs
+
+    def _start_publisher(self, camera: SimulatedCamera) -> None:
+        self._teardown(camera)
+        camera.process = self._spawn(self._publisher_args(camera), camera.name)
+
+    def _teardown(self, camera: SimulatedCamera) -> None:
+        """Unmount the camera's paths (the server answers nothing; it just forgets them)."""
+        for path in camera.paths:
+            request = (
+                f"TEARDOWN rtsp://{HOST}:{self.ports.source}{path} RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+            )
+            with socket.create_connection((HOST, self.ports.source), timeout=2) as conn:
+                conn.sendall(request.encode())
+        time.sleep(0.05)  # let the server read the request before the next ANNOUNCE
+
+    def _wait_served(self, cameras: list[SimulatedCamera], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for camera in cameras:
+            for path in camera.paths:
+                while not self._described(path):
+                    process = camera.process
+                    if (process and process.poll() is not None) or time.monotonic() > deadline:
+                        tail = self._log_tail(camera.name)
+                        raise SimulatorError(f"{camera.name} is not served ({path}): {tail}")
+                    time.sleep(0.05)
+        time.sleep(0.2)  # DESCRIBE answers after ANNOUNCE; SETUP and RECORD follow at once
+
+    def _described(self, path: str) -> bool:
+        request = f"DESCRIBE rtsp://{HOST}:{self.ports.client}{path} RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+        try:
+            with socket.create_connection((HOST, self.ports.client), timeout=2) as conn:
+                conn.sendall(request.encode())
+                return conn.recv(64).startswith(b"RTSP/1.0 200")
+        except OSError:
+            return False
+
+    def _watch(self) -> None:
+        """Restart publishers that died on their own (not those killed on purpose)."""
+        while not self.stop_event.wait(WATCH_INTERVAL_S):
+            with self._lock:
+                for camera in self.cameras:
+                    process = camera.process
+                    if camera.held_down or (process and process.poll() is None):
+                        continue
+                    log.warning("%s publisher exited; restarting", camera.name)
+                    self._start_publisher(camera)
+                    camera.restarts += 1
+
+    def _spawn(
+        self, args: list[str], name: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        if self.log_dir is None:
+            return self._popen(args, subprocess.DEVNULL, env)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{name}.log").open("ab") as out:
+            return self._popen(args, out, env)
+
+    def _popen(
+        self, args: list[str], out: IO[bytes] | int, env: dict[str, str] | None
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            preexec_fn=self._death_signal,
+        )
+
+    def _log_tail(self, name: str) -> str:
+        if self.log_dir is None:
+            return "(no log_dir given)"
+        path = self.log_dir / f"{name}.log"
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        return " | ".join(lines[-5:]) or "(log empty)"
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def _end(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def _free_tcp_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _udp_free(ports: range) -> bool:
+    sockets: list[socket.socket] = []
+    try:
+        for port in ports:
+            sockets.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+            sockets[-1].bind((HOST, port))
+    except OSError:
+        return False
+    finally:
+        for sock in sockets:
+            sock.close()
+    return True
+
+
+def _free_rtp_base() -> int:
+    """An even base whose span of UDP ports is free now (the server binds them as it goes)."""
+    for _ in range(50):
+        base = random.randrange(RTP_LOW, RTP_HIGH - RTP_SPAN, 2)  # noqa: S311 - not a secret
+        if _udp_free(range(base, base + RTP_SPAN, 97)):
+            return base
+    raise SimulatorError("No free UDP port range for the RTSP server's RTP ports")
+
+
+def _death_signal() -> Callable[[], None]:
+    """A pre-exec hook: children die with us, so a killed test run leaves no publishers."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    prctl = libc.prctl
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return hook
