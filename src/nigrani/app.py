@@ -46,6 +46,9 @@ from nigrani.grievances import web_citizen as grievances_citizen
 from nigrani.grievances import web_walkin as grievances_walkin
 from nigrani.grievances.channels import open311 as grievances_open311
 from nigrani.grievances.channels import whatsapp_api as grievances_whatsapp
+from nigrani.stations import web as stations_web
+from nigrani.stations import web_live as stations_live
+from nigrani.stations import web_playback as stations_playback
 from nigrani.web import pages as web_pages
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -161,6 +164,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         grievances_web.router,
         grievances_whatsapp.router,
         grievances_open311.router,
+        stations_web.router,
+        stations_live.router,
+        stations_playback.router,
     )
     for router in routers:
         app.include_router(router)

@@ -81,6 +81,10 @@ class StationCameraUpdate(BaseModel):
     night_vision: bool | None = None
     enabled: bool | None = None
     retention_days: int | None = Field(default=None, ge=1, le=3650)
+    make: str | None = Field(default=None, max_length=80)
+    model: str | None = Field(default=None, max_length=80)
+    serial: str | None = Field(default=None, max_length=80)
+    mac: str | None = Field(default=None, max_length=32, pattern=MAC_PATTERN)
     zones: list[Zone] | None = Field(default=None, max_length=16)
 
     @field_validator("main_url", "sub_url")

@@ -101,7 +101,10 @@ def update_camera(
         camera.sub_url_enc = cipher.encrypt(changes["sub_url"]) if changes["sub_url"] else None
     if data.zones is not None:
         camera.zones_json = json.dumps([z.model_dump() for z in data.zones])
-    for field in ("name", "role", "has_audio", "night_vision", "enabled", "retention_days"):
+    for field in (
+        *("name", "role", "has_audio", "night_vision", "enabled", "retention_days"),
+        *("make", "model", "serial", "mac"),
+    ):
         if changes.get(field) is not None:
             setattr(camera, field, changes[field])
     camera.updated_at = utcnow()

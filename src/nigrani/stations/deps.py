@@ -1,0 +1,33 @@
+"""Who may watch station CCTV, and load-or-404 for a camera in the caller's jurisdiction."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from nigrani.accounts.deps import Scope, StaffScope
+from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.core.deps import DbSession
+from nigrani.core.errors import PermissionDenied
+from nigrani.core.i18n import _
+from nigrani.stations import service
+from nigrani.stations.models import StationCamera
+
+
+async def get_watcher(scope: StaffScope) -> Scope:
+    """A staff member whose role may see station cameras and their footage (403 otherwise)."""
+    if not has_permission(Role(scope.user.role), Permission.STATION_VIDEO):
+        raise PermissionDenied(_("Your role does not allow station CCTV."))
+    return scope
+
+
+Watcher = Annotated[Scope, Depends(get_watcher)]
+
+
+def get_current_station_camera(camera_id: int, scope: Watcher, db: DbSession) -> StationCamera:
+    """The camera in the path, if it lies under the caller's node (404 as if absent)."""
+    return service.get_camera(db, camera_id=camera_id, scope_path=scope.node.path)
+
+
+CurrentStationCamera = Annotated[StationCamera, Depends(get_current_station_camera)]

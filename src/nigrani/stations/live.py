@@ -1,0 +1,75 @@
+"""The recorder's rolling live HLS folders: which stream a tile plays, whether it is fresh,
+and which files of it may be served."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nigrani.core.config import Settings
+from nigrani.core.errors import NotFound
+from nigrani.core.i18n import _
+from nigrani.stations.models import StationCamera
+
+STREAMS = ("main", "sub")
+PLAYLIST = "index.m3u8"
+# Only the names a recorder writes: no folders, no dot-files.
+FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(m3u8|m4s|mp4|ts)$")
+MEDIA_TYPES = {
+    "m3u8": "application/vnd.apple.mpegurl",
+    "m4s": "video/iso.segment",
+    "mp4": "video/mp4",
+    "ts": "video/mp2t",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """What a tile shows: the stream it plays and whether the recorder is feeding it."""
+
+    camera: StationCamera
+    stream: str
+    online: bool
+
+    @property
+    def url(self) -> str:
+        return f"/stations/live/{self.camera.id}/{self.stream}/{PLAYLIST}"
+
+
+def stream_dir(settings: Settings, camera_id: int, stream: str) -> Path:
+    """The folder of one camera's live stream."""
+    return settings.live_path / str(camera_id) / stream
+
+
+def stale_after(settings: Settings) -> float:
+    """Seconds after which an unchanged playlist means the feed stopped."""
+    return max(10.0, 6 * settings.live_segment_seconds)
+
+
+def is_fresh(settings: Settings, camera_id: int, stream: str) -> bool:
+    """Whether the stream's playlist exists and was rewritten lately."""
+    try:
+        mtime = (stream_dir(settings, camera_id, stream) / PLAYLIST).stat().st_mtime
+    except OSError:
+        return False
+    return time.time() - mtime <= stale_after(settings)
+
+
+def state(settings: Settings, camera: StationCamera, *, prefer_sub: bool) -> LiveState:
+    """The tile's stream (sub if asked for and live, else main) and whether it is live."""
+    if prefer_sub and camera.sub_url_enc and is_fresh(settings, camera.id, "sub"):
+        return LiveState(camera, "sub", True)
+    return LiveState(camera, "main", is_fresh(settings, camera.id, "main"))
+
+
+def live_file(settings: Settings, *, camera_id: int, stream: str, name: str) -> tuple[Path, str]:
+    """A file of a live stream with its media type, or NotFound."""
+    match = FILE_NAME.match(name)
+    if stream not in STREAMS or match is None:
+        raise NotFound(_("No such live stream file"))
+    path = stream_dir(settings, camera_id, stream) / name
+    if not path.is_file():
+        raise NotFound(_("The live stream is not running: recorder not running or camera offline."))
+    return path, MEDIA_TYPES[match.group(1)]

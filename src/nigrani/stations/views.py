@@ -1,0 +1,78 @@
+"""What the station pages show: stations in charge, times to the second in IST, labels."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.jurisdiction import under
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.core.i18n import current_language
+from nigrani.stations.labels import ROLE_LABELS, role_label
+from nigrani.stations.models import ROLES, StationCamera
+
+
+def stations_under(session: Session, scope_path: str) -> list[JurisdictionNode]:
+    """Police stations at or under a node, by English name."""
+    stmt = (
+        select(JurisdictionNode)
+        .where(under(JurisdictionNode.path, scope_path), JurisdictionNode.level == "station")
+        .order_by(JurisdictionNode.name_en)
+    )
+    return list(session.scalars(stmt))
+
+
+def by_station(
+    stations: list[JurisdictionNode], cameras: list[StationCamera]
+) -> list[tuple[JurisdictionNode, list[StationCamera]]]:
+    """Cameras grouped under their station, stations in the given order."""
+    groups: dict[int, list[StationCamera]] = {s.id: [] for s in stations}
+    for camera in cameras:
+        groups.setdefault(camera.station_id, []).append(camera)
+    return [(s, groups[s.id]) for s in stations]
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Location roles for a select, labelled in both languages (the current one first)."""
+    hindi = current_language.get() == "hi"
+    return [(r, " / ".join(reversed(ROLE_LABELS[r]) if hindi else ROLE_LABELS[r])) for r in ROLES]
+
+
+def clock(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
+    """A time of day to the second, in IST."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S") if value else "—"
+
+
+def local_input(value: datetime, tz: str = "Asia/Kolkata") -> str:
+    """A time as a datetime-local field's value (IST wall clock, to the second)."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def camera_values(camera: StationCamera) -> dict[str, Any]:
+    """The edit form's fields of a stored camera (never its URLs)."""
+    return {
+        "name": camera.name,
+        "role": camera.role,
+        "has_audio": camera.has_audio,
+        "night_vision": camera.night_vision,
+        "enabled": camera.enabled,
+        "retention_days": camera.retention_days,
+        "make": camera.make,
+        "model": camera.model,
+        "serial": camera.serial,
+        "mac": camera.mac,
+    }
+
+
+def zones_of(camera: StationCamera) -> list[dict[str, Any]]:
+    """The camera's stored zones."""
+    zones: list[dict[str, Any]] = json.loads(camera.zones_json or "[]")
+    return zones
+
+
+HELPERS: dict[str, Any] = {"place_label": role_label, "clock": clock}

@@ -1,0 +1,152 @@
+"""Playback: a day's timeline per camera, a VOD playlist over the recorded files, clips."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.accounts.service import actor_of
+from nigrani.accounts.views import page
+from nigrani.core import audit
+from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.errors import NotFound, ValidationFailed
+from nigrani.core.i18n import _
+from nigrani.stations import playback, service, views
+from nigrani.stations.deps import CurrentStationCamera, Watcher
+from nigrani.stations.models import RecordingSegment, StationCamera
+
+router = APIRouter(include_in_schema=False)
+MAX_CAMERAS = 4  # side by side on one screen
+CLIP_LENGTH = timedelta(minutes=1)  # the export form's default length
+
+
+def _cameras(db: DbSession, scope: Watcher, ids: list[int]) -> list[StationCamera]:
+    cameras = [service.get_camera(db, camera_id=i, scope_path=scope.node.path) for i in ids]
+    if len({c.station_id for c in cameras}) > 1:
+        raise ValidationFailed(_("Pick cameras of one station to play them together."))
+    return cameras[:MAX_CAMERAS]
+
+
+def segment_url(seg: RecordingSegment) -> str:
+    """Where the browser fetches one recorded file."""
+    return f"/stations/playback/{seg.camera_id}/segments/{seg.id}.ts"
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _player(camera: StationCamera, day: playback.Day, on: date) -> dict[str, Any]:
+    """What stations-playback.js needs: the playlist and each file's clock time."""
+    return {
+        "id": camera.id,
+        "playlist": f"/stations/playback/{camera.id}/{on.isoformat()}.m3u8",
+        "segments": [[_ms(s.start_at), s.duration_s] for s in day.segments],
+    }
+
+
+def _bar(span: playback.Span, day: playback.Day) -> dict[str, float]:
+    total = (day.end - day.start).total_seconds()
+    left = max(0.0, (span.start - day.start).total_seconds()) / total
+    right = min(total, (span.end - day.start).total_seconds()) / total
+    return {"left": round(100 * left, 3), "width": round(100 * max(right - left, 0.0005), 3)}
+
+
+def _context(
+    db: DbSession,
+    settings: SettingsDep,
+    scope: Watcher,
+    cameras: list[StationCamera],
+    moment: datetime,
+) -> dict[str, Any]:
+    on = playback.local_day(moment, settings.timezone)
+    days = {
+        c.id: playback.day_of(db, camera_id=c.id, day=on, tz=settings.timezone) for c in cameras
+    }
+    path = scope.node.path
+    first = cameras[0] if cameras else None
+    return {
+        "cameras": cameras,
+        "days": days,
+        "bars": {
+            i: ([_bar(r, d) for r in d.runs], [_bar(g, d) for g in d.gaps]) for i, d in days.items()
+        },
+        "players": [_player(c, days[c.id], on) for c in cameras],
+        "station": db.get(JurisdictionNode, first.station_id) if first else None,
+        "siblings": service.list_cameras(db, scope_path=path, station_id=first.station_id)
+        if first
+        else [],
+        "groups": views.by_station(
+            views.stations_under(db, path), service.list_cameras(db, scope_path=path)
+        ),
+        "moment": moment,
+        "on": on,
+        "prev_day": on - timedelta(days=1),
+        "next_day": on + timedelta(days=1),
+        "at_ms": _ms(moment),
+        "clip_length": CLIP_LENGTH,
+        "local_input": views.local_input,
+        **views.HELPERS,
+    }
+
+
+def _audit_view(db: DbSession, scope: Watcher, cameras: list[StationCamera], at: datetime) -> None:
+    audit.record(
+        db,
+        actor=actor_of(scope.user),
+        action="stations.playback.view",
+        object_type="station_camera",
+        object_id=",".join(str(c.id) for c in cameras),
+        detail={"cameras": [c.id for c in cameras], "at": at.isoformat()},
+    )
+
+
+@router.get("/stations/playback")
+def playback_page(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    scope: Watcher,
+    camera: Annotated[list[int], Query(max_length=MAX_CAMERAS * 2)] = [],  # noqa: B006
+    at: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    """Pick cameras of a station; for chosen ones, the day around `at` (IST) with gaps."""
+    moment = playback.parse_at(at, settings.timezone) if at else datetime.now(UTC)
+    cameras = _cameras(db, scope, camera)
+    if cameras:
+        _audit_view(db, scope, cameras, moment)
+    context = _context(db, settings, scope, cameras, moment)
+    return page(request, "stations/playback.html", user=scope.user, **context)
+
+
+@router.get("/stations/playback/{camera_id}/{day}.m3u8")
+def vod_playlist(
+    db: DbSession, settings: SettingsDep, camera: CurrentStationCamera, day: str
+) -> Response:
+    """An HLS VOD playlist of the camera's files on a local day (IST)."""
+    try:
+        on = date.fromisoformat(day)
+    except ValueError as exc:
+        raise NotFound(_("No such day")) from exc
+    found = playback.day_of(db, camera_id=camera.id, day=on, tz=settings.timezone)
+    body = playback.vod_playlist(found.segments, segment_url=segment_url)
+    return Response(
+        body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get("/stations/playback/{camera_id}/segments/{segment_id}.ts")
+def segment_file(
+    db: DbSession, settings: SettingsDep, camera: CurrentStationCamera, segment_id: int
+) -> FileResponse:
+    """One recorded MPEG-TS file of a camera in the caller's charge."""
+    seg = playback.get_segment(db, camera_id=camera.id, segment_id=segment_id)
+    return FileResponse(
+        str(playback.segment_file(settings, seg)),
+        media_type="video/mp2t",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
