@@ -32,6 +32,7 @@ from nigrani.evidence import certificate, manifest, store
 from nigrani.evidence.certificate import CaseInfo, CertificateData, CertifiedItem, Device
 from nigrani.evidence.manifest import Entry, Export
 from nigrani.evidence.models import EvidenceItem
+from nigrani.stations import clips as station_clips
 
 BUNDLE_NAME = re.compile(r"evidence-[A-Za-z0-9-]{1,80}\.zip")
 NOT_SLUG = re.compile(r"[^A-Za-z0-9]+")
@@ -162,10 +163,10 @@ def _entry_name(item: EvidenceItem) -> str:
 
 
 def _device(session: Session, item: EvidenceItem) -> Device | None:
-    """The source camera and its site, as the registry has them."""
+    """The source camera and its site, as the registry has them (or the station camera)."""
     camera = session.get(Camera, item.source_camera_id) if item.source_camera_id else None
     if camera is None:
-        return None
+        return station_clips.device_for(session, item=item)
     site = camera.site
     return Device(
         label=camera.label,

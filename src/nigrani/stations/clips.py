@@ -1,0 +1,236 @@
+"""Evidence clips from recorded station footage: an exact time range of one camera, copied
+(not re-encoded) into one MP4, hashed into the evidence store with its custody opened, and
+its source segments put on an evidence hold so cleanup never deletes them."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.canvass import service as canvass_service
+from nigrani.core import audit
+from nigrani.core.config import Settings
+from nigrani.core.errors import ValidationFailed
+from nigrani.core.i18n import _, to_ist
+from nigrani.evidence import store
+from nigrani.evidence.certificate import Device
+from nigrani.evidence.models import EvidenceItem
+from nigrani.stations import holds
+from nigrani.stations.labels import ROLE_LABELS
+from nigrani.stations.models import RecordingHold, RecordingSegment, StationCamera
+from nigrani.stations.remux import Remuxed, Source, remux
+
+MAX_CLIP = timedelta(hours=2)
+# Segments closer than this count as continuous (timestamps are rounded by the recorder).
+GAP_TOLERANCE_S = 1.0
+ACTION = "stations.clip.export"
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A time inside the clip's range with no recorded footage."""
+
+    start_at: datetime
+    end_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        """Length of the gap."""
+        return (self.end_at - self.start_at).total_seconds()
+
+    def as_json(self) -> dict[str, Any]:
+        """The gap as the audit row and the clip's details keep it."""
+        return {
+            "start": self.start_at.isoformat(),
+            "end": self.end_at.isoformat(),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _check_range(start: datetime, end: datetime, reason: str) -> None:
+    if start >= end:
+        raise ValidationFailed(_("The clip must end after it starts."), field="end")
+    if end - start > MAX_CLIP:
+        raise ValidationFailed(
+            _("A clip can be at most {hours} hours long; export it in parts.").format(
+                hours=int(MAX_CLIP.total_seconds() // 3600)
+            ),
+            field="end",
+        )
+    if len(reason.strip()) < holds.MIN_REASON:
+        raise ValidationFailed(
+            _("Give a reason of at least {n} characters.").format(n=holds.MIN_REASON),
+            field="reason",
+        )
+
+
+def covering_segments(
+    session: Session, *, camera: StationCamera, start: datetime, end: datetime
+) -> list[RecordingSegment]:
+    """The camera's segments that overlap [start, end), in time order."""
+    stmt = select(RecordingSegment).where(
+        RecordingSegment.camera_id == camera.id,
+        RecordingSegment.start_at < end,
+        RecordingSegment.end_at > start,
+    )
+    return list(session.scalars(stmt.order_by(RecordingSegment.start_at)))
+
+
+def gaps_in(segments: list[RecordingSegment], start: datetime, end: datetime) -> list[Gap]:
+    """The parts of [start, end) that no segment covers."""
+    found: list[Gap] = []
+    cursor = start
+    for segment in segments:
+        if (segment.start_at - cursor).total_seconds() > GAP_TOLERANCE_S:
+            found.append(Gap(cursor, min(segment.start_at, end)))
+        cursor = max(cursor, segment.end_at)
+    if (end - cursor).total_seconds() > GAP_TOLERANCE_S:
+        found.append(Gap(cursor, end))
+    return found
+
+
+def _file_name(station: JurisdictionNode, camera: StationCamera, start: datetime) -> str:
+    return f"{station.code}-{camera.role}-cam{camera.id}-{to_ist(start):%Y%m%d-%H%M%S}-IST.mp4"
+
+
+def _source_text(station: JurisdictionNode, camera: StationCamera, gaps: list[Gap]) -> str:
+    role = ROLE_LABELS[camera.role][0]
+    parts = [f"Station CCTV: {station.name_en} ({station.code})", f"{camera.name} — {role}"]
+    device = " ".join(v for v in (camera.make, camera.model) if v)
+    if device:
+        parts.append(device)
+    if gaps:
+        lost = sum(g.seconds for g in gaps)
+        parts.append(f"{len(gaps)} gap(s) in recording, {lost:.0f} s in all")
+    return " · ".join(parts)
+
+
+def export_clip(
+    session: Session,
+    *,
+    settings: Settings,
+    actor: audit.Actor,
+    camera: StationCamera,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    incident_id: int | None = None,
+) -> EvidenceItem:
+    """Copy one camera's footage of [start, end) into the evidence store, and hold its source."""
+    _check_range(start, end, reason)
+    if incident_id is not None:
+        canvass_service.get_incident(session, incident_id)
+    segments = covering_segments(session, camera=camera, start=start, end=end)
+    if not segments:
+        raise ValidationFailed(_("There is no recorded footage in this time range."))
+    gaps = gaps_in(segments, start, end)
+    station = session.get_one(JurisdictionNode, camera.station_id)
+    settings.media_path.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.media_path, prefix=".clip-") as folder:
+        target = Path(folder) / "clip.mp4"
+        sources = [Source(settings.recordings_path / s.path, s.start_at) for s in segments]
+        made = remux(sources, start=start, end=end, target=target)
+        with target.open("rb") as stream:
+            item = store.receive(
+                session,
+                settings=settings,
+                stream=stream,
+                original_name=_file_name(station, camera, start),
+                media_type="video/mp4",
+                kind="clip",
+                actor=actor,
+                source=_source_text(station, camera, gaps),
+                claimed_start=start,
+                claimed_end=end,
+                delivered_by=f"Nigrani recorder, camera {camera.id}",
+                incident_id=incident_id,
+                node_path=camera.node_path,
+                duration_s=made.duration_s,
+            )
+    item.probed_start, item.probed_end = made.start_at, made.end_at
+    hold = holds.place_hold(
+        session, actor=actor, camera=camera, start=min(start, made.start_at), end=end,
+        reason=reason, incident_id=incident_id, kind="evidence", evidence_item_id=item.id,
+    )  # fmt: skip
+    _audit(session, actor, item, camera, segments, gaps, made, hold, reason)
+    return item
+
+
+def _audit(
+    session: Session,
+    actor: audit.Actor,
+    item: EvidenceItem,
+    camera: StationCamera,
+    segments: list[RecordingSegment],
+    gaps: list[Gap],
+    made: Remuxed,
+    hold: RecordingHold,
+    reason: str,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=ACTION,
+        object_type="evidence",
+        object_id=item.id,
+        reason=reason.strip(),
+        detail={
+            "camera_id": camera.id,
+            "sha256": item.sha256,
+            "asked": {"start": item.claimed_start.isoformat() if item.claimed_start else None,
+                      "end": item.claimed_end.isoformat() if item.claimed_end else None},
+            "clip": {"start": made.start_at.isoformat(), "end": made.end_at.isoformat()},
+            "has_audio": made.has_audio,
+            "segments": [s.id for s in segments],
+            "gaps": [g.as_json() for g in gaps],
+            "hold_id": hold.id,
+        },
+    )  # fmt: skip
+
+
+def clip_details(session: Session, *, item: EvidenceItem) -> dict[str, Any] | None:
+    """What the export recorded about a clip (camera, range, segments, gaps), if it is one."""
+    import json
+
+    for row in audit.entries_for(session, object_type="evidence", object_id=str(item.id)):
+        if row.action == ACTION:
+            details: dict[str, Any] = json.loads(row.detail)
+            return details
+    return None
+
+
+def source_camera(session: Session, *, item: EvidenceItem) -> StationCamera | None:
+    """The station camera an exported clip came from (through its evidence hold)."""
+    stmt = select(RecordingHold.camera_id).where(
+        RecordingHold.evidence_item_id == item.id, RecordingHold.kind == "evidence"
+    )
+    camera_id = session.scalars(stmt.limit(1)).first()
+    return session.get(StationCamera, camera_id) if camera_id is not None else None
+
+
+def device_for(session: Session, *, item: EvidenceItem) -> Device | None:
+    """The station camera of a clip as the Section 63 certificate names a device."""
+    camera = source_camera(session, item=item)
+    if camera is None:
+        return None
+    station = session.get_one(JurisdictionNode, camera.station_id)
+    role_en, role_hi = ROLE_LABELS[camera.role]
+    return Device(
+        label=camera.name,
+        make=camera.make,
+        model=camera.model,
+        serial=camera.serial,
+        mac=camera.mac,
+        site_name=f"{station.name_en} ({station.code})",
+        site_address=station.name_hi,
+        category_code=f"station_{camera.role}",
+        category_en=f"Police station CCTV, {role_en}",
+        category_hi=f"थाना सीसीटीवी, {role_hi}",
+    )
