@@ -1,0 +1,173 @@
+"""Playback through HTTP: the day's timeline with gaps listed, the VOD playlist over real
+MPEG-TS segments (a discontinuity at the gap), segments behind sign-in and jurisdiction,
+IST times in the query, one audit row per opened view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.roles import Role
+from nigrani.core.audit import AuditEntry
+from nigrani.core.config import Settings
+from nigrani.stations import playback
+from nigrani.stations.models import RecordingGap
+from tests.accounts.factories import login, make_staff
+from tests.stations.footage import SEGMENT_S, Template, add_segments, encode_template
+from tests.stations.station_fixtures import make_camera
+
+# 10:00:00 IST on 1 December 2026.
+START = datetime(2026, 12, 1, 4, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    return encode_template(tmp_path_factory.mktemp("footage"), 4)
+
+
+def _views(db: Session) -> list[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.action == "stations.playback.view")
+    return list(db.scalars(stmt))
+
+
+def test_vod_playlist_from_segments_with_a_gap(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    camera = make_camera(db, settings)
+    segs = add_segments(db, settings, camera, template, START, skip=(2,))
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    reply = client.get(f"/stations/playback/{camera.id}/2026-12-01.m3u8")
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/vnd.apple.mpegurl")
+    assert reply.headers["cache-control"] == "no-store"
+    lines = reply.text.splitlines()
+    assert lines[:5] == [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        f"#EXT-X-TARGETDURATION:{SEGMENT_S}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+    ]
+    assert lines[-1] == "#EXT-X-ENDLIST"
+    assert lines.count(f"#EXTINF:{SEGMENT_S:.3f},") == 3
+    uris = [f"/stations/playback/{camera.id}/segments/{s.id}.ts" for s in segs]
+    assert [line for line in lines if not line.startswith("#")] == uris
+    # The discontinuity sits between the second and third file, where the gap is.
+    gap_at = lines.index("#EXT-X-DISCONTINUITY")
+    assert lines.index(uris[1]) < gap_at < lines.index(uris[2])
+    assert lines[gap_at + 1] == "#EXT-X-PROGRAM-DATE-TIME:2026-12-01T04:30:06.000Z"
+    assert lines.count("#EXT-X-DISCONTINUITY") == 1
+    segment = client.get(uris[0])
+    assert segment.status_code == 200 and segment.headers["content-type"] == "video/mp2t"
+    assert segment.content == (settings.recordings_path / segs[0].path).read_bytes()
+    assert segment.content[0] == 0x47  # an MPEG-TS sync byte
+
+
+def test_timeline_lists_gaps_and_audits_the_view(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    camera = make_camera(db, settings)
+    add_segments(db, settings, camera, template, START, skip=(2,))
+    db.add(
+        RecordingGap(
+            camera_id=camera.id,
+            start_at=START + timedelta(seconds=4),
+            end_at=START + timedelta(seconds=6),
+            reason="stream lost",
+        )
+    )
+    db.flush()
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    before = len(_views(db))
+    page = client.get(f"/stations/playback?camera={camera.id}&at=2026-12-01T10:00:03").text
+    assert "2026-12-01 (IST)" in page and "10:00:04–10:00:06" in page and "stream lost" in page
+    assert page.count('class="run"') == 2 and page.count('class="gap"') == 1
+    assert f"/stations/playback/{camera.id}/2026-12-01.m3u8" in page
+    assert 'value="2026-12-01T10:00:03"' in page  # the export form starts at the chosen time
+    [row] = _views(db)[before:]
+    assert row.detail == '{"at": "2026-12-01T04:30:03+00:00", "cameras": [' + str(camera.id) + "]}"
+
+
+def test_at_accepts_iso_with_offset_and_refuses_nonsense(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    camera = make_camera(db, settings)
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    # 20:00 UTC on 30 November is already 1 December in IST.
+    page = client.get(f"/stations/playback?camera={camera.id}&at=2026-11-30T20:00:00Z").text
+    assert "2026-12-01 (IST)" in page and "No recording of Front desk on this day." in page
+    assert client.get(f"/stations/playback?camera={camera.id}&at=yesterday").status_code == 422
+
+
+def test_playback_refused_outside_the_charge(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    camera = make_camera(db, settings)
+    other = make_camera(db, settings, station="S2", name="Other desk")
+    [seg, *_] = add_segments(db, settings, camera, template, START, count=1)
+    make_staff(db, Role.ACP, "C2")
+    make_staff(db, Role.SHO, "S1")
+    login(client, "acp-c2")
+    before = len(_views(db))
+    paths = (
+        f"/stations/playback?camera={camera.id}",
+        f"/stations/playback/{camera.id}/2026-12-01.m3u8",
+        f"/stations/playback/{camera.id}/segments/{seg.id}.ts",
+    )
+    for path in paths:
+        assert client.get(path).status_code == 404
+    assert len(_views(db)) == before
+    client.cookies.clear()
+    login(client, "sho-s1")
+    # A segment asked for under another camera's id, and two stations at once.
+    assert client.get(f"/stations/playback/{other.id}/segments/{seg.id}.ts").status_code == 404
+    assert client.get(f"/stations/playback/{camera.id}/not-a-day.m3u8").status_code == 404
+    both = client.get(f"/stations/playback?camera={camera.id}&camera={other.id}")
+    assert both.status_code == 404  # S2 is not under the SHO of S1
+
+
+def test_several_cameras_of_one_station_play_together(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    desk = make_camera(db, settings)
+    lockup = make_camera(db, settings, role="lockup", name="Lock-up")
+    far = make_camera(db, settings, station="S2", name="Other desk")
+    add_segments(db, settings, desk, template, START)
+    make_staff(db, Role.ACP, "C1")
+    login(client, "acp-c1")
+    query = f"camera={desk.id}&camera={lockup.id}&at=2026-12-01T10:00"
+    page = client.get(f"/stations/playback?{query}").text
+    assert page.count("<video controls") == 2 and "No recording of Lock-up on this day." in page
+    mixed = client.get(f"/stations/playback?camera={desk.id}&camera={far.id}")
+    assert mixed.status_code == 422 and "one station" in mixed.text
+    picker = client.get("/stations/playback").text
+    assert "Other desk" in picker and "<video" not in picker
+
+
+def test_gaps_merge_recorder_gaps_with_holes(db: Session, settings: Settings) -> None:
+    t = START
+    runs = [
+        playback.Span(t, t + timedelta(minutes=1)),
+        playback.Span(t + timedelta(minutes=3), t + timedelta(minutes=4)),
+    ]
+    minute = timedelta(minutes=1)
+    stored = [
+        RecordingGap(
+            camera_id=1, start_at=t + minute, end_at=t + 2 * minute, reason="recorder down"
+        ),
+        RecordingGap(camera_id=1, start_at=t + 5 * minute, end_at=None, reason="ongoing"),
+    ]
+    day_start, day_end = playback.day_bounds(playback.local_day(t, "Asia/Kolkata"), "Asia/Kolkata")
+    gaps = playback.gaps_of(runs, stored, start=day_start, end=day_end)
+    assert [(g.start, g.end, g.reason) for g in gaps[:1]] == [
+        (t + timedelta(minutes=1), t + timedelta(minutes=3), "recorder down")
+    ]
+    assert gaps[1].reason == "ongoing" and gaps[1].end <= day_end
+    assert playback.vod_playlist([], segment_url=str).splitlines()[-1] == "#EXT-X-ENDLIST"
