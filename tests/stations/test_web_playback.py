@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from nigrani.accounts.roles import Role
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
+from nigrani.evidence.models import EvidenceItem
 from nigrani.stations import playback
 from nigrani.stations.models import RecordingGap
-from tests.accounts.factories import login, make_staff
+from tests.accounts.factories import csrf_from, login, make_staff
+from tests.canvass.factories import make_incident
 from tests.stations.footage import SEGMENT_S, Template, add_segments, encode_template
 from tests.stations.station_fixtures import make_camera
 
@@ -171,3 +173,59 @@ def test_gaps_merge_recorder_gaps_with_holes(db: Session, settings: Settings) ->
     ]
     assert gaps[1].reason == "ongoing" and gaps[1].end <= day_end
     assert playback.vod_playlist([], segment_url=str).splitlines()[-1] == "#EXT-X-ENDLIST"
+
+
+def _evidence(db: Session) -> list[EvidenceItem]:
+    return list(db.scalars(select(EvidenceItem).order_by(EvidenceItem.id)))
+
+
+def test_export_clip_links_the_evidence_item(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    camera = make_camera(db, settings)
+    add_segments(db, settings, camera, template, START)
+    sho = make_staff(db, Role.SHO, "S1")
+    incident = make_incident(db, sho)
+    login(client, "sho-s1")
+    token = csrf_from(client, f"/stations/playback?camera={camera.id}&at=2026-12-01T10:00:01")
+    form = {"start": "2026-12-01T10:00:01", "end": "2026-12-01T10:00:05", "csrf_token": token}
+    form.update(reason="Complainant says the desk refused the FIR", incident=incident.number)
+    url = f"/stations/playback/{camera.id}/clips"
+    assert client.post(url, data={**form, "csrf_token": "forged"}).status_code == 403
+    before = len(_evidence(db))
+    reply = client.post(url, data=form, follow_redirects=False)
+    assert reply.status_code == 303 and "clip=" in reply.headers["location"]
+    [item] = _evidence(db)[before:]
+    assert item.incident_id == incident.id and item.kind == "clip"
+    page = client.get(reply.headers["location"]).text
+    assert f"/evidence/{item.id}/download" in page and item.sha256 in page
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"end": "2026-12-01T09:59:00"}, "end after it starts"),
+        ({"incident": "INC-NOPE"}, "No such incident"),
+        ({"start": "2026-12-02T10:00:00", "end": "2026-12-02T10:01:00"}, "no recorded footage"),
+        ({"start": "soon"}, "Enter the date and time"),
+    ],
+)
+def test_a_refused_clip_says_why_and_stores_nothing(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    template: Template,
+    change: dict[str, str],
+    message: str,
+) -> None:
+    camera = make_camera(db, settings)
+    add_segments(db, settings, camera, template, START, count=2)
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    token = csrf_from(client, f"/stations/playback?camera={camera.id}")
+    form = {"start": "2026-12-01T10:00:00", "end": "2026-12-01T10:00:03", "csrf_token": token}
+    form.update(reason="For the inquiry into the complaint", **change)
+    before = len(_evidence(db))
+    reply = client.post(f"/stations/playback/{camera.id}/clips", data=form)
+    assert reply.status_code == 422 and message in reply.text and 'role="alert"' in reply.text
+    assert len(_evidence(db)) == before

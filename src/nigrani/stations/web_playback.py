@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import select
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.service import actor_of
-from nigrani.accounts.views import page
+from nigrani.accounts.views import page, see_other
+from nigrani.canvass.forms import parse_local
+from nigrani.canvass.models import Incident
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NotFound, ValidationFailed
+from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.stations import playback, service, views
+from nigrani.evidence.models import EvidenceItem
+from nigrani.stations import clips, playback, service, views
 from nigrani.stations.deps import CurrentStationCamera, Watcher
 from nigrani.stations.models import RecordingSegment, StationCamera
 
@@ -113,6 +118,7 @@ def playback_page(
     scope: Watcher,
     camera: Annotated[list[int], Query(max_length=MAX_CAMERAS * 2)] = [],  # noqa: B006
     at: Annotated[str, Query(max_length=40)] = "",
+    clip: Annotated[int | None, Query()] = None,
 ) -> HTMLResponse:
     """Pick cameras of a station; for chosen ones, the day around `at` (IST) with gaps."""
     moment = playback.parse_at(at, settings.timezone) if at else datetime.now(UTC)
@@ -120,7 +126,76 @@ def playback_page(
     if cameras:
         _audit_view(db, scope, cameras, moment)
     context = _context(db, settings, scope, cameras, moment)
-    return page(request, "stations/playback.html", user=scope.user, **context)
+    exported = db.get(EvidenceItem, clip) if clip else None
+    if exported is not None and not exported.node_path.startswith(scope.node.path):
+        exported = None
+    return page(request, "stations/playback.html", user=scope.user, exported=exported, **context)
+
+
+def _incident_id(db: DbSession, scope: Watcher, number: str) -> int | None:
+    """The incident a clip is for, by its number, inside the caller's charge."""
+    if not number.strip():
+        return None
+    found = db.scalar(select(Incident).where(Incident.number == number.strip()))
+    if found is None or not found.node_path.startswith(scope.node.path):
+        raise ValidationFailed(_("No such incident in your jurisdiction."), field="incident")
+    return found.id
+
+
+def _clip_refused(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    scope: Watcher,
+    camera: StationCamera,
+    start: str,
+    exc: NigraniError,
+) -> HTMLResponse:
+    """The playback page again, at the asked time, saying why no clip was made."""
+    moment = datetime.now(UTC)
+    with contextlib.suppress(NigraniError):
+        moment = parse_local(start, settings.timezone).astimezone(UTC)
+    context = _context(db, settings, scope, [camera], moment)
+    return page(
+        request,
+        "stations/playback.html",
+        user=scope.user,
+        export_error=exc.message,
+        status_code=exc.status,
+        **context,
+    )
+
+
+@router.post("/stations/playback/{camera_id}/clips", response_model=None)
+def export_clip(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    scope: Watcher,
+    camera: CurrentStationCamera,
+    start: Annotated[str, Form(max_length=40)] = "",
+    end: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=400)] = "",
+    incident: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Copy [start, end) IST of the camera into the evidence store; back to the page with it."""
+    try:
+        begin, until = parse_local(start, settings.timezone), parse_local(end, settings.timezone)
+        item = clips.export_clip(
+            db,
+            settings=settings,
+            actor=actor_of(scope.user),
+            camera=camera,
+            start=begin.astimezone(UTC),
+            end=until.astimezone(UTC),
+            reason=reason.strip(),
+            incident_id=_incident_id(db, scope, incident),
+        )
+    except NigraniError as exc:
+        db.rollback()
+        return _clip_refused(request, db, settings, scope, camera, start, exc)
+    at = begin.strftime("%Y-%m-%dT%H:%M:%S")
+    return see_other(f"/stations/playback?camera={camera.id}&at={at}&clip={item.id}#export")
 
 
 @router.get("/stations/playback/{camera_id}/{day}.m3u8")
