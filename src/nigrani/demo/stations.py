@@ -36,12 +36,16 @@ LIVE: tuple[tuple[str, str], ...] = (
     ("KNP-S-COLONELGANJ", "reception"),
     ("KNP-S-COLLECTORGANJ", "reception"),
 )
-DEMO_RTSP_PORT = 8554
+DEMO_RTSP_PORT = 8554  # the simulator's default client port
+LIVE_PREFIX = "cam"
 DEMO_RETENTION_DAYS = 2  # demo footage is kept two days, so a demo left running stays small
 
 
 def mount(station_code: str, role: str) -> str:
-    """The simulator's mount name of a demo camera."""
+    """The simulator's mount of a demo camera: cam01… for the live ones (the simulator's
+    own names), a name nobody publishes for the rest."""
+    if (station_code, role) in LIVE:
+        return f"{LIVE_PREFIX}{LIVE.index((station_code, role)) + 1:02d}"
     return f"{station_code.removeprefix('KNP-S-').lower()}-{role.replace('_', '-')}"
 
 
@@ -78,7 +82,7 @@ def _camera(station: JurisdictionNode, role: str, audio: bool, night: bool) -> S
             "retention_days": DEMO_RETENTION_DAYS,
             "make": "CP Plus",
             "model": "CP-UNC-TA21PL3-Y (demo)",
-            "serial": f"DEMO-{mount(station.code, role).upper()}",
+            "serial": f"DEMO-{station.code.removeprefix('KNP-S-')}-{role.upper()}",
         }
     )
 

@@ -1,0 +1,64 @@
+"""The demo's live station video: simulated RTSP cameras and a recorder, while it serves.
+
+`nigrani demo` runs this around the web server, so the live wall shows moving tiles with
+sound. Without the media tools (`make media-tools`) the demo still serves, without video.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+
+from nigrani.core.commands import progress_bar
+from nigrani.core.config import Settings
+from nigrani.demo.stations import DEMO_RTSP_PORT, LIVE, LIVE_PREFIX
+from nigrani.stations.simulator import Ports, Simulator
+from nigrani.stations.simulator_media import SimulatorError, media_steps, prepare_media
+
+
+def _start_simulator(settings: Settings, console: Console) -> Simulator:
+    directory = settings.var_dir / "simulator"
+    with progress_bar(console) as bar:
+        task = bar.add_task("Preparing demo footage", total=media_steps(["sd", "sub"]))
+        media = prepare_media(
+            directory=directory,
+            on_step=lambda step: bar.update(task, advance=1, description=f"Prepared {step}"),
+        )
+    simulator = Simulator(
+        main=media["sd"],
+        sub=media["sub"],
+        count=len(LIVE),
+        ports=Ports(client=DEMO_RTSP_PORT, source=DEMO_RTSP_PORT + 1),
+        log_dir=directory / "logs",
+        name_prefix=LIVE_PREFIX,
+    )
+    simulator.start()
+    return simulator
+
+
+@contextmanager
+def live_cameras(settings: Settings, console: Console) -> Iterator[None]:
+    """Serve the demo's live cameras and record them until the block ends."""
+    try:
+        simulator = _start_simulator(settings, console)
+    except SimulatorError as exc:
+        console.print(f"[yellow]Live station video is off: {exc}[/yellow]")
+        yield
+        return
+    env = {**os.environ, "NIGRANI_DEMO": "true", "NIGRANI_VAR_DIR": str(settings.var_dir)}
+    recorder = subprocess.Popen([sys.executable, "-m", "nigrani", "recorder"], env=env)
+    console.print(f"Station video: {len(LIVE)} demo cameras live and recording.")
+    try:
+        yield
+    finally:
+        recorder.terminate()
+        try:
+            recorder.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+        simulator.stop()
