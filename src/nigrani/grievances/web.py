@@ -15,6 +15,7 @@ from nigrani.core.deps import DbSession
 from nigrani.grievances import duplicates, labels, queries, service, timeline
 from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
 from nigrani.grievances.models import STATUSES
+from nigrani.stations import views as station_views
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
@@ -133,4 +134,9 @@ def complaint_page(
         officers=station_officers,
         labels=labels,
         error=error,
+        reception_link=station_views.visit_camera_link(
+            db, scope=scope, station_id=complaint.station_id, visited_at=complaint.received_at
+        )
+        if complaint.channel == "walk_in"
+        else None,
     )

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts.jurisdiction import under
 from nigrani.core.config import Settings
 from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.stations.models import RecordingGap, RecordingSegment
+from nigrani.stations.models import RecordingGap, RecordingSegment, StationCamera
 
 # Recorder clocks jitter; a hole shorter than this between two files is no gap.
 GAP_TOLERANCE_S = 1.0
@@ -194,6 +195,18 @@ def newest_segment(session: Session, *, camera_id: int) -> RecordingSegment | No
         select(RecordingSegment)
         .where(RecordingSegment.camera_id == camera_id)
         .order_by(RecordingSegment.start_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def reception_camera(session: Session, *, station_id: int, scope_path: str) -> StationCamera | None:
+    """The station's front-desk camera, if it has one under the officer's node."""
+    stmt = (
+        select(StationCamera)
+        .where(StationCamera.station_id == station_id, StationCamera.role == "reception")
+        .where(under(StationCamera.node_path, scope_path))
+        .order_by(StationCamera.enabled.desc(), StationCamera.id)
         .limit(1)
     )
     return session.scalar(stmt)

@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts.deps import Scope
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
+from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.i18n import current_language
+from nigrani.stations import playback
 from nigrani.stations.labels import ROLE_LABELS, role_label
 from nigrani.stations.models import ROLES, StationCamera
 
@@ -73,6 +76,18 @@ def zones_of(camera: StationCamera) -> list[dict[str, Any]]:
     """The camera's stored zones."""
     zones: list[dict[str, Any]] = json.loads(camera.zones_json or "[]")
     return zones
+
+
+def visit_camera_link(
+    session: Session, *, scope: Scope, station_id: int | None, visited_at: datetime
+) -> str | None:
+    """Playback of the station's reception camera at a visit, for an officer who may watch."""
+    if station_id is None or not has_permission(Role(scope.user.role), Permission.STATION_VIDEO):
+        return None
+    camera = playback.reception_camera(session, station_id=station_id, scope_path=scope.node.path)
+    if camera is None:
+        return None
+    return f"/stations/playback?camera={camera.id}&at={local_input(visited_at)}"
 
 
 HELPERS: dict[str, Any] = {"place_label": role_label, "clock": clock}
