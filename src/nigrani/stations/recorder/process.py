@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -83,12 +84,14 @@ class Recorder:
         self.cameras: dict[int, CameraHandle] = {}
         self._scope: str | None = None
 
-    def run(self) -> None:
+    def run(self, on_heartbeat: Callable[[Recorder], None] | None = None) -> None:
         """Record until stop_event is set, then shut down cleanly."""
         self.start()
         try:
             while not self.stop_event.wait(self.lease_s / 3):
                 self.heartbeat()
+                if on_heartbeat is not None:
+                    on_heartbeat(self)
         finally:
             self.shutdown()
 
