@@ -47,6 +47,7 @@ from nigrani.grievances import web_walkin as grievances_walkin
 from nigrani.grievances.channels import open311 as grievances_open311
 from nigrani.grievances.channels import whatsapp_api as grievances_whatsapp
 from nigrani.stations import web as stations_web
+from nigrani.stations import web_compliance as stations_compliance
 from nigrani.stations import web_live as stations_live
 from nigrani.stations import web_playback as stations_playback
 from nigrani.web import pages as web_pages
@@ -164,6 +165,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         grievances_web.router,
         grievances_whatsapp.router,
         grievances_open311.router,
+        stations_compliance.router,
         stations_web.router,
         stations_live.router,
         stations_playback.router,

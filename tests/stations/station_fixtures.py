@@ -39,7 +39,6 @@ def make_camera(
         "model": "DS-2CD1043G2",
         "serial": "SN123",
         "mac": "00:11:22:33:44:55",
-        **fields,
     } | fields
     data = StationCameraCreate.model_validate(values)
     return service.create_camera(
