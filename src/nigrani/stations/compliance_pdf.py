@@ -30,7 +30,8 @@ def role_cell(check: RoleCheck) -> str:
     """One place of one station in a few characters: checks met of 4, and days on disk."""
     if not check.exists:
         return _("none")
-    return f"{check.met()}/4 · {check.days:.0f} " + _("d")
+    days = _("{days} d").format(days=f"{check.days:.0f}")
+    return f"{check.met()}/4 · {days}"
 
 
 class BoardPDF(FPDF):
