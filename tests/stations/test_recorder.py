@@ -5,6 +5,10 @@ recorders (SQLite, or PostgreSQL with NIGRANI_TEST_DATABASE_URL)."""
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,7 +23,7 @@ from nigrani.stations.models import RecordingSegment
 from nigrani.stations.recorder.journal import STOPPED_REASON
 from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.simulator import Simulator
-from tests.conftest import fresh_database_url, make_settings
+from tests.conftest import TEST_KEY, fresh_database_url, make_settings
 from tests.stations.recorder_fixtures import (
     SEGMENT_S,
     STATIONS,
@@ -215,3 +219,35 @@ def test_station_option_limits_the_cameras(
     finally:
         circle.shutdown()
     assert all(recorder_db.camera(i).leased_by is None for i in recorder_db.camera_ids.values())
+
+
+def test_nigrani_recorder_command_records_until_sigterm(
+    recorder_db: RecorderDb, rtsp_cameras: Simulator, tmp_path: Path
+) -> None:
+    camera = rtsp_cameras.cameras[2]
+    camera_id = recorder_db.camera_ids[camera.name]
+    recorder_db.reset()
+    env = {
+        **os.environ,
+        "NIGRANI_DATABASE_URL": recorder_db.url,
+        "NIGRANI_VAR_DIR": str(tmp_path),
+        "NIGRANI_SECRET_KEY": "t" * 40,
+        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
+        "NIGRANI_RECORDING_SEGMENT_SECONDS": str(SEGMENT_S),
+    }
+    command = [sys.executable, "-m", "nigrani", "recorder", "--station", "S3", "--transport", "udp"]
+    process = subprocess.Popen(
+        [*command, "--status-every", "1", "--name", "cli"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: len(recorder_db.segments(camera_id)) >= 1, 15, "a segment from the CLI")
+        assert recorder_db.camera(camera_id).leased_by == "cli"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0].decode()
+    assert process.returncode == 0, output
+    assert "Recorder cli" in output and "recording" in output
+    assert recorder_db.camera(camera_id).leased_by is None
+    others = [i for n, i in recorder_db.camera_ids.items() if n != camera.name]
+    assert all(not recorder_db.segments(i) for i in others)
