@@ -22,6 +22,9 @@ from av.stream import Stream
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 
+# Decode times closer than this are one instant (frames are ≥ 10 ms apart).
+SAME_S = 0.001
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -50,7 +53,7 @@ class Remuxed:
 @dataclass(slots=True)
 class _Track:
     out: Stream
-    last_dts: int | None = None
+    last_dts: float | None = None  # seconds
     packets: int = 0
     end_s: float = 0.0  # latest packet end, seconds after the clip's start
 
@@ -58,13 +61,25 @@ class _Track:
 def _timed(
     container: InputContainer, source: Source, clip_zero: datetime
 ) -> Iterator[tuple[Packet[Stream], float]]:
-    """Packets of a segment (video and first audio) with their time after clip_zero (s)."""
+    """Packets of a segment (video and first audio) with their time after clip_zero (s).
+
+    A segment's start_at is the wall time of its first video packet (the recorder cuts
+    at keyframes), so times count from that packet; audio read before it waits for it.
+    """
     streams = [*container.streams.video[:1], *container.streams.audio[:1]]
-    base = (container.start_time or 0) / av.time_base
     offset = (source.start_at - clip_zero).total_seconds()
+    base: float | None = None
+    waiting: list[Packet[Stream]] = []
     for packet in container.demux(*streams):
         if packet.pts is None or packet.time_base is None:
             continue  # the flush packet at the end of each stream
+        if base is None and packet.stream.type != "video":
+            waiting.append(packet)
+            continue
+        if base is None:
+            base = float(packet.pts * packet.time_base)
+            for early in waiting:
+                yield early, offset + float((early.pts or 0) * early.time_base) - base
         yield packet, offset + float(packet.pts * packet.time_base) - base
 
 
@@ -95,15 +110,20 @@ def _open_output(path: Path, template: InputContainer) -> tuple[OutputContainer,
 
 
 def _write(out: OutputContainer, track: _Track, packet: Packet[Stream], at: float) -> None:
-    """Mux one packet at `at` seconds into the clip; dts kept rising as MP4 requires."""
+    """Mux one packet at `at` seconds into the clip.
+
+    MP4 needs rising decode times per stream: a packet that does not come after the last
+    one written (segments that overlap at their joins) repeats what is there and is dropped.
+    """
     tb: Fraction = packet.time_base
     shift = round(at / tb) - int(packet.pts or 0)
     pts = int(packet.pts or 0) + shift
     dts = int(packet.dts) + shift if packet.dts is not None else pts
-    if track.last_dts is not None and dts <= track.last_dts:
-        dts = track.last_dts + 1
+    dts_s = float(dts * tb)
+    if track.last_dts is not None and dts_s <= track.last_dts + SAME_S:
+        return
     packet.pts, packet.dts = max(pts, dts), dts
-    track.last_dts = dts
+    track.last_dts = dts_s
     track.packets += 1
     track.end_s = max(track.end_s, at + float((packet.duration or 0) * tb))
     packet.stream = track.out
