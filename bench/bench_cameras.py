@@ -80,7 +80,7 @@ def report(readings: list[Reading], seconds: float, cpu: tuple[float, float], wa
         print(f"kbit/s per stream: median {statistics.median(kbps):.0f}")
     for role, used in zip(("server", "publishers"), cpu, strict=True):
         print(f"{role} CPU: {used:.2f} s in {wall:.1f} s = {100 * used / wall:.0f}% of one core")
-    fast = [r for r in readings if r.packets.get("video", 0) > 11 * seconds]
+    fast = [r for r in readings if r.packets.get("video", 0) > 12 * seconds]
     print(f"streams faster than real time: {[r.url.rsplit('/', 1)[1] for r in fast]}")
 
 

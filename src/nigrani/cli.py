@@ -19,6 +19,7 @@ from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.commands import sessions, settings_or_exit
 from nigrani.core.config import Settings
 from nigrani.evidence.cli import verify_evidence
+from nigrani.stations.cli_cameras import dev_cameras
 from nigrani.stations.cli_recordings import recordings_app
 from nigrani.stations.recorder.cli import recorder_command
 
@@ -40,6 +41,7 @@ export_app.command("cameras")(export_cameras)
 evidence_app = typer.Typer(help="The evidence store.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
 evidence_app.command("verify")(verify_evidence)
+app.command("dev-cameras")(dev_cameras)
 app.add_typer(recordings_app, name="recordings")
 app.command("recorder")(recorder_command)
 console = Console()

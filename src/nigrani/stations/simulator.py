@@ -38,6 +38,7 @@ HOST: Final = "127.0.0.1"
 RTP_LOW, RTP_HIGH = 1_100, 5_000
 RTP_SPAN: Final = 1_000
 WATCH_INTERVAL_S: Final = 0.5
+RESTART_AFTER_S: Final = 2.0
 _PR_SET_PDEATHSIG: Final = 1
 # Debian's /usr/bin/rtsp-server-perl, except that the RTP base port is really set:
 # the server resets its counter to the package variable (20000) whenever no mount is left,
@@ -77,6 +78,7 @@ class SimulatedCamera:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     held_down: bool = False  # killed on purpose: the watcher leaves it down
     restarts: int = 0
+    started_at: float = 0.0
 
     @property
     def paths(self) -> list[str]:
@@ -181,6 +183,9 @@ class Simulator:
 
     def _start_server(self, timeout_s: float) -> None:
         ports = self.ports
+        for port in (ports.client, ports.source):
+            if _listening(port):
+                raise SimulatorError(f"The RTSP server did not start: port {port} is in use")
         args = [
             self.tools["perl"],
             *("-e", SERVER_LAUNCHER, "--"),
@@ -209,6 +214,7 @@ class Simulator:
     def _start_publisher(self, camera: SimulatedCamera) -> None:
         self._teardown(camera)
         camera.process = self._spawn(self._publisher_args(camera), camera.name)
+        camera.started_at = time.monotonic()
 
     def _teardown(self, camera: SimulatedCamera) -> None:
         """Unmount the camera's paths (the server answers nothing; it just forgets them)."""
@@ -249,6 +255,8 @@ class Simulator:
                     process = camera.process
                     if camera.held_down or (process and process.poll() is None):
                         continue
+                    if time.monotonic() - camera.started_at < RESTART_AFTER_S:
+                        continue  # one that fails at once is retried no faster than this
                     log.warning("%s publisher exited; restarting", camera.name)
                     self._start_publisher(camera)
                     camera.restarts += 1

@@ -103,9 +103,9 @@ def _run(args: Sequence[str]) -> None:
 def _atomic(target: Path, make: Callable[[Path], None]) -> Path:
     """Build into a temporary name and rename, so parallel runs never see half a file."""
     if not target.exists():
-        partial = target.with_name(f".{target.stem}.{os.getpid()}{target.suffix}")
-        make(partial)
-        partial.replace(target)
+        building = target.with_name(f".{target.stem}.{os.getpid()}{target.suffix}")
+        make(building)
+        building.replace(target)
     return target
 
 

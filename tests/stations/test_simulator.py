@@ -1,0 +1,177 @@
+"""The camera simulator through PyAV, as the recorder sees it: video and sound arrive, a
+killed camera's stream fails, a restarted one works again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import pytest
+from typer.testing import CliRunner
+
+from nigrani.cli import app
+from nigrani.stations import simulator_media
+from nigrani.stations.simulator import Ports, SimulatedCamera, Simulator
+from nigrani.stations.simulator_media import SimulatorError, prepare_media
+from nigrani.stations.streams import open_stream, reader_options
+from tests.stations.conftest import CAMERAS, MEDIA_DIR
+
+READ_S = 2.0
+VTEST = simulator_media.find_source()
+
+
+def packets_by_kind(url: str, camera: SimulatedCamera, seconds: float) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with open_stream(url, transport=camera.transport, timeout_s=3) as container:
+        assert {s.codec_context.name for s in container.streams} == {"h264", "aac"}
+        until = time.monotonic() + seconds
+        for packet in container.demux():
+            counts[packet.stream.type] = counts.get(packet.stream.type, 0) + 1
+            if time.monotonic() > until:
+                break
+    return counts
+
+
+def test_every_camera_sends_h264_video_and_aac_sound(rtsp_cameras: Simulator) -> None:
+    for camera in rtsp_cameras.cameras:
+        for url in (camera.main_url, camera.sub_url):
+            assert url
+            counts = packets_by_kind(url, camera, READ_S)
+            # 10 frames a second; 48 kHz AAC is ~47 packets a second
+            assert counts.get("video", 0) >= 8 * READ_S, (url, counts)
+            assert counts.get("audio", 0) >= 30 * READ_S, (url, counts)
+
+
+def test_main_and_sub_stream_sizes(rtsp_cameras: Simulator) -> None:
+    camera = rtsp_cameras.cameras[0]
+    sizes = []
+    for url in (camera.main_url, camera.sub_url):
+        assert url
+        with open_stream(url, transport="udp") as container:
+            video = container.streams.video[0]
+            sizes.append((video.codec_context.width, video.codec_context.height))
+            assert container.streams.audio[0].codec_context.sample_rate == 48000
+    assert sizes == [(768, 576), (384, 288)]
+
+
+def test_killed_camera_fails_and_works_again_after_restart(rtsp_cameras: Simulator) -> None:
+    camera = rtsp_cameras.cameras[1]
+    reader = open_stream(camera.main_url, transport=camera.transport, timeout_s=2)
+    try:
+        packets = reader.demux()
+        next(packets)
+        rtsp_cameras.kill(camera.name)
+        with pytest.raises(av.FFmpegError):
+            for _ in packets:  # what was in flight, then the read times out
+                pass
+        with pytest.raises(av.FFmpegError):
+            open_stream(camera.main_url, transport=camera.transport, timeout_s=2)
+    finally:
+        reader.close()
+        rtsp_cameras.restart(camera.name)
+    assert packets_by_kind(camera.main_url, camera, 1.0).get("video", 0) >= 5
+    assert camera.restarts >= 1
+
+
+def test_a_publisher_that_dies_is_restarted(rtsp_cameras: Simulator) -> None:
+    camera = rtsp_cameras.cameras[2]
+    before = camera.restarts
+    assert camera.process
+    camera.process.kill()  # a crash, not kill(): the simulator must notice on its own
+    deadline = time.monotonic() + 10
+    while camera.restarts == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert camera.restarts == before + 1
+    rtsp_cameras.restart(camera.name)  # waits until it is served again
+    assert packets_by_kind(camera.main_url, camera, 1.0).get("audio", 0) >= 20
+
+
+def test_neighbouring_cameras_show_different_moments(rtsp_cameras: Simulator) -> None:
+    files = [camera.main_file for camera in rtsp_cameras.cameras]
+    assert len(set(files)) == len(files) == CAMERAS
+    assert rtsp_cameras.server is not None
+    assert rtsp_cameras.pids() == [
+        rtsp_cameras.server.pid,
+        *(c.process.pid for c in rtsp_cameras.cameras if c.process),
+    ]
+
+
+def test_prepared_media_is_cached_and_as_promised() -> None:
+    media = prepare_media(directory=MEDIA_DIR)
+    began = time.monotonic()
+    assert prepare_media(directory=MEDIA_DIR) == media
+    assert time.monotonic() - began < 2  # nothing encoded twice
+    with av.open(str(media["sd"][0])) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.width, video.height) == ("h264", 768, 576)
+        assert (audio.codec_context.name, audio.codec_context.sample_rate) == ("aac", 48000)
+        assert 60 < float(container.duration or 0) / av.time_base < 100
+        stamps = [(p.pts, p.dts) for _, p in zip(range(50), container.demux(video), strict=False)]
+        assert all(pts == dts for pts, dts in stamps if pts is not None)  # no B-frames
+    assert len(media["sub"]) == 4
+
+
+def test_media_is_prepared_from_any_footage(tmp_path: Path) -> None:
+    clip = tmp_path / "short.mkv"  # Matroska: no per-stream duration, the container's counts
+    ffmpeg = simulator_media.require_tools()["ffmpeg"]
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-i", str(VTEST), "-t", "4", "-c:v", "mpeg4", str(clip)], check=True
+    )
+    steps: list[str] = []
+    media = prepare_media(
+        directory=tmp_path / "out", variants=["sub"], source=clip, phases=2, on_step=steps.append
+    )
+    assert steps == ["speech", "room audio", "sub"]
+    assert [p.name.split("-")[0] for p in media["sub"]] == ["sub", "sub"]
+    with av.open(str(media["sub"][1])) as container:
+        assert {s.codec_context.name for s in container.streams} == {"h264", "aac"}
+        assert 3 < float(container.duration or 0) / av.time_base < 5
+
+
+def test_a_failing_step_says_which_tool_and_why() -> None:
+    with pytest.raises(SimulatorError, match="failed: no such input"):
+        simulator_media._run([sys.executable, "-c", "import sys; sys.exit('no such input')"])
+
+
+def test_missing_tools_fail_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SimulatorError, match="make media-tools"):
+        simulator_media.require_tools()
+
+
+def test_unknown_variant_and_missing_footage(tmp_path: Path) -> None:
+    with pytest.raises(SimulatorError, match="Unknown variant"):
+        prepare_media(directory=tmp_path, variants=["4k"])
+    with pytest.raises(SimulatorError, match="No source footage"):
+        prepare_media(directory=tmp_path, source=tmp_path / "missing.avi")
+
+
+def test_reader_options_are_the_measured_ones() -> None:
+    options = reader_options(transport="udp", timeout_s=2.5)
+    assert options["rtsp_transport"] == "udp"
+    assert options["timeout"] == "2500000"
+    assert options["probesize"] == "32768"
+
+
+def test_dev_cameras_command_prints_urls() -> None:
+    ports = Ports.free()
+    args = ["dev-cameras", "--count", "1", "--no-sub", "--seconds", "0.5"]
+    args += ["--client-port", str(ports.client), "--source-port", str(ports.source)]
+    args += ["--rtp-port", str(ports.rtp), "--media-dir", str(MEDIA_DIR)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"rtsp://127.0.0.1:{ports.client}/cam01" in result.output
+
+
+def test_dev_cameras_command_reports_a_busy_port() -> None:
+    ports = Ports.free()
+    with Simulator(main=prepare_media(directory=MEDIA_DIR)["sd"], count=1, ports=ports):
+        args = ["dev-cameras", "--count", "1", "--no-sub", "--seconds", "0.5"]
+        args += ["--client-port", str(ports.client), "--source-port", str(ports.source)]
+        args += ["--rtp-port", str(ports.rtp + 500), "--media-dir", str(MEDIA_DIR)]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "did not start" in result.output
