@@ -20,7 +20,6 @@ from nigrani.stations.streams import open_stream, reader_options
 from tests.stations.conftest import CAMERAS, MEDIA_DIR
 
 READ_S = 2.0
-VTEST = simulator_media.find_source()
 
 
 def packets_by_kind(url: str, camera: SimulatedCamera, seconds: float) -> dict[str, int]:
@@ -118,7 +117,19 @@ def test_media_is_prepared_from_any_footage(tmp_path: Path) -> None:
     clip = tmp_path / "short.mkv"  # Matroska: no per-stream duration, the container's counts
     ffmpeg = simulator_media.require_tools()["ffmpeg"]
     subprocess.run(
-        [ffmpeg, "-v", "error", "-i", str(VTEST), "-t", "4", "-c:v", "mpeg4", str(clip)], check=True
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(simulator_media.find_source()),
+            "-t",
+            "4",
+            "-c:v",
+            "mpeg4",
+            str(clip),
+        ],
+        check=True,
     )
     steps: list[str] = []
     media = prepare_media(
