@@ -86,5 +86,11 @@ def recorder_command(
                 shown[0] = time.monotonic()
 
         console.print(f"Recorder {recorder.id}: up to {cameras} cameras; Ctrl-C stops cleanly.")
+        began = time.monotonic()
         recorder.run(on_heartbeat=show)
-        console.print(f"Recorder {recorder.id} stopped; its cameras' leases are released.")
+        seconds = time.monotonic() - began
+        console.print(
+            f"Recorder {recorder.id} stopped after {seconds:.0f} s and {recorder.packets_done} "
+            f"packets ({recorder.packets_done / seconds:.0f}/s); leases released.",
+            soft_wrap=True,
+        )

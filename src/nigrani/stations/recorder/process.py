@@ -82,6 +82,7 @@ class Recorder:
         self.stop_event = threading.Event()
         self.journal = Journal(factory, recordings=settings.recordings_path)
         self.cameras: dict[int, CameraHandle] = {}
+        self.packets_done = 0  # packets of the cameras this recorder no longer runs
         self._scope: str | None = None
 
     def run(self, on_heartbeat: Callable[[Recorder], None] | None = None) -> None:
@@ -141,6 +142,7 @@ class Recorder:
                 leases.release(session, me=self.id, camera_ids=list(self.cameras))
         except SQLAlchemyError as exc:
             log.warning("recorder %s: could not release leases: %s", self.id, exc)
+        self.packets_done += sum(r.stats.packets for h in self.cameras.values() for r in h.readers)
         self.cameras.clear()
 
     def status(self) -> list[CameraStatus]:
@@ -208,3 +210,4 @@ class Recorder:
         handle.stop_event.set()
         for reader in handle.readers:
             reader.thread.join(self.timeout_s + 5)
+            self.packets_done += reader.stats.packets
