@@ -48,6 +48,7 @@ class LiveServer:
     url: str
     logins: dict[str, DemoLogin]
     nodes: int
+    settings: Settings
 
 
 def _seed(settings: Settings) -> tuple[int, list[DemoLogin]]:
@@ -99,7 +100,7 @@ def live_server(
     thread.start()
     try:
         _wait_healthy(url, server, thread)
-        yield LiveServer(url, {login.username: login for login in logins}, nodes)
+        yield LiveServer(url, {login.username: login for login in logins}, nodes, settings)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,6 +89,55 @@ def visit_camera_link(
     if camera is None:
         return None
     return f"/stations/playback?camera={camera.id}&at={local_input(visited_at)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Strip:
+    """A timeline between two times: recorded runs and gaps as bars, ticks with IST labels."""
+
+    start_ms: int
+    end_ms: int
+    runs: list[dict[str, float]]
+    gaps: list[dict[str, float]]
+    ticks: list[tuple[str, float]]
+
+
+def _bar(span: playback.Span, start: datetime, end: datetime) -> dict[str, float] | None:
+    total = (end - start).total_seconds()
+    left = max(0.0, (span.start - start).total_seconds() / total)
+    right = min(1.0, (span.end - start).total_seconds() / total)
+    if right <= left:
+        return None
+    return {"left": round(100 * left, 3), "width": round(100 * (right - left), 3)}
+
+
+def _ticks(start: datetime, end: datetime, step: timedelta, tz: str) -> list[tuple[str, float]]:
+    local = start.astimezone(ZoneInfo(tz))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    at = midnight + step * -(-(local - midnight) // step)  # the first tick at or after start
+    total, ticks = (end - start).total_seconds(), []
+    while at < end:
+        label = at.strftime("%H") if step >= timedelta(hours=1) else at.strftime("%H:%M")
+        ticks.append((label, round(100 * (at - start).total_seconds() / total, 3)))
+        at += step
+    return ticks
+
+
+def strip(day: playback.Day, start: datetime, end: datetime, *, step: timedelta, tz: str) -> Strip:
+    """The day's footage drawn between start and end."""
+    runs = [b for r in day.runs if (b := _bar(r, start, end))]
+    gaps = [b for g in day.gaps if (b := _bar(g, start, end))]
+    ms = (int(start.timestamp() * 1000), int(end.timestamp() * 1000))
+    return Strip(ms[0], ms[1], runs, gaps, _ticks(start, end, step, tz))
+
+
+def strips(day: playback.Day, moment: datetime, tz: str) -> list[Strip]:
+    """The whole day, and the hour around the moment (where a few minutes can be seen)."""
+    half = timedelta(minutes=30)
+    return [
+        strip(day, day.start, day.end, step=timedelta(hours=3), tz=tz),
+        strip(day, moment - half, moment + half, step=timedelta(minutes=10), tz=tz),
+    ]
 
 
 HELPERS: dict[str, Any] = {"place_label": role_label, "clock": clock}

@@ -54,13 +54,6 @@ def _player(camera: StationCamera, day: playback.Day, on: date) -> dict[str, Any
     }
 
 
-def _bar(span: playback.Span, day: playback.Day) -> dict[str, float]:
-    total = (day.end - day.start).total_seconds()
-    left = max(0.0, (span.start - day.start).total_seconds()) / total
-    right = min(total, (span.end - day.start).total_seconds()) / total
-    return {"left": round(100 * left, 3), "width": round(100 * max(right - left, 0.0005), 3)}
-
-
 def _context(
     db: DbSession,
     settings: SettingsDep,
@@ -77,9 +70,7 @@ def _context(
     return {
         "cameras": cameras,
         "days": days,
-        "bars": {
-            i: ([_bar(r, d) for r in d.runs], [_bar(g, d) for g in d.gaps]) for i, d in days.items()
-        },
+        "strips": {i: views.strips(d, moment, settings.timezone) for i, d in days.items()},
         "players": [_player(c, days[c.id], on) for c in cameras],
         "station": db.get(JurisdictionNode, first.station_id) if first else None,
         "siblings": service.list_cameras(db, scope_path=path, station_id=first.station_id)

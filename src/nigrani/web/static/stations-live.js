@@ -2,6 +2,13 @@
    picture stops shows the offline badge and retries. The full view adds sound and delay. */
 (function () {
   "use strict";
+  // Muxed fMP4 arrives as one "audiovideo" track; MPEG-TS as separate audio and video.
+  function audioCodec(data) {
+    if (data.audio) return data.audio.codec || "present";
+    var codecs = ((data.audiovideo && data.audiovideo.codec) || "").split(",");
+    for (var i = 0; i < codecs.length; i++) if (/mp4a|opus|ac-3/.test(codecs[i])) return codecs[i].trim();
+    return "none";
+  }
   var RETRY_MS = 5000;
   var STALL_MS = 10000;
 
@@ -29,7 +36,7 @@
       maxLiveSyncPlaybackRate: 1.5, backBufferLength: 10 });
     video.hls = hls;
     hls.on(Hls.Events.BUFFER_CODECS, function (_e, data) {
-      video.dataset.audio = data.audio ? (data.audio.codec || "present") : "none";
+      video.dataset.audio = audioCodec(data);
       document.dispatchEvent(new CustomEvent("nigrani:codecs", { detail: video }));
     });
     hls.on(Hls.Events.MANIFEST_PARSED, function () {

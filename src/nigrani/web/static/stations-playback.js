@@ -2,8 +2,14 @@
    time (IST on screen, epoch ms inside) to the position in the playlist and back. */
 (function () {
   "use strict";
+  // Muxed fMP4 arrives as one "audiovideo" track; MPEG-TS as separate audio and video.
+  function audioCodec(data) {
+    if (data.audio) return data.audio.codec || "present";
+    var codecs = ((data.audiovideo && data.audiovideo.codec) || "").split(",");
+    for (var i = 0; i < codecs.length; i++) if (/mp4a|opus|ac-3/.test(codecs[i])) return codecs[i].trim();
+    return "none";
+  }
   var config = JSON.parse(document.getElementById("playback-config").textContent);
-  var span = config.dayEnd - config.dayStart;
   var IST_MS = 5.5 * 3600 * 1000;
 
   function offsets(segments) {
@@ -52,7 +58,7 @@
     var hls = new Hls({ startPosition: start === null ? 0 : start, maxBufferLength: 30 });
     p.hls = hls;
     hls.on(Hls.Events.BUFFER_CODECS, function (_e, data) {
-      p.video.dataset.audio = data.audio ? (data.audio.codec || "present") : "none";
+      p.video.dataset.audio = audioCodec(data);
     });
     hls.on(Hls.Events.MANIFEST_PARSED, function () {
       p.video.play().catch(function () { p.video.muted = true; p.video.play().catch(function () {}); });
@@ -69,8 +75,9 @@
       if (wall === null) return;
       clock.textContent = istText(wall);
       lead.video.dataset.wall = String(Math.round(wall));
-      document.querySelectorAll(".timeline .cursor").forEach(function (c) {
-        c.style.left = (100 * (wall - config.dayStart) / span) + "%";
+      document.querySelectorAll(".timeline").forEach(function (line) {
+        var from = Number(line.dataset.start), to = Number(line.dataset.end);
+        line.querySelector(".cursor").style.left = (100 * (wall - from) / (to - from)) + "%";
       });
       players.forEach(function (p) {  // the other cameras follow the first one's clock
         if (p === lead || !p.hls) return;
@@ -84,7 +91,8 @@
   document.querySelectorAll(".timeline").forEach(function (line) {
     line.addEventListener("click", function (e) {
       var rect = line.getBoundingClientRect();
-      var wall = config.dayStart + span * (e.clientX - rect.left) / rect.width;
+      var from = Number(line.dataset.start), to = Number(line.dataset.end);
+      var wall = from + (to - from) * (e.clientX - rect.left) / rect.width;
       players.forEach(function (p) { if (p.hls) play(p, wall); });
       var from = document.getElementById("clip-start"), to = document.getElementById("clip-end");
       if (from && to) { from.value = istInput(wall); to.value = istInput(wall + 60000); }
