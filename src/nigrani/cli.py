@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 from collections.abc import Iterator
@@ -122,6 +123,9 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")
     ] = True,
+    live: Annotated[
+        bool, typer.Option("--live/--no-live", help="Simulated station cameras, recorded.")
+    ] = True,
 ) -> None:
     """Migrate, load the Kanpur demo (clearly marked demo data), print the logins, serve."""
     from nigrani.core.errors import NigraniError
@@ -160,7 +164,11 @@ def demo(
         "[bold]Demo data.[/bold]"
     )
     _print_logins(logins, f"http://{host}:{port}")
-    if serve_after:
+    if not serve_after:
+        return
+    from nigrani.demo.live import live_cameras
+
+    with live_cameras(settings, console) if live else contextlib.nullcontext():
         _serve(settings, host, port, scheduler=True)
 
 
