@@ -25,6 +25,7 @@ from nigrani.stations.recorder.journal import (
     LOST_REASON,
     GapClosed,
     GapOpened,
+    Journal,
     close_gaps,
     index_segment,
     open_gap,
@@ -179,3 +180,27 @@ def test_gap_events_are_idempotent_and_clear_the_error(
         )
         refreshed = session.get(StationCamera, camera.id)
         assert refreshed is not None and refreshed.last_error == ""
+
+
+def test_journal_drops_an_event_that_cannot_apply_and_goes_on(
+    db: Session, settings: Settings, sessions: sessionmaker[Session], template: Template,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    camera = _camera(db, settings, "Journal")
+    db.commit()
+    root = tmp_path / "recordings"
+    path = segment_path(root, camera.id + 1000, utcnow())
+    path.parent.mkdir(parents=True)
+    shutil.copy(template.files[0], path)
+    orphan = probe(path, root, camera.id + 1000)  # a camera that does not exist
+    assert orphan is not None
+    journal = Journal(sessions, recordings=root)
+    journal.thread.start()
+    journal.put(orphan)
+    journal.put(GapOpened(camera.id, utcnow(), "Connection refused"))
+    journal.stop()
+    assert journal.applied == 1 and not journal.thread.is_alive()
+    with transaction(sessions) as session:
+        assert session.scalars(select(RecordingSegment)).all() == []
+        [gap] = session.scalars(select(RecordingGap)).all()
+        assert gap.camera_id == camera.id

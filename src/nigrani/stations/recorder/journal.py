@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.core.db import transaction
@@ -93,14 +94,17 @@ class Journal:
                 self.apply(event)
                 self.applied += 1
                 return
-            except (SQLAlchemyError, OSError) as exc:
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away or busy: keep the event and try again.
                 attempts += 1
-                log.warning(
-                    "journal: %s failed (%s), attempt %d", type(event).__name__, exc, attempts
-                )
+                log.warning("journal: %s waits for the database (%s)", type(event).__name__, exc)
                 if self.stop_event.is_set() and attempts >= 3:
                     return  # a file without a row is indexed by the next recorder
-                threading.Event().wait(RETRY_S)
+                time.sleep(RETRY_S)
+            except (SQLAlchemyError, OSError) as exc:
+                # Not transient (the camera was deleted, the file removed): retrying cannot help.
+                log.error("journal: %s dropped: %s", type(event).__name__, exc)
+                return
 
     def apply(self, event: Event) -> None:
         """Apply one event in its own transaction."""
