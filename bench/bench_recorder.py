@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
@@ -137,6 +139,20 @@ def wait_recording(settings: Settings, count: int, timeout_s: float) -> int:
     return live
 
 
+def live_lag(settings: Settings) -> list[float]:
+    """Per camera: seconds between now and the end of the newest listed live segment."""
+    lags = []
+    now = datetime.now(UTC)
+    for playlist in settings.live_path.glob("*/main/index.m3u8"):
+        lines = playlist.read_text().splitlines()
+        stamps = [ln.split(":", 1)[1] for ln in lines if ln.startswith("#EXT-X-PROGRAM-DATE-TIME")]
+        lengths = [float(ln[8:].rstrip(",")) for ln in lines if ln.startswith("#EXTINF:")]
+        if stamps and lengths:
+            start = datetime.strptime(stamps[-1], "%Y-%m-%dT%H:%M:%S.%f%z")
+            lags.append((now - start).total_seconds() - lengths[-1])
+    return sorted(lags)
+
+
 def recorded(settings: Settings) -> tuple[int, int, float]:
     """Segments, bytes and recorded seconds of every row (the last ones closed at stop)."""
     engine = make_engine(settings.db_url)
@@ -181,6 +197,7 @@ def record(sim: Simulator, settings: Settings, args: argparse.Namespace) -> None
             {"recorder": [proc.pid], "rtsp server": server, "publishers": publishers},
             args.seconds,
         )
+        lags = live_lag(settings)
     finally:
         proc.terminate()
         proc.wait(60)
@@ -201,6 +218,12 @@ def record(sim: Simulator, settings: Settings, args: argparse.Namespace) -> None
         print(
             f"disk per camera per day: {per_day / 1e9:.2f} GB "
             f"({size * 8 / seconds / 1e3:.0f} kbit/s)"
+        )
+    if lags:
+        median = statistics.median(lags)
+        print(
+            f"live edge: newest segment ends {median:.2f} s before now (median; max "
+            f"{lags[-1]:.2f}); with hls.js 3 segments behind the edge, ~{median + 3 * 1.0:.1f} s"
         )
     machine = 100 * window.cpu["recorder"] / window.wall / CORES
     verdict = "met" if machine < 50 and args.count >= 100 else "not met"
