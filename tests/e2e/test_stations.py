@@ -5,6 +5,7 @@ cameras side by side. Every view leaves one audit row."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -23,7 +24,7 @@ from nigrani.core import audit
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.demo.kanpur import STATIONS
 from nigrani.stations import service
-from nigrani.stations.models import RecordingSegment
+from nigrani.stations.models import RecordingSegment, StationCamera
 from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.schemas import StationCameraCreate
 from nigrani.stations.simulator import Ports, Simulator
@@ -197,3 +198,30 @@ def test_playback_of_a_past_moment_plays_two_cameras(
     shot(page, "stations-playback.png")
     after = station_video.actions("commissioner").count("stations.playback.view")
     assert after == before + 1
+
+
+def test_zones_drawn_on_the_snapshot(
+    page: Page, live_server: LiveServer, station_video: StationVideo
+) -> None:
+    camera_id = station_video.camera_ids[2]
+    _wait(lambda: len(station_video.segments(camera_id)) >= 1, 20, "a recorded segment")
+    sign_in(page, live_server.logins["commissioner"])
+    page.goto(f"/stations/cameras/{camera_id}")
+    page.wait_for_function("() => document.getElementById('zone-img').naturalWidth > 0")
+    canvas = page.locator("#zone-canvas")
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] > 100
+    for x, y in ((0.2, 0.5), (0.6, 0.5), (0.6, 0.9), (0.2, 0.9)):
+        canvas.click(position={"x": box["width"] * x, "y": box["height"] * y})
+    page.locator("#zone-name").fill("Waiting bench")
+    page.locator("#zone-add").click()
+    expect(page.locator("#zone-list li")).to_have_count(1)
+    with page.expect_navigation():
+        page.locator("#zones-form button[type=submit]").click()
+    expect(page.locator("p.notice[role=status]")).to_be_visible()
+    with transaction(station_video.factory) as session:
+        camera = session.get(StationCamera, camera_id)
+        assert camera is not None
+        [zone] = json.loads(camera.zones_json)
+    assert zone["name"] == "Waiting bench" and len(zone["points"]) == 4
+    assert all(abs(a - b) < 0.02 for a, b in zip(zone["points"][0], (0.2, 0.5), strict=True))

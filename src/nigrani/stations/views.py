@@ -44,7 +44,7 @@ def by_station(
 def role_choices() -> list[tuple[str, str]]:
     """Location roles for a select, labelled in both languages (the current one first)."""
     hindi = current_language.get() == "hi"
-    return [(r, " / ".join(reversed(ROLE_LABELS[r]) if hindi else ROLE_LABELS[r])) for r in ROLES]
+    return [(r, " · ".join(reversed(ROLE_LABELS[r]) if hindi else ROLE_LABELS[r])) for r in ROLES]
 
 
 def clock(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
