@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts.roles import Role
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
-from nigrani.stations import live
+from nigrani.stations import live, web_live
 from nigrani.stations.models import StationCamera
 from tests.accounts.factories import login, make_staff
 from tests.stations.station_fixtures import make_camera
@@ -132,3 +132,17 @@ def test_stale_playlist_counts_as_offline(db: Session, settings: Settings) -> No
     os.utime(folder / "index.m3u8", (old, old))
     state = live.state(settings, camera, prefer_sub=True)
     assert state.stream == "main" and not state.online
+
+
+def test_a_full_wall_shows_live_feeds_first(
+    client: TestClient, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_live, "WALL_MAX", 2)
+    names = ("A desk", "B lockup", "C corridor")
+    cameras = [make_camera(db, settings, name=n) for n in names]
+    _feed(settings, cameras[2])
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    wall = client.get("/stations/live").text
+    assert "C corridor" in wall and "A desk" in wall and "B lockup" not in wall
+    assert "1 more cameras are not shown" in wall

@@ -31,10 +31,12 @@ def wall_page(
     """Tiles of the cameras in the caller's charge (muted sub-streams), by station; audited."""
     stations = views.stations_under(db, scope.node.path)
     cameras = service.list_cameras(db, scope_path=scope.node.path, station_id=station)
-    cameras = [c for c in cameras if c.enabled]
-    shown = cameras[:WALL_MAX]
-    tiles = {c.id: live.state(settings, c, prefer_sub=True) for c in shown}
-    groups = [(s, cams) for s, cams in views.by_station(stations, shown) if cams]
+    states = [live.state(settings, c, prefer_sub=True) for c in cameras if c.enabled]
+    # Live feeds first when there are more than fit: a wall of offline tiles helps nobody.
+    shown = sorted(states, key=lambda t: not t.online)[:WALL_MAX]
+    tiles = {t.camera.id: t for t in shown}
+    picked = [c for c in cameras if c.id in tiles]
+    groups = [(s, cams) for s, cams in views.by_station(stations, picked) if cams]
     audit.record(
         db,
         actor=actor_of(scope.user),
@@ -51,7 +53,7 @@ def wall_page(
         tiles=tiles,
         stations=stations,
         station=station,
-        hidden=len(cameras) - len(shown),
+        hidden=len(states) - len(shown),
         **views.HELPERS,
     )
 
