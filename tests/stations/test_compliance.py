@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.roles import Role
 from nigrani.core.config import Settings
-from nigrani.stations import compliance
+from nigrani.stations import alerts, compliance
 from nigrani.stations.compliance import RoleCheck, station_score
 from nigrani.stations.models import REQUIRED_ROLES, RecordingSegment, StationCamera
 from tests.accounts.factories import login, make_staff
@@ -125,6 +125,7 @@ def test_page_drills_down_inside_the_officers_zone(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
     _city(db, settings)
+    s1, s3 = jurisdiction.get_by_code(db, "S1"), jurisdiction.get_by_code(db, "S3")
     dcp = make_staff(db, Role.DCP, "Z1")
     assert login(client, dcp.username or "").status_code == 303
     page = client.get("/stations/compliance")
@@ -134,6 +135,13 @@ def test_page_drills_down_inside_the_officers_zone(
     part = client.get("/stations/compliance?node=S1", headers={"HX-Request": "true"})
     assert part.status_code == 200 and "<html" not in part.text
     assert 'data-role="lockup"' in part.text
+    assert 'id="board-alerts"' not in page.text
+    for node, text in ((s1.path, "S1 was cut"), (s3.path, "S3 was cut"), ("/", "disk full")):
+        alerts.raise_alert(db, kind="retention_cut" if node != "/" else "disk_full_held",
+                           node_path=node, message=text, now=NOW)  # fmt: skip
+    page = client.get("/stations/compliance")
+    assert "S1 was cut" in page.text and "disk full" in page.text
+    assert "S3 was cut" not in page.text  # another zone's alert
     for other in ("Z2", "S3", "C2", "C"):
         assert client.get(f"/stations/compliance?node={other}").status_code == 403, other
         assert client.get(f"/stations/compliance/report.pdf?node={other}").status_code == 403

@@ -74,13 +74,18 @@ def _check_range(start: datetime, end: datetime, reason: str) -> None:
 def covering_segments(
     session: Session, *, camera: StationCamera, start: datetime, end: datetime
 ) -> list[RecordingSegment]:
-    """The camera's segments that overlap [start, end), in time order."""
+    """The camera's segments that overlap [start, end), in time order, locked for the export.
+
+    On PostgreSQL the rows stay locked until the export's hold is committed, and cleanup
+    skips locked rows, so no file goes while it is being copied (SQLite has one writer).
+    """
     stmt = select(RecordingSegment).where(
         RecordingSegment.camera_id == camera.id,
         RecordingSegment.start_at < end,
         RecordingSegment.end_at > start,
     )
-    return list(session.scalars(stmt.order_by(RecordingSegment.start_at)))
+    stmt = stmt.order_by(RecordingSegment.start_at).with_for_update()
+    return list(session.scalars(stmt))
 
 
 def gaps_in(segments: list[RecordingSegment], start: datetime, end: datetime) -> list[Gap]:

@@ -166,6 +166,7 @@ def _expire_camera(run: _Run, camera_id: int, cutoff: datetime) -> None:
             )
             .order_by(RecordingSegment.start_at)
             .limit(run.batch)
+            .with_for_update(skip_locked=True)  # PostgreSQL: rows a clip export is reading
         ).all()
         return _delete(session, run, ids) if ids else 0
 
@@ -219,6 +220,7 @@ def _cut_oldest(session: Session, run: _Run, cut_nodes: set[str]) -> int:
         .where(~segment_is_held())
         .order_by(RecordingSegment.start_at)
         .limit(run.batch)
+        .with_for_update(skip_locked=True, of=RecordingSegment)
     ).all()
     if not rows:
         return 0

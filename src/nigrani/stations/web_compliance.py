@@ -16,7 +16,7 @@ from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.i18n import current_language
 from nigrani.core.templating import is_htmx
-from nigrani.stations import compliance, compliance_pdf
+from nigrani.stations import alerts, compliance, compliance_pdf
 from nigrani.stations.labels import role_label
 from nigrani.stations.models import REQUIRED_ROLES
 
@@ -40,6 +40,7 @@ def compliance_page(
         board=board,
         crumbs=crumbs,
         roles=roles,
+        alerts=alerts.open_alerts(db, scope_path=node.path),
         score_note=compliance_pdf.score_note(board.target_days),
         court_note=compliance_pdf.court_note(),
     )
