@@ -20,7 +20,7 @@ import pytest
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.stations.models import RecordingSegment
-from nigrani.stations.recorder.journal import STOPPED_REASON
+from nigrani.stations.recorder.journal import LOST_REASON, STOPPED_REASON
 from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.simulator import Simulator
 from tests.conftest import TEST_KEY, fresh_database_url, make_settings
@@ -221,20 +221,25 @@ def test_station_option_limits_the_cameras(
     assert all(recorder_db.camera(i).leased_by is None for i in recorder_db.camera_ids.values())
 
 
+def recorder_env(recorder_db: RecorderDb, var_dir: Path) -> dict[str, str]:
+    """The environment of a `nigrani recorder` process on the tests' database."""
+    return {
+        **os.environ,
+        "NIGRANI_DATABASE_URL": recorder_db.url,
+        "NIGRANI_VAR_DIR": str(var_dir),
+        "NIGRANI_SECRET_KEY": "t" * 40,
+        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
+        "NIGRANI_RECORDING_SEGMENT_SECONDS": str(SEGMENT_S),
+    }
+
+
 def test_nigrani_recorder_command_records_until_sigterm(
     recorder_db: RecorderDb, rtsp_cameras: Simulator, tmp_path: Path
 ) -> None:
     camera = rtsp_cameras.cameras[2]
     camera_id = recorder_db.camera_ids[camera.name]
     recorder_db.reset()
-    env = {
-        **os.environ,
-        "NIGRANI_DATABASE_URL": recorder_db.url,
-        "NIGRANI_VAR_DIR": str(tmp_path),
-        "NIGRANI_SECRET_KEY": "t" * 40,
-        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-        "NIGRANI_RECORDING_SEGMENT_SECONDS": str(SEGMENT_S),
-    }
+    env = recorder_env(recorder_db, tmp_path)
     command = [sys.executable, "-m", "nigrani", "recorder", "--station", "S3", "--transport", "udp"]
     process = subprocess.Popen(
         [*command, "--status-every", "1", "--name", "cli"],
@@ -251,3 +256,41 @@ def test_nigrani_recorder_command_records_until_sigterm(
     assert recorder_db.camera(camera_id).leased_by is None
     others = [i for n, i in recorder_db.camera_ids.items() if n != camera.name]
     assert all(not recorder_db.segments(i) for i in others)
+
+
+def test_a_killed_recorder_leaves_a_file_the_next_one_indexes(
+    recorder_db: RecorderDb, rtsp_cameras: Simulator, tmp_path: Path
+) -> None:
+    camera = rtsp_cameras.cameras[2]
+    camera_id = recorder_db.camera_ids[camera.name]
+    recorder_db.reset(enabled={camera.name})
+    settings = recorder_db.settings(tmp_path, recorder_lease_seconds=5)
+    # Long files for the doomed recorder: it dies 4 s into its first one, which has no row.
+    env = recorder_env(recorder_db, tmp_path) | {
+        "NIGRANI_RECORDER_LEASE_SECONDS": "5",
+        "NIGRANI_RECORDING_SEGMENT_SECONDS": "30",
+    }
+    argv = [sys.executable, "-m", "nigrani", "recorder", "--transport", "udp", "--name", "doomed"]
+    doomed = subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
+    playlist = settings.live_path / str(camera_id) / "main" / "index.m3u8"
+    try:
+        wait_for(playlist.exists, 15, "the doomed recorder's live view")
+        time.sleep(4.0)
+    finally:
+        doomed.kill()
+        doomed.wait(10)
+    [left] = sorted(settings.recordings_path.rglob("*.ts"))
+    assert recorder_db.segments(camera_id) == [] and left.stat().st_size > 0
+    running = Running(Recorder(recorder_db.factory, settings, name="next", transport="udp"))
+    try:
+        wait_for(lambda: recorder_db.camera(camera_id).leased_by == "next", 15, "the take-over")
+        wait_for(lambda: bool(recorder_db.gaps(camera_id)), 5, "the gap of the dead recorder")
+        wait_for(lambda: recorder_db.gaps(camera_id)[0].end_at is not None, 10, "recording again")
+    finally:
+        running.stop()
+    first, *rest = recorder_db.segments(camera_id)
+    assert settings.recordings_path / first.path == left
+    assert 2.5 < first.duration_s < 5.0 and first.audio_codec == "aac"
+    gap = recorder_db.gaps(camera_id)[0]
+    assert (gap.reason, gap.start_at) == (LOST_REASON, first.end_at)
+    assert rest and rest[0].start_at == gap.end_at
