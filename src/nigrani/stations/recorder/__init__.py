@@ -11,8 +11,9 @@ time of the segment's start, epoch_ms the same instant in milliseconds):
     long, cut at the first keyframe after that (a camera without keyframes is cut at three
     times that length);
   - a file exists complete and fsync'd before its row is written; a file without a row is
-    at most the last one of a recorder that died, indexed (or deleted if unreadable) by
-    the next recorder that takes the camera.
+    at most the last one of a recorder that died (losing what it had not yet written
+    out, up to 256 KiB), indexed (or deleted if empty or unreadable) by the next
+    recorder that takes the camera.
 
 In the database, one transaction per write:
   - RecordingSegment per file: start_at, end_at (UTC; the wall clock when the session's
