@@ -189,3 +189,26 @@ def test_bundle_certificate_names_the_station_camera(
     assert device["label"] == "Reception 1" and "S1" in device["site"]["name"]
     assert "Reception" in device["site"]["category_name"]
     assert {"certificate-en.pdf", "certificate-hi.pdf"} <= set(names)
+
+
+def test_unreadable_footage_is_refused_and_nothing_stored(
+    db: Session, media: Settings, camera: StationCamera, template: Template
+) -> None:
+    segments = add_segments(db, media, camera, template, T0, count=2)
+    (media.recordings_path / segments[0].path).write_bytes(b"\x47" + b"not video" * 100)
+    (media.recordings_path / segments[1].path).unlink()
+    with pytest.raises(ValidationFailed, match=r"no picture|could not be read"):
+        _export(db, media, camera, 0.5, 3.5)
+    assert db.scalars(select(EvidenceItem)).all() == []
+    assert db.scalars(select(RecordingHold)).all() == []
+
+
+def test_a_range_that_starts_before_the_footage(
+    db: Session, media: Settings, camera: StationCamera, template: Template
+) -> None:
+    add_segments(db, media, camera, template, T0, count=2)
+    item = _export(db, media, camera, -3, 3)
+    assert item.probed_start is not None and item.probed_start >= T0
+    details = clips.clip_details(db, item=item)
+    assert details is not None and details["gaps"][0]["seconds"] == 3.0
+    assert clips.clip_details(db, item=EvidenceItem(id=-1)) is None

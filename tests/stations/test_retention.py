@@ -219,11 +219,22 @@ def test_hold_validation_and_audit(db: Session, recs: Settings, camera: StationC
     assert sorted(actions) == ["stations.hold.place", "stations.hold.release"]
 
 
-def test_periodic_task_is_registered() -> None:
+def test_periodic_task_is_registered_and_runs(
+    sessions: sessionmaker[Session], recs: Settings, template: Template
+) -> None:
     from nigrani import tasks
+    from nigrani.stations.tasks import cleanup_recordings
 
     names = [getattr(t, "__name__", "") for t in tasks.PERIODIC]
     assert "cleanup_recordings" in names
+    with sessions() as db:
+        camera = make_camera(db, recs, retention_days=1)
+        add_segments(db, recs, camera, template, datetime.now(UTC) - timedelta(days=3))
+        db.commit()
+    cleanup_recordings(sessions, recs)
+    assert _files(recs) == set()
+    with sessions() as db:
+        assert _paths(db, camera) == []
 
 
 def _count(db: Session) -> int:

@@ -4,6 +4,7 @@ its source segments put on an evidence hold so cleanup never deletes them."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -202,8 +203,6 @@ def _audit(
 
 def clip_details(session: Session, *, item: EvidenceItem) -> dict[str, Any] | None:
     """What the export recorded about a clip (camera, range, segments, gaps), if it is one."""
-    import json
-
     for row in audit.entries_for(session, object_type="evidence", object_id=str(item.id)):
         if row.action == ACTION:
             details: dict[str, Any] = json.loads(row.detail)

@@ -88,6 +88,8 @@ def keyframe_start(sources: Sequence[Source], start: datetime) -> datetime:
     found: datetime | None = None
     for source in sources:
         with av.open(str(source.path)) as container:
+            if not container.streams.video:
+                continue
             video = container.streams.video[0]
             for packet, at in _timed(container, source, start):
                 if packet.stream is video and packet.is_keyframe:
