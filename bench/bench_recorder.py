@@ -262,12 +262,43 @@ def demux_reference(sim: Simulator, seconds: float) -> None:
     print(f"packets/s: {rate:.0f}")
 
 
+def ffmpeg_reference(sim: Simulator, root: Path, seconds: float) -> None:
+    """Frigate's way: one `ffmpeg -c copy` process per camera, writing the same two outputs
+    (60 s MPEG-TS segments and a 1 s fMP4 HLS playlist)."""
+    processes = []
+    for camera in sim.cameras:
+        out = root / "ffmpeg" / camera.name
+        out.mkdir(parents=True)
+        argv = [sim.tools["ffmpeg"], "-nostdin", "-v", "error", "-rtsp_transport", "udp",
+                "-fflags", "nobuffer", "-analyzeduration", "0", "-probesize", "32768",
+                "-i", camera.main_url, "-map", "0", "-c", "copy",
+                "-f", "segment", "-segment_time", "60", "-reset_timestamps", "1",
+                "-segment_format", "mpegts", str(out / "%05d.ts"),
+                "-map", "0", "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+                "-hls_segment_type", "fmp4", "-hls_flags",
+                "delete_segments+program_date_time+independent_segments+omit_endlist",
+                str(out / "index.m3u8")]  # fmt: skip
+        processes.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))  # noqa: S603
+    try:
+        time.sleep(5)
+        window = measure({"ffmpeg -c copy": [p.pid for p in processes]}, seconds)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(20)
+    alive = sum(1 for c in sim.cameras if (root / "ffmpeg" / c.name / "index.m3u8").exists())
+    print(f"\n== reference: one ffmpeg -c copy per camera ({alive} live), {window.wall:.1f} s ==")
+    print(window.line("ffmpeg -c copy"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--reference-seconds", type=float, default=20.0)
     parser.add_argument("--variant", default="hd", choices=("sd", "hd", "sub"))
+    parser.add_argument("--no-ffmpeg", action="store_true", help="skip the ffmpeg reference")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     media = prepare_media(directory=Path("var/simulator"), variants=[args.variant])
@@ -282,6 +313,8 @@ def main() -> None:
             record(sim, settings, args)
             if args.reference_seconds > 0:
                 demux_reference(sim, args.reference_seconds)
+                if not args.no_ffmpeg:
+                    ffmpeg_reference(sim, root, args.reference_seconds)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
