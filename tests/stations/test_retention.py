@@ -279,3 +279,61 @@ def test_cli_cleanup_prints_a_summary(cli_env: dict[str, str], template: Templat
             assert _count(db) == 0
     finally:
         engine.dispose()
+
+
+@pytest.fixture()
+def own_db(tmp_path: Path) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """A database of the test's own, where two transactions really run side by side."""
+    from nigrani.core.db import make_engine, make_sessionmaker
+    from nigrani.core.migrate import upgrade
+    from tests.conftest import fresh_database_url, make_settings
+
+    for url in fresh_database_url(tmp_path):
+        settings = make_settings(url, tmp_path / "var")
+        upgrade(settings)
+        engine = make_engine(url)
+        yield settings, make_sessionmaker(engine)
+        engine.dispose()
+
+
+def _cleanup_into(
+    done: list[retention.CleanupResult], factory: sessionmaker[Session], settings: Settings
+) -> None:
+    done.append(retention.cleanup(factory, settings=settings, now=NOW, disk_usage=_roomy(settings)))
+
+
+def test_cleanup_never_takes_segments_an_export_is_reading(
+    own_db: tuple[Settings, sessionmaker[Session]], template: Template
+) -> None:
+    """PostgreSQL: the export's row locks are skipped; SQLite: cleanup waits for its lock."""
+    import threading
+    import time
+
+    from nigrani.core.db import transaction
+    from nigrani.stations import clips
+
+    settings, factory = own_db
+    sqlite = settings.db_url.startswith("sqlite")
+    with transaction(factory) as db:
+        camera = make_camera(db, settings, retention_days=1)
+        segments = add_segments(db, settings, camera, template, OLD)
+    reader = factory()
+    read = clips.covering_segments(
+        reader, camera=reader.get_one(StationCamera, camera.id), start=OLD,
+        end=OLD + timedelta(seconds=2 * SEGMENT_S),
+    )  # fmt: skip
+    assert len(read) == 2
+    done: list[retention.CleanupResult] = []
+    worker = threading.Thread(target=_cleanup_into, args=(done, factory, settings))
+    worker.start()
+    if sqlite:
+        time.sleep(0.5)
+        assert worker.is_alive() and not done  # waits for the export's write lock
+    else:
+        worker.join(10)
+        assert done and done[0].expired == 2  # the two rows being read are skipped
+        assert all((settings.recordings_path / s.path).is_file() for s in segments[:2])
+    reader.commit()
+    reader.close()
+    worker.join(15)
+    assert done and done[0].expired == (4 if sqlite else 2)
