@@ -32,14 +32,17 @@ def test_23_stations_with_audio_cctv_once(db: Session, settings: Settings) -> No
     assert any(not c.night_vision for c in cameras) and any(not c.has_audio for c in cameras)
 
 
-def test_only_live_cameras_are_recorded_and_urls_are_secret(
+def test_live_cameras_point_at_the_simulators_mounts_and_urls_are_secret(
     db: Session, settings: Settings
 ) -> None:
     seed_tree(db)
     seed_station_cameras(db, settings)
-    enabled = list(db.scalars(select(StationCamera).where(StationCamera.enabled.is_(True))))
-    assert len(enabled) == len(LIVE) == len(live_mounts()) // 2
-    kotwali = [c for c in enabled if c.name.startswith("Kotwali")]
+    cameras = list(db.scalars(select(StationCamera).order_by(StationCamera.id)))
+    mounts = {service.stream_urls(settings, c)[0].rsplit("/", 1)[1]: c for c in cameras}
+    published = set(live_mounts())
+    live = [c for m, c in mounts.items() if m in published]
+    assert len(live) == len(LIVE) == len(published) // 2
+    kotwali = [c for c in live if c.node_path == cameras[0].node_path]
     assert {c.role for c in kotwali} == {r for s, r in LIVE if s == KOTWALI}
     main, sub = service.stream_urls(settings, kotwali[0])
     assert main.startswith("rtsp://127.0.0.1:") and sub == main + "-sub"

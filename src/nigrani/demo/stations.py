@@ -2,8 +2,9 @@
 
 Every city station gets a camera for most required roles; a few roles are missing and a few
 cameras lack night vision or audio, so the compliance board has something to show. Only the
-cameras in LIVE are fed by the demo's RTSP simulator and recorded; the others are registered
-but switched off (no footage exists for them, and the board says so).
+cameras in LIVE are fed by the demo's RTSP simulator; the others point at mounts nobody
+publishes, so the recorder reports them offline and the board counts them as not working —
+as it would a real camera whose cable is cut.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.demo.kanpur import STATIONS
 from nigrani.stations import service
-from nigrani.stations.labels import ROLE_LABELS
 from nigrani.stations.models import REQUIRED_ROLES, StationCamera
 from nigrani.stations.schemas import StationCameraCreate
 
@@ -68,12 +68,14 @@ def _roles(station_code: str) -> list[tuple[str, bool, bool]]:
     return cameras
 
 
-def _camera(station: JurisdictionNode, role: str, audio: bool, night: bool) -> StationCameraCreate:
+def _camera(
+    station: JurisdictionNode, number: int, role: str, audio: bool, night: bool
+) -> StationCameraCreate:
     main, sub = stream_urls(station.code, role)
     return StationCameraCreate.model_validate(
         {
             "station_id": station.id,
-            "name": f"{station.name_en} — {ROLE_LABELS[role][0]}",
+            "name": f"CAM-{number:02d}",
             "role": role,
             "main_url": main,
             "sub_url": sub,
@@ -96,15 +98,14 @@ def seed_station_cameras(session: Session, settings: Settings) -> int:
     )
     added = 0
     for station in sorted(stations, key=lambda s: AUDIO_STATIONS.index(s.code)):
-        for role, audio, night in _roles(station.code):
-            camera = service.create_camera(
+        for number, (role, audio, night) in enumerate(_roles(station.code), start=1):
+            service.create_camera(
                 session,
                 settings=settings,
                 actor=audit.SYSTEM,
                 scope_path=station.path,
-                data=_camera(station, role, audio, night),
+                data=_camera(station, number, role, audio, night),
             )
-            camera.enabled = (station.code, role) in LIVE
             added += 1
     session.flush()
     return added
