@@ -225,3 +225,24 @@ def test_missing_segment_file_is_404_not_a_crash(
     make_staff(db, Role.SHO, "S1")
     login(client, "sho-s1")
     assert client.get(f"/stations/cameras/{camera.id}/snapshot.jpg").status_code == 404
+
+
+def test_an_officer_over_several_stations_picks_one_from_a_summary(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    recent = make_camera(db, settings, station="S1", name="Desk")
+    recent.last_segment_at = utcnow() - timedelta(minutes=2)
+    stale = make_camera(db, settings, station="S1", name="Lockup", role="lockup")
+    stale.last_segment_at = utcnow() - timedelta(hours=3)
+    make_camera(db, settings, station="S3", name="Far desk")
+    db.flush()
+    make_staff(db, Role.DCP, "Z1")
+    login(client, "dcp-z1")
+    s1 = jurisdiction.get_by_code(db, "S1")
+    summary = client.get("/stations/cameras").text
+    assert 'id="station-summary"' in summary and f"?station={s1.id}" in summary
+    row = summary.split(f"?station={s1.id}", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">2</td>' in row and '<td class="num">1</td>' in row
+    assert "Desk" not in summary and "S3 en" not in summary  # no camera rows, no other zone
+    one = client.get(f"/stations/cameras?station={s1.id}").text
+    assert "Desk" in one and "Lockup" in one and 'id="station-summary"' not in one

@@ -15,6 +15,7 @@ from nigrani.accounts.deps import Scope
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.core.config import Settings
 from nigrani.core.i18n import current_language
 from nigrani.stations import playback
 from nigrani.stations.labels import ROLE_LABELS, role_label
@@ -39,6 +40,29 @@ def by_station(
     for camera in cameras:
         groups.setdefault(camera.station_id, []).append(camera)
     return [(s, groups[s.id]) for s in stations]
+
+
+@dataclass(frozen=True, slots=True)
+class StationSummary:
+    """One station's line in the cameras list: how many, how many recorded lately."""
+
+    station: JurisdictionNode
+    cameras: int
+    recording: int
+    latest: datetime | None
+
+
+def camera_summary(
+    groups: list[tuple[JurisdictionNode, list[StationCamera]]], settings: Settings, now: datetime
+) -> list[StationSummary]:
+    """Per station: cameras, those that recorded within the working window, the newest."""
+    since = now - timedelta(minutes=settings.compliance_working_minutes)
+    rows = []
+    for station, cameras in groups:
+        times = [c.last_segment_at for c in cameras if c.last_segment_at and c.enabled]
+        recent = sum(t >= since for t in times)
+        rows.append(StationSummary(station, len(cameras), recent, max(times, default=None)))
+    return rows
 
 
 def role_choices() -> list[tuple[str, str]]:

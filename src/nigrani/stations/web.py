@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from nigrani.accounts.service import actor_of
 from nigrani.accounts.views import page, see_other
 from nigrani.core import audit
+from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound
 from nigrani.core.i18n import _
@@ -23,15 +24,27 @@ Field = Annotated[str, Form(max_length=500)]
 
 
 @router.get("/stations/cameras")
-def cameras_page(request: Request, db: DbSession, scope: Watcher) -> HTMLResponse:
-    """Every station in the caller's charge with its cameras."""
+def cameras_page(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    scope: Watcher,
+    station: Annotated[int | None, Query()] = None,
+) -> HTMLResponse:
+    """The stations in the caller's charge with their camera counts, or one station's cameras."""
     stations = views.stations_under(db, scope.node.path)
-    cameras = service.list_cameras(db, scope_path=scope.node.path)
+    if station is None and len(stations) == 1:
+        station = stations[0].id
+    cameras = service.list_cameras(db, scope_path=scope.node.path, station_id=station)
+    groups = views.by_station(stations, cameras)
     return page(
         request,
         "stations/cameras.html",
         user=scope.user,
-        groups=views.by_station(stations, cameras),
+        groups=[g for g in groups if g[0].id == station] if station else [],
+        summary=[] if station else views.camera_summary(groups, settings, utcnow()),
+        stations=stations,
+        station=station,
         **views.HELPERS,
     )
 
