@@ -146,3 +146,16 @@ def test_a_full_wall_shows_live_feeds_first(
     wall = client.get("/stations/live").text
     assert "C corridor" in wall and "A desk" in wall and "B lockup" not in wall
     assert "1 more cameras are not shown" in wall
+
+
+@pytest.mark.parametrize("path", ["/stations/live", "/stations/cameras"])
+def test_the_station_select_sends_all_as_empty_and_odd_values_get_a_clear_error(
+    client: TestClient, db: Session, settings: Settings, path: str
+) -> None:
+    desk = make_camera(db, settings)
+    make_staff(db, Role.DCP, "Z1")
+    login(client, "dcp-z1")
+    assert client.get(f"{path}?station=").status_code == 200  # "All in my charge"
+    assert client.get(f"{path}?station={desk.station_id}").status_code == 200
+    odd = client.get(f"{path}?station=abc")
+    assert odd.status_code == 422 and "Choose a police station" in odd.text

@@ -51,8 +51,18 @@ def live_cameras(settings: Settings, console: Console) -> Iterator[None]:
         yield
         return
     env = {**os.environ, "NIGRANI_DEMO": "true", "NIGRANI_VAR_DIR": str(settings.var_dir)}
-    recorder = subprocess.Popen([sys.executable, "-m", "nigrani", "recorder"], env=env)
-    console.print(f"Station video: {len(LIVE)} demo cameras live and recording.")
+    log_path = settings.var_dir / "recorder.log"
+    with log_path.open("ab") as log:
+        recorder = subprocess.Popen(
+            [sys.executable, "-m", "nigrani", "recorder", "--cameras", "1000"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    console.print(
+        f"Station video: {len(LIVE)} demo cameras live and recording; the rest show as "
+        f"offline (recorder log: {log_path})."
+    )
     try:
         yield
     finally:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 
 from nigrani.accounts.deps import Scope, StaffScope
 from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.deps import DbSession
-from nigrani.core.errors import PermissionDenied
+from nigrani.core.errors import PermissionDenied, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.stations import service
 from nigrani.stations.models import StationCamera
@@ -31,3 +31,15 @@ def get_current_station_camera(camera_id: int, scope: Watcher, db: DbSession) ->
 
 
 CurrentStationCamera = Annotated[StationCamera, Depends(get_current_station_camera)]
+
+
+def get_station_choice(station: Annotated[str, Query(max_length=12)] = "") -> int | None:
+    """The station picked in a select: its id, or None for the empty "all in my charge"."""
+    if not station:
+        return None
+    if not station.isdigit():
+        raise ValidationFailed(_("Choose a police station from the list."))
+    return int(station)
+
+
+StationChoice = Annotated[int | None, Depends(get_station_choice)]

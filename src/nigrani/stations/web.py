@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nigrani.accounts.service import actor_of
@@ -15,7 +15,7 @@ from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound
 from nigrani.core.i18n import _
 from nigrani.stations import forms, playback, service, snapshot, views
-from nigrani.stations.deps import CurrentStationCamera, Watcher
+from nigrani.stations.deps import CurrentStationCamera, StationChoice, Watcher
 from nigrani.stations.models import StationCamera
 from nigrani.stations.schemas import StationCameraUpdate
 
@@ -29,7 +29,7 @@ def cameras_page(
     db: DbSession,
     settings: SettingsDep,
     scope: Watcher,
-    station: Annotated[int | None, Query()] = None,
+    station: StationChoice,
 ) -> HTMLResponse:
     """The stations in the caller's charge with their camera counts, or one station's cameras."""
     stations = views.stations_under(db, scope.node.path)
@@ -78,7 +78,7 @@ def new_camera_page(
     request: Request,
     db: DbSession,
     scope: Watcher,
-    station: Annotated[int | None, Query()] = None,
+    station: StationChoice,
 ) -> HTMLResponse:
     """The form for a new camera, for a station picked on the list."""
     values = {"station_id": station, "role": "reception", "has_audio": True, "night_vision": True}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from nigrani.accounts.models import JurisdictionNode
@@ -13,7 +11,7 @@ from nigrani.accounts.views import page
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.stations import live, service, views
-from nigrani.stations.deps import CurrentStationCamera, Watcher
+from nigrani.stations.deps import CurrentStationCamera, StationChoice, Watcher
 
 router = APIRouter(include_in_schema=False)
 WALL_MAX = 24  # tiles one browser decodes at once; more, and the officer picks a station
@@ -26,7 +24,7 @@ def wall_page(
     db: DbSession,
     settings: SettingsDep,
     scope: Watcher,
-    station: Annotated[int | None, Query()] = None,
+    station: StationChoice,
 ) -> HTMLResponse:
     """Tiles of the cameras in the caller's charge (muted sub-streams), by station; audited."""
     stations = views.stations_under(db, scope.node.path)
