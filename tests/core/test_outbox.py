@@ -56,7 +56,8 @@ def test_job_exists_only_if_the_change_commits(
 def test_failures_back_off_then_the_job_is_dead(
     db: Session, sessions: sessionmaker[Session], settings: Settings
 ) -> None:
-    job = outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 100})
+    job_id = outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 100})
+    job = db.get_one(outbox.OutboxJob, job_id)
     job.max_attempts = 3
     db.commit()
     runner = outbox.OutboxRunner(sessions, settings)
@@ -76,7 +77,8 @@ def test_failures_back_off_then_the_job_is_dead(
 def test_retry_succeeds_after_transient_failure(
     db: Session, sessions: sessionmaker[Session], settings: Settings
 ) -> None:
-    job = outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 1})
+    job_id = outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 1})
+    job = db.get_one(outbox.OutboxJob, job_id)
     db.commit()
     runner = outbox.OutboxRunner(sessions, settings)
     assert runner.run_due() == 0

@@ -9,8 +9,9 @@ from typing import Any
 import shapely
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import LEVEL_ORDER, PARENT_LEVEL, Level
@@ -122,6 +123,7 @@ class _Index:
     signature: tuple[Any, ...]
     tree: shapely.STRtree
     node_ids: list[int]
+    lineages: list[list[int]]  # each node's path as ids, root first (paths never change)
     depths: list[int]
     geoms: list[BaseGeometry]
     area: BaseGeometry | None
@@ -130,28 +132,34 @@ class _Index:
 _index_cache: dict[str, _Index] = {}
 
 
+# Statements asked on every lookup are built once (SQLAlchemy caches only their compiled form).
+_SIGNATURE = select(
+    func.count(JurisdictionNode.id),
+    func.max(JurisdictionNode.id),
+    func.coalesce(func.sum(func.length(JurisdictionNode.boundary)), 0),
+)
+_LINEAGE = select(JurisdictionNode).where(JurisdictionNode.id.in_(bindparam("ids", expanding=True)))
+
+
 def _signature(session: Session) -> tuple[Any, ...]:
-    row = session.execute(
-        select(
-            func.count(JurisdictionNode.id),
-            func.max(JurisdictionNode.id),
-            func.coalesce(func.sum(func.length(JurisdictionNode.boundary)), 0),
-        )
-    ).one()
-    return tuple(row)
+    return tuple(session.execute(_SIGNATURE).one())
 
 
 def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
     rows = session.execute(
-        select(JurisdictionNode.id, JurisdictionNode.level, JurisdictionNode.boundary).where(
-            JurisdictionNode.boundary.is_not(None)
-        )
+        select(
+            JurisdictionNode.id,
+            JurisdictionNode.level,
+            JurisdictionNode.boundary,
+            JurisdictionNode.path,
+        ).where(JurisdictionNode.boundary.is_not(None))
     ).all()
-    ids, depths, geoms, tops = [], [], [], []
-    for node_id, level, boundary in rows:
+    ids, lineages, depths, geoms, tops = [], [], [], [], []
+    for node_id, level, boundary, path in rows:
         geom = shape(json.loads(str(boundary)))
         shapely.prepare(geom)
         ids.append(node_id)
+        lineages.append([int(part) for part in path.strip("/").split("/")])
         depths.append(LEVEL_ORDER.index(Level(level)))
         geoms.append(geom)
         if level == Level.COMMISSIONERATE:
@@ -159,7 +167,7 @@ def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
     area = shapely.union_all(tops) if tops else None
     if area is not None:
         shapely.prepare(area)
-    return _Index(signature, shapely.STRtree(geoms), ids, depths, geoms, area)
+    return _Index(signature, shapely.STRtree(geoms), ids, lineages, depths, geoms, area)
 
 
 def _index(session: Session) -> _Index:
@@ -189,8 +197,20 @@ def _deepest(session: Session, index: _Index, lat: float, lon: float) -> Jurisdi
     best: tuple[int, int] | None = None
     for i in index.tree.query(point):
         if index.geoms[i].covers(point) and (best is None or index.depths[i] > best[0]):
-            best = (index.depths[i], index.node_ids[i])
-    return session.get(JurisdictionNode, best[1]) if best else None
+            best = (index.depths[i], int(i))
+    if best is None:
+        return None
+    return _with_ancestors(session, index.lineages[best[1]])
+
+
+def _with_ancestors(session: Session, lineage: list[int]) -> JurisdictionNode | None:
+    # The node and everything above it in one query, each linked to its parent, so that
+    # its station and root (a complaint's number) come without a query each.
+    found = {node.id: node for node in session.scalars(_LINEAGE, {"ids": lineage})}
+    for node in found.values():
+        if node.parent_id in found:
+            set_committed_value(node, "parent", found[node.parent_id])
+    return found.get(lineage[-1])
 
 
 def locate(session: Session, *, lat: float, lon: float) -> JurisdictionNode | None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cache
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from nigrani.accounts import jurisdiction
@@ -282,18 +282,29 @@ def issue_token(
     return IssuedToken(row, f"ngr_{prefix}_{secret}")
 
 
+LAST_USED_STEP = timedelta(minutes=1)
+# Every caller looks at the token's user: one query for both, built once.
+_TOKEN_BY_PREFIX = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.user, innerjoin=True))
+    .where(ApiToken.prefix == bindparam("prefix"))
+)
+
+
 def token_for(session: Session, raw: str) -> ApiToken:
     """The live token behind an Authorization header value, or AuthenticationFailed."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "ngr":
         raise AuthenticationFailed(_("Malformed API token"))
-    row = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
+    row = session.scalar(_TOKEN_BY_PREFIX, {"prefix": parts[1]})
     now = utcnow()
     if row is None or not same(row.token_hash, sha256_hex(parts[2])):
         raise AuthenticationFailed(_("Unknown API token"))
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise AuthenticationFailed(_("API token revoked or expired"))
-    row.last_used_at = now
+    # To the minute is enough for "last used"; a busy integration need not write it per call.
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP:
+        row.last_used_at = now
     return row
 
 

@@ -69,8 +69,8 @@ def _deliver(
     cipher = FieldCipher(settings.encryption_key)
     token = cipher.decrypt(request.token_enc)
     body = _message(settings, request, token, reminder=reminder)
-    job = sms.queue_sms(session, settings, to=cipher.decrypt(site.owner_phone_enc), body=body)
-    request.last_job_id, request.last_message_at = job.id, now or utcnow()
+    job_id = sms.queue_sms(session, settings, to=cipher.decrypt(site.owner_phone_enc), body=body)
+    request.last_job_id, request.last_message_at = job_id, now or utcnow()
 
 
 def _new_link(settings: Settings, request: FootageRequest) -> str:

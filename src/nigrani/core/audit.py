@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nigrani.core.db import Base, UTCDateTime, utcnow
@@ -79,18 +79,27 @@ def row_hash(entry: AuditEntry) -> str:
     return sha256_hex(_canonical(entry))
 
 
+_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
+
+
+# Built once: every append runs them.
+_NEXT = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq + 1)
+    .returning(AuditHead.seq, AuditHead.last_hash)
+)
+_MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(last_hash=bindparam("hash"))
+_APPEND = insert(AuditEntry)
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     # The UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before we read,
     # so two appends can never chain onto the same previous row.
-    result = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)
-    ).one_or_none()
+    conn = session.connection()
+    result = conn.execute(_NEXT).one_or_none()
     if result is None:
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
-        session.flush()
+        conn.execute(insert(AuditHead), {"id": 1, "seq": 1, "last_hash": GENESIS})
         return 1, GENESIS
     return int(result[0]), str(result[1])
 
@@ -106,7 +115,8 @@ def record(
     reference: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one row to the chain, in the caller's transaction."""
+    """Append one row to the chain, in the caller's transaction (the row is returned, not
+    kept in the session)."""
     seq, prev = _lock_head(session)
     entry = AuditEntry(
         id=seq,
@@ -122,9 +132,10 @@ def record(
         prev_hash=prev,
     )
     entry.row_hash = row_hash(entry)
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.row_hash))
-    session.flush()
+    # Core statements on the session's connection: the chain needs no unit-of-work flush.
+    conn = session.connection()
+    conn.execute(_APPEND, {key: getattr(entry, key) for key in _COLUMNS})
+    conn.execute(_MOVE_HEAD, {"hash": entry.row_hash})
     return entry
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, or_, select, update
+from sqlalchemy import Integer, String, Text, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from nigrani.core.config import Settings
@@ -65,6 +65,9 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_INSERT = insert(OutboxJob)
+
+
 def enqueue(
     session: Session,
     *,
@@ -72,22 +75,22 @@ def enqueue(
     payload: dict[str, Any],
     dedupe_key: str | None = None,
     delay: timedelta = timedelta(0),
-) -> OutboxJob:
-    """Add a job in the caller's transaction; it runs only if that transaction commits."""
+) -> int:
+    """Add a job in the caller's transaction (it runs only if that commits); the job's id."""
     now = utcnow()
-    job = OutboxJob(
-        kind=kind,
-        payload=json.dumps(payload, ensure_ascii=False),
-        dedupe_key=dedupe_key,
-        status=PENDING,
-        attempts=0,
-        max_attempts=8,
-        run_after=now + delay,
-        created_at=now,
-    )
-    session.add(job)
-    session.flush()
-    return job
+    values = {
+        "kind": kind,
+        "payload": json.dumps(payload, ensure_ascii=False),
+        "dedupe_key": dedupe_key,
+        "status": PENDING,
+        "attempts": 0,
+        "max_attempts": 8,
+        "run_after": now + delay,
+        "created_at": now,
+    }
+    # A Core INSERT on the session's connection: a job needs no unit-of-work flush.
+    result = session.connection().execute(_INSERT, values)
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def backoff(attempts: int) -> timedelta:

@@ -66,8 +66,8 @@ def sender_for(settings: Settings) -> SmsSender:
     return LogSmsSender(settings)
 
 
-def queue_sms(session: Session, settings: Settings, *, to: str, body: str) -> outbox.OutboxJob:
-    """Queue an SMS in the caller's transaction; the number travels encrypted."""
+def queue_sms(session: Session, settings: Settings, *, to: str, body: str) -> int:
+    """Queue an SMS in the caller's transaction (the number travels encrypted); the job's id."""
     cipher = FieldCipher(settings.encryption_key)
     return outbox.enqueue(session, kind="sms", payload={"to": cipher.encrypt(to), "body": body})
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.cameras.owners import mask_name
@@ -39,9 +39,17 @@ def categories(session: Session) -> list[GrievanceCategory]:
     )
 
 
+# Statements asked for every new complaint are built once (SQLAlchemy caches only their
+# compiled form).
+CATEGORY_BY_CODE = select(GrievanceCategory).where(GrievanceCategory.code == bindparam("code"))
+_BY_REF = select(Complaint).where(
+    Complaint.channel == bindparam("channel"), Complaint.external_ref == bindparam("ref")
+)
+
+
 def get_category(session: Session, code: str) -> GrievanceCategory:
     """An active category by code, or a clear error naming the field."""
-    found = session.scalar(select(GrievanceCategory).where(GrievanceCategory.code == code))
+    found = session.scalar(CATEGORY_BY_CODE, {"code": code})
     if found is None or not found.is_active:
         raise ValidationFailed(_("Choose a category from the list."), field="category")
     return found
@@ -55,11 +63,7 @@ def phone_hash(settings: Settings, e164: str) -> str:
 def _existing(session: Session, channel: str, external_ref: str | None) -> Complaint | None:
     if external_ref is None:
         return None
-    return session.scalar(
-        select(Complaint).where(
-            Complaint.channel == channel, Complaint.external_ref == external_ref
-        )
-    )
+    return session.scalar(_BY_REF, {"channel": channel, "ref": external_ref})
 
 
 def _number(session: Session, complaint: Complaint, station: JurisdictionNode | None) -> str:
@@ -107,38 +111,33 @@ def _new(
     return complaint, station
 
 
-def create_complaint(
-    session: Session,
-    *,
-    settings: Settings,
-    data: ComplaintCreate,
-    channel: str,
-    actor: audit.Actor,
-    received_at: datetime | None = None,
-) -> Complaint:
-    """Register a complaint and route it; the same (channel, external_ref) twice is one."""
-    if channel not in CHANNELS:
-        raise ValidationFailed(_("Unknown channel"), field="channel")
-    if (found := _existing(session, channel, data.external_ref)) is not None:
-        return found
-    category = get_category(session, data.category)
-    received = received_at or utcnow()
-    if received > utcnow() + timedelta(minutes=5):
-        raise ValidationFailed(
-            _("The time of the visit cannot be in the future."), field="received_at"
-        )
-    complaint, station = _new(session, data, channel, category, received, actor)
-    _set_contact(complaint, settings, data)
-    session.add(complaint)
-    session.flush()
+_COLUMNS = tuple(column.key for column in Complaint.__table__.columns if column.key != "id")
+_INSERT = insert(Complaint)
+_SET_NUMBER = (
+    update(Complaint)
+    .where(Complaint.id == bindparam("complaint_id"))
+    .values(number=bindparam("new_number"), status=bindparam("new_status"))
+)
+
+
+def _store(
+    session: Session, complaint: Complaint, station: JurisdictionNode | None, actor: audit.Actor
+) -> None:
+    """Write the new complaint, number it and start its timeline.
+
+    Core statements, not unit-of-work flushes (a third of a complaint's cost): the row goes
+    in, gets its number (which needs the id) and status, then the object joins the session
+    as if loaded, with nothing left to flush."""
+    values = {key: getattr(complaint, key) for key in _COLUMNS}
+    conn = session.connection()
+    complaint.id = int(conn.execute(_INSERT, values).inserted_primary_key[0])  # type: ignore[index]
+    for key, value in values.items():
+        if key not in complaint.__dict__:  # never set: make it loaded, not expired
+            setattr(complaint, key, value)
     complaint.number = _number(session, complaint, station)
+    channel = {"channel": complaint.channel}
     timeline.record(
-        session,
-        complaint=complaint,
-        kind="created",
-        actor=actor,
-        public=True,
-        detail={"channel": channel},
+        session, complaint=complaint, kind="created", actor=actor, public=True, detail=channel
     )
     if station is not None:
         timeline.record(
@@ -150,6 +149,39 @@ def create_complaint(
             to_status="assigned",
             detail={"station": station.code},
         )
+    numbered = {"new_number": complaint.number, "new_status": complaint.status}
+    conn.execute(_SET_NUMBER, {"complaint_id": complaint.id, **numbered})
+    make_transient_to_detached(complaint)
+    session.add(complaint)
+
+
+def create_complaint(
+    session: Session,
+    *,
+    settings: Settings,
+    data: ComplaintCreate,
+    channel: str,
+    actor: audit.Actor,
+    received_at: datetime | None = None,
+    category: GrievanceCategory | None = None,
+) -> Complaint:
+    """Register a complaint and route it; the same (channel, external_ref) twice is one.
+
+    `category` is data.category's row when the caller has already loaded it."""
+    if channel not in CHANNELS:
+        raise ValidationFailed(_("Unknown channel"), field="channel")
+    if (found := _existing(session, channel, data.external_ref)) is not None:
+        return found
+    if category is None or category.code != data.category or not category.is_active:
+        category = get_category(session, data.category)
+    received = received_at or utcnow()
+    if received > utcnow() + timedelta(minutes=5):
+        raise ValidationFailed(
+            _("The time of the visit cannot be in the future."), field="received_at"
+        )
+    complaint, station = _new(session, data, channel, category, received, actor)
+    _set_contact(complaint, settings, data)
+    _store(session, complaint, station, actor)
     audit.record(
         session,
         actor=actor,
@@ -160,7 +192,6 @@ def create_complaint(
         detail={"channel": channel, "category": category.code},
     )
     notify.tell(session, settings, complaint=complaint, occasion="received")
-    session.flush()
     return complaint
 
 

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts import service as accounts
@@ -86,7 +86,7 @@ def services(session: Session) -> list[dict[str, object]]:
 
 
 def _category(session: Session, code: str) -> GrievanceCategory:
-    found = session.scalar(select(GrievanceCategory).where(GrievanceCategory.code == code))
+    found = session.scalar(grievances.CATEGORY_BY_CODE, {"code": code})
     if found is None or not found.is_active:
         raise NotFound(_("No service with this service_code."), field="service_code")
     return found
@@ -163,13 +163,10 @@ def file_request(
         data=_complaint_data(form, token),
         channel=CHANNEL,
         actor=actor,
+        category=category,
     )
-    session.add(
-        Open311Request(
-            token=token, complaint_id=complaint.id, api_token_id=key.id, created_at=utcnow()
-        )
-    )
-    session.flush()
+    row = {"token": token, "complaint_id": complaint.id, "api_token_id": key.id}
+    session.connection().execute(insert(Open311Request), {**row, "created_at": utcnow()})
     notice = _("The police will act on it within {hours} hours.").format(hours=category.sla_hours)
     return {
         "service_request_id": complaint.number,
