@@ -11,14 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts.models import UserSession
 from nigrani.accounts.roles import Role
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
-from nigrani.stations import live, web_live
+from nigrani.stations import live, live_access, web_live
+from nigrani.stations.live_access import LiveGrants
 from nigrani.stations.models import StationCamera
 from tests.accounts.factories import login, make_staff
 from tests.stations.station_fixtures import make_camera
@@ -159,3 +162,33 @@ def test_the_station_select_sends_all_as_empty_and_odd_values_get_a_clear_error(
     assert client.get(f"{path}?station={desk.station_id}").status_code == 200
     odd = client.get(f"{path}?station=abc")
     assert odd.status_code == 422 and "Choose a police station" in odd.text
+
+
+def test_live_files_are_checked_once_per_sign_in_and_camera_then_briefly_remembered(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    camera = make_camera(db, settings)
+    _feed(settings, camera)
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    playlist = f"/stations/live/{camera.id}/main/index.m3u8"
+    assert client.get(playlist).status_code == 200
+    db.execute(delete(UserSession))  # signed out elsewhere
+    db.flush()
+    assert client.get(playlist).status_code == 200  # within the grant's seconds
+    app.state.live_grants = LiveGrants(ttl_s=0.0)
+    assert client.get(playlist, follow_redirects=False).status_code == 303  # to the sign-in
+
+
+def test_grants_expire_and_the_table_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    grants = LiveGrants(ttl_s=0.05)
+    grants.remember(("a", 1))
+    assert grants.allowed(("a", 1)) and not grants.allowed(("a", 2))
+    time.sleep(0.06)
+    assert not grants.allowed(("a", 1))
+    monkeypatch.setattr(live_access, "MAX_GRANTS", 3)
+    for n in range(3):
+        grants.remember(("b", n))
+    time.sleep(0.06)
+    grants.remember(("c", 1))  # the table is full: the expired pairs go
+    assert len(grants) == 1 and grants.allowed(("c", 1))

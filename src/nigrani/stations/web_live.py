@@ -12,6 +12,7 @@ from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.stations import live, service, views
 from nigrani.stations.deps import CurrentStationCamera, StationChoice, Watcher
+from nigrani.stations.live_access import LiveCameraId
 
 router = APIRouter(include_in_schema=False)
 WALL_MAX = 24  # tiles one browser decodes at once; more, and the officer picks a station
@@ -85,11 +86,9 @@ def full_view_page(
 
 
 @router.get("/stations/live/{camera_id}/{stream}/{name}", response_model=None)
-def live_file(
-    settings: SettingsDep, camera: CurrentStationCamera, stream: str, name: str
-) -> Response:
+def live_file(settings: SettingsDep, camera_id: LiveCameraId, stream: str, name: str) -> Response:
     """A playlist (never cached) or media segment of a camera in the caller's charge."""
-    path, media_type = live.live_file(settings, camera_id=camera.id, stream=stream, name=name)
+    path, media_type = live.live_file(settings, camera_id=camera_id, stream=stream, name=name)
     if name.endswith(".m3u8"):
         # Read whole: the recorder replaces the playlist every second.
         return Response(path.read_bytes(), media_type=media_type, headers=NO_STORE)
