@@ -269,8 +269,8 @@ def ffmpeg_reference(sim: Simulator, root: Path, seconds: float) -> None:
     for camera in sim.cameras:
         out = root / "ffmpeg" / camera.name
         out.mkdir(parents=True)
+        # FFmpeg 5.1's CLI needs its default probe to learn the picture size here.
         argv = [sim.tools["ffmpeg"], "-nostdin", "-v", "error", "-rtsp_transport", "udp",
-                "-fflags", "nobuffer", "-analyzeduration", "0", "-probesize", "32768",
                 "-i", camera.main_url, "-map", "0", "-c", "copy",
                 "-f", "segment", "-segment_time", "60", "-reset_timestamps", "1",
                 "-segment_format", "mpegts", str(out / "%05d.ts"),
@@ -278,9 +278,10 @@ def ffmpeg_reference(sim: Simulator, root: Path, seconds: float) -> None:
                 "-hls_segment_type", "fmp4", "-hls_flags",
                 "delete_segments+program_date_time+independent_segments+omit_endlist",
                 str(out / "index.m3u8")]  # fmt: skip
-        processes.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL))  # noqa: S603
+        quiet = subprocess.DEVNULL
+        processes.append(subprocess.Popen(argv, stdout=quiet, stderr=quiet))  # noqa: S603
     try:
-        time.sleep(5)
+        time.sleep(10)
         window = measure({"ffmpeg -c copy": [p.pid for p in processes]}, seconds)
     finally:
         for process in processes:
