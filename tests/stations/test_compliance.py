@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.roles import Role
+from nigrani.core import audit
 from nigrani.core.config import Settings
-from nigrani.stations import alerts, compliance
+from nigrani.stations import alerts, compliance, holds
 from nigrani.stations.compliance import RoleCheck, station_score
-from nigrani.stations.models import REQUIRED_ROLES, RecordingSegment, StationCamera
+from nigrani.stations.models import REQUIRED_ROLES, RecordingGap, RecordingSegment, StationCamera
 from tests.accounts.factories import login, make_staff
 from tests.stations.station_fixtures import make_camera
 
@@ -69,6 +70,9 @@ def _city(db: Session, settings: Settings) -> dict[str, StationCamera]:
     cams["entry"].enabled = False
     _segments(db, cams["reception"], NOW - timedelta(days=274), 1)
     _segments(db, cams["reception"], NOW - timedelta(minutes=5), 5)
+    gap_from = NOW - timedelta(days=274) + timedelta(minutes=1)
+    db.add(RecordingGap(camera_id=cams["reception"].id, start_at=gap_from,
+                        end_at=NOW - timedelta(minutes=5), reason="camera lost"))  # fmt: skip
     _segments(db, cams["lockup"], NOW - timedelta(minutes=3), 3, audio=None)
     _segments(db, cams["corridor"], NOW - timedelta(days=10), 60)
     _segments(db, cams["s3"], NOW - timedelta(minutes=2), 2)
@@ -107,6 +111,27 @@ def test_board_of_a_circle(db: Session, settings: Settings) -> None:
     assert board.total.score == round((s1.score + 0.0) / 2, 1)
     assert [a.node.code for a in board.areas if a.node] == ["S1", "S2"]
     assert board.total.places_working == 2 and board.total.places_total == 14
+
+
+def test_held_islands_do_not_stretch_the_footage(db: Session, settings: Settings) -> None:
+    """A clip's source kept 400 days is not 400 days of footage: the days count from the
+    oldest segment not on hold, the hours from there to the last, less logged gaps."""
+    camera = make_camera(db, settings, station="S2", role="sho_room", name="SHO")
+    _segments(db, camera, NOW - timedelta(days=400), 2)
+    _segments(db, camera, NOW - timedelta(days=20), 30)
+    holds.place_hold(
+        db, actor=audit.SYSTEM, camera=camera, start=NOW - timedelta(days=400),
+        end=NOW - timedelta(days=400) + timedelta(minutes=2), reason="exported as evidence",
+        kind="evidence",
+    )  # fmt: skip
+    board = compliance.board(
+        db, node=jurisdiction.get_by_code(db, "S2"), settings=settings, now=NOW
+    )
+    check = _by_role(board, "S2")["sho_room"]
+    assert (check.days, check.hours) == (20.0, 0.5)
+    assert compliance.recorded_hours(None, NOW, []) == 0.0
+    open_gap = [(NOW - timedelta(hours=1), None)]
+    assert compliance.recorded_hours(NOW - timedelta(hours=3), NOW, open_gap) == 2.0
 
 
 def test_board_of_the_commissionerate_rolls_up_zones(db: Session, settings: Settings) -> None:

@@ -7,13 +7,20 @@ for an enabled camera, a working one (recorded within `compliance_working_minute
 (configured, and heard in what it recorded lately), night vision, and the fifth in
 proportion to its days of footage on disk over the retention target (capped at 1) —
 so score = 100 × points ÷ 35. A circle's or zone's score is the mean of its stations'.
+
+Days of footage count back to a place's oldest segment not on hold (a clip's source kept
+for years is not years of footage); hours are from there to the last segment, less the
+gaps the recorder logged. Every figure comes from index lookups per camera — never from
+summing millions of segment rows — so the board of a city costs the same after 18 months.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +29,8 @@ from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Level
 from nigrani.core.config import Settings
-from nigrani.stations.models import REQUIRED_ROLES, RecordingSegment, StationCamera
+from nigrani.stations.holds import segment_is_held
+from nigrani.stations.models import REQUIRED_ROLES, RecordingGap, RecordingSegment, StationCamera
 
 CHECKS = ("exists", "working", "audio", "night_vision")
 POINTS_PER_ROLE = len(CHECKS) + 1  # the four checks and the footage share
@@ -150,42 +158,85 @@ class Board:
     total: AreaLine
 
 
+# A segment is at most a few recording_segment_seconds long (600 s at most, cut late when
+# keyframes are missing): segments ending in the last minutes start within this margin.
+SEGMENT_MARGIN = timedelta(hours=1)
+
+
+def _columns(since: datetime) -> list[Any]:
+    """Per-camera facts as correlated subqueries, each served by (camera_id, start_at)."""
+    seg, camera = RecordingSegment, StationCamera.id
+    mine = seg.camera_id == camera
+    window = (mine, seg.start_at >= since - SEGMENT_MARGIN, seg.end_at >= since)
+    return [
+        select(func.min(seg.start_at)).where(mine).scalar_subquery().label("oldest"),
+        select(seg.start_at)  # ORDER BY + LIMIT walks the index (MIN() with NOT EXISTS scans)
+        .where(mine, ~segment_is_held())
+        .order_by(seg.start_at)
+        .limit(1)
+        .scalar_subquery()
+        .label("oldest_kept"),
+        select(seg.end_at)
+        .where(mine)
+        .order_by(seg.start_at.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("latest"),
+        select(func.count(seg.id)).where(*window).scalar_subquery().label("recent"),
+        select(func.count(seg.audio_codec)).where(*window).scalar_subquery().label("heard"),
+    ]
+
+
+def _gaps(session: Session, path: str) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """The recorder's logged gaps of every camera under a node."""
+    stmt = (
+        select(RecordingGap.camera_id, RecordingGap.start_at, RecordingGap.end_at)
+        .join(StationCamera, StationCamera.id == RecordingGap.camera_id)
+        .where(jurisdiction.under(StationCamera.node_path, path))
+    )
+    found: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for camera_id, start, end in session.execute(stmt).all():
+        found[int(camera_id)].append((start, end))
+    return found
+
+
+def recorded_hours(
+    first: datetime | None,
+    last: datetime | None,
+    gaps: Sequence[tuple[datetime, datetime | None]],
+) -> float:
+    """Hours from the first footage kept to the last, less the gaps logged in between."""
+    if first is None or last is None or last <= first:
+        return 0.0
+    lost = sum(
+        max(0.0, (min(end or last, last) - max(start, first)).total_seconds())
+        for start, end in gaps
+    )
+    return max(0.0, (last - first).total_seconds() - lost) / 3600
+
+
 def _facts(
     session: Session, path: str, now: datetime, minutes: int
 ) -> dict[int, list[CameraFacts]]:
     """Every camera under a node with what its segments say, by station id."""
     since = now - timedelta(minutes=minutes)
-    recent = RecordingSegment.end_at >= since
-    per_camera = (
-        select(
-            RecordingSegment.camera_id,
-            func.min(RecordingSegment.start_at).label("oldest"),
-            func.max(RecordingSegment.end_at).label("latest"),
-            func.coalesce(func.sum(RecordingSegment.duration_s), 0.0).label("seconds"),
-            func.count(RecordingSegment.id).filter(recent).label("recent"),
-            func.count(RecordingSegment.audio_codec).filter(recent).label("recent_audio"),
-        )
-        .group_by(RecordingSegment.camera_id)
-        .subquery()
+    stmt = select(StationCamera, *_columns(since)).where(
+        jurisdiction.under(StationCamera.node_path, path)
     )
-    stmt = (
-        select(StationCamera, per_camera)
-        .outerjoin(per_camera, per_camera.c.camera_id == StationCamera.id)
-        .where(jurisdiction.under(StationCamera.node_path, path))
-    )
+    gaps = _gaps(session, path)
     found: dict[int, list[CameraFacts]] = defaultdict(list)
     for row in session.execute(stmt).all():
         camera: StationCamera = row[0]
         times = (row.latest, camera.last_segment_at)
         latest = max((t for t in times if t is not None), default=None)
-        recent_n, audio_n = int(row.recent or 0), int(row.recent_audio or 0)
+        first = row.oldest_kept or row.oldest  # held islands left by cleanup do not count
         found[camera.station_id].append(
             CameraFacts(
                 role=camera.role, enabled=camera.enabled, has_audio=camera.has_audio,
                 night_vision=camera.night_vision,
                 working=camera.enabled and latest is not None and latest >= since,
-                heard=recent_n == 0 or audio_n > 0, oldest=row.oldest,
-                hours=float(row.seconds or 0.0) / 3600,
+                heard=int(row.recent or 0) == 0 or int(row.heard or 0) > 0, oldest=first,
+                hours=recorded_hours(first, row.latest, gaps.get(camera.id, [])),
             )
         )  # fmt: skip
     return found
