@@ -161,6 +161,7 @@ def _expire_camera(run: _Run, camera_id: int, cutoff: datetime) -> None:
             select(RecordingSegment.id)
             .where(
                 RecordingSegment.camera_id == camera_id,
+                RecordingSegment.start_at < cutoff,  # bounds the (camera_id, start_at) range
                 RecordingSegment.end_at <= cutoff,
                 ~segment_is_held(),
             )
@@ -181,6 +182,7 @@ def _count_held(run: _Run, camera_id: int, cutoff: datetime) -> None:
     def count(session: Session) -> int:
         stmt = select(func.count(RecordingSegment.id)).where(
             RecordingSegment.camera_id == camera_id,
+            RecordingSegment.start_at < cutoff,
             RecordingSegment.end_at <= cutoff,
             segment_is_held(),
         )
