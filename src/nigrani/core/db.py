@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -52,6 +55,53 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+BUSY_TIMEOUT_S = 10.0
+
+
+class FairLock:
+    """A lock granted in arrival order, which may be released by another thread."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the lock; False if it did not come."""
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True
+        with self._mutex:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                return False
+        return True  # handed over just as the wait ran out: ours now
+
+    def release(self) -> None:
+        """Hand the lock to the longest waiter, or free it."""
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held, by the next in line
+            else:
+                self._held = False
+
+
+_writer_locks: dict[str, FairLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_lock(url: str) -> FairLock:
+    """The process-wide lock of one SQLite database (one per file, shared by its engines)."""
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(url, FairLock())
+
+
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs work (SQLAlchemy docs).
     dbapi_conn.isolation_level = None
@@ -66,15 +116,60 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # A connection per worker thread (anyio's 40): writers hold theirs while they queue
+        # for the lock, and one over the pool's size would be closed and reopened each time.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
+            pool_size=40,
+            max_overflow=10,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # IMMEDIATE takes the write lock up front: a read-then-write transaction never fails
-        # with SQLITE_BUSY mid-way, it waits (busy_timeout) for the other writer instead.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _serialise_writers(engine, writer_lock(str(engine.url)))
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _serialise_writers(engine: Engine, lock: FairLock) -> None:
+    # IMMEDIATE takes SQLite's write lock up front: a read-then-write transaction never fails
+    # with SQLITE_BUSY mid-way. This process's transactions first queue, in arrival order, on
+    # a lock of their own; SQLite's busy handler (naps of up to 100 ms, newcomers served
+    # first) then only arbitrates between processes. The lock is released after the DBAPI
+    # COMMIT or ROLLBACK itself, so the next in line never finds the file still locked; the
+    # driver's own commit() afterwards has nothing left to do.
+    holders: set[Connection] = set()
+
+    def begin(conn: Connection) -> None:
+        if not lock.acquire(timeout=BUSY_TIMEOUT_S):
+            raise sqlite3.OperationalError("database is locked (writer queue timed out)")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release()
+            raise
+        holders.add(conn)
+
+    def release(conn: Connection) -> None:
+        if conn in holders:
+            holders.discard(conn)
+            lock.release()
+
+    def commit(conn: Connection) -> None:
+        conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
+        release(conn)  # a failed COMMIT keeps the lock until the ROLLBACK that follows
+
+    def rollback(conn: Connection) -> None:
+        try:
+            if not conn.invalidated:
+                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+        finally:
+            release(conn)
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", rollback)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.core.config import Settings
 from nigrani.core.db import transaction
@@ -24,7 +24,14 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def get_sessions(request: Request) -> sessionmaker[Session]:
+    """The session factory, for a route that keeps its whole unit of work in one thread."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    return sessions
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+Sessions = Annotated[sessionmaker[Session], Depends(get_sessions)]
 # scope="function": the commit happens before the response is sent, so an accepted
 # request is durable by the time the client hears about it.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
