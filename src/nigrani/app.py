@@ -141,7 +141,10 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Each request tries the routers in this order, so the Open311 API (bulk machine
+    # traffic; nothing else serves /open311/) goes first rather than after every page.
     routers = (
+        grievances_open311.router,
         web_pages.router,
         accounts_web.router,
         accounts_admin.router,
@@ -164,7 +167,6 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         grievances_actions.router,
         grievances_web.router,
         grievances_whatsapp.router,
-        grievances_open311.router,
         stations_compliance.router,
         stations_web.router,
         stations_live.router,

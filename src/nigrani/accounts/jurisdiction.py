@@ -142,7 +142,7 @@ _LINEAGE = select(JurisdictionNode).where(JurisdictionNode.id.in_(bindparam("ids
 
 
 def _signature(session: Session) -> tuple[Any, ...]:
-    return tuple(session.execute(_SIGNATURE).one())
+    return tuple(session.connection().execute(_SIGNATURE).one())
 
 
 def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:

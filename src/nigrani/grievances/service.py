@@ -42,7 +42,7 @@ def categories(session: Session) -> list[GrievanceCategory]:
 # Statements asked for every new complaint are built once (SQLAlchemy caches only their
 # compiled form).
 CATEGORY_BY_CODE = select(GrievanceCategory).where(GrievanceCategory.code == bindparam("code"))
-_BY_REF = select(Complaint).where(
+_BY_REF = select(Complaint.id).where(
     Complaint.channel == bindparam("channel"), Complaint.external_ref == bindparam("ref")
 )
 
@@ -63,7 +63,9 @@ def phone_hash(settings: Settings, e164: str) -> str:
 def _existing(session: Session, channel: str, external_ref: str | None) -> Complaint | None:
     if external_ref is None:
         return None
-    return session.scalar(_BY_REF, {"channel": channel, "ref": external_ref})
+    # Almost always nothing: ask for the id alone, and load the complaint only if found.
+    found = session.connection().scalar(_BY_REF, {"channel": channel, "ref": external_ref})
+    return None if found is None else session.get_one(Complaint, found)
 
 
 def _number(session: Session, complaint: Complaint, station: JurisdictionNode | None) -> str:
