@@ -262,10 +262,10 @@ def _disk_full_alert(session: Session, run: _Run, *, still_low: bool) -> None:
         now=run.now,
         severity="critical",
         message=_(
-            "The recordings disk has {free}% free and only footage on hold is left to delete. "
+            "The recordings disk has only {free} free and only footage on hold is left to delete. "
             "Held footage is never deleted: add storage or release holds that are no longer "
             "needed, or recording will stop."
-        ).format(free=free),
+        ).format(free=f"{free}%"),
         data={"free_percent": free, "minimum_percent": run.settings.recording_min_free_percent},
     )
 
