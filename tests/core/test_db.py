@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,22 @@ def test_a_rolled_back_or_failed_transaction_frees_the_lock(sqlite_url: str) -> 
         with pytest.raises(OperationalError), engine.begin() as conn:
             conn.execute(text("SELECT * FROM no_such_table"))
         assert db.writer_lock(str(engine.url)).acquire(timeout=0)
+        db.writer_lock(str(engine.url)).release()
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_nobody_closed_frees_the_lock_when_collected(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SQLAlchemy warns about the unclosed connection
+            conn = engine.connect()
+            conn.begin()
+            conn.execute(text("SELECT 1"))
+            del conn
+            gc.collect()
+        assert db.writer_lock(str(engine.url)).acquire(timeout=1)
         db.writer_lock(str(engine.url)).release()
     finally:
         engine.dispose()

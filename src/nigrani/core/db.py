@@ -139,7 +139,9 @@ def _serialise_writers(engine: Engine, lock: FairLock) -> None:
     # first) then only arbitrates between processes. The lock is released after the DBAPI
     # COMMIT or ROLLBACK itself, so the next in line never finds the file still locked; the
     # driver's own commit() afterwards has nothing left to do.
-    holders: set[Connection] = set()
+    # Who holds the lock (at most one per engine): its Connection's id, not the Connection,
+    # so a connection nobody closed can still be collected, and its DBAPI connection.
+    holders: dict[int, DBAPIConnection | None] = {}
 
     def begin(conn: Connection) -> None:
         if not lock.acquire(timeout=BUSY_TIMEOUT_S):
@@ -149,27 +151,35 @@ def _serialise_writers(engine: Engine, lock: FairLock) -> None:
         except BaseException:
             lock.release()
             raise
-        holders.add(conn)
+        holders[id(conn)] = conn.connection.dbapi_connection
 
-    def release(conn: Connection) -> None:
-        if conn in holders:
-            holders.discard(conn)
+    def release(key: int) -> None:
+        if key in holders:
+            del holders[key]
             lock.release()
 
     def commit(conn: Connection) -> None:
         conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
-        release(conn)  # a failed COMMIT keeps the lock until the ROLLBACK that follows
+        release(id(conn))  # a failed COMMIT keeps the lock until the ROLLBACK that follows
 
     def rollback(conn: Connection) -> None:
         try:
             if not conn.invalidated:
                 conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
         finally:
-            release(conn)
+            release(id(conn))
+
+    def checkin(dbapi_conn: DBAPIConnection | None, _record: ConnectionPoolEntry) -> None:
+        # A connection given back without a ROLLBACK event (a session nobody closed, found
+        # by the garbage collector): the pool has rolled it back, so free the lock too.
+        for key, held in list(holders.items()):
+            if held is dbapi_conn:
+                release(key)
 
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", commit)
     event.listen(engine, "rollback", rollback)
+    event.listen(engine.pool, "checkin", checkin)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
