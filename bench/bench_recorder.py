@@ -48,37 +48,46 @@ CORES = os.cpu_count() or 1
 GOAL = "goal: < 50% of the machine for >= 100 streams"
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes (all their threads) so far."""
+def cpu_seconds(pids: list[int], *, system_only: bool = False) -> float:
+    """User + system (or system only) CPU seconds of these processes and all their threads."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += int(fields[12]) if system_only else int(fields[11]) + int(fields[12])
     return total / TICKS
 
 
 @dataclass
 class Window:
-    """CPU seconds of each role over a measured wall time."""
+    """CPU seconds (all, and in the kernel) of each role over a measured wall time."""
 
     wall: float
     cpu: dict[str, float]
+    system: dict[str, float]
 
     def line(self, role: str) -> str:
-        used = self.cpu[role]
-        one = 100 * used / self.wall
-        return f"{role:<22} {one:6.1f}% of one core, {one / CORES:5.1f}% of {CORES} cores"
+        one = 100 * self.cpu[role] / self.wall
+        kernel = 100 * self.system[role] / self.wall
+        return (
+            f"{role:<22} {one:6.1f}% of one core, {one / CORES:5.1f}% of {CORES} cores "
+            f"(kernel {kernel:4.1f}% of one core)"
+        )
 
 
 def measure(roles: dict[str, list[int]], seconds: float) -> Window:
     before = {role: cpu_seconds(pids) for role, pids in roles.items()}
+    before_sys = {role: cpu_seconds(pids, system_only=True) for role, pids in roles.items()}
     began = time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - began
-    return Window(wall, {r: cpu_seconds(p) - before[r] for r, p in roles.items()})
+    return Window(
+        wall,
+        {r: cpu_seconds(p) - before[r] for r, p in roles.items()},
+        {r: cpu_seconds(p, system_only=True) - before_sys[r] for r, p in roles.items()},
+    )
 
 
 def make_settings(root: Path) -> Settings:
