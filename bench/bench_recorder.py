@@ -289,8 +289,14 @@ def ffmpeg_reference(sim: Simulator, root: Path, seconds: float) -> None:
                 str(out / "index.m3u8")]  # fmt: skip
         quiet = subprocess.DEVNULL
         processes.append(subprocess.Popen(argv, stdout=quiet, stderr=quiet))  # noqa: S603
+        if len(processes) % 10 == 0:
+            time.sleep(1.0)  # a hundred default probes at once starve each other
     try:
-        time.sleep(10)
+        playlists = [root / "ffmpeg" / c.name / "index.m3u8" for c in sim.cameras]
+        deadline = time.monotonic() + 60
+        while sum(p.exists() for p in playlists) < len(playlists) and time.monotonic() < deadline:
+            time.sleep(1.0)
+        time.sleep(3)
         window = measure({"ffmpeg -c copy": [p.pid for p in processes]}, seconds)
     finally:
         for process in processes:
