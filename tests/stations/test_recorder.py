@@ -290,8 +290,9 @@ def test_a_killed_recorder_leaves_a_file_the_next_one_indexes(
         running.stop()
     first, *rest = recorder_db.segments(camera_id)
     assert settings.recordings_path / first.path == left
-    # About the 4 s recorded, less the tail the muxer had not written out yet.
-    assert 2.0 < first.duration_s < 8.0 and first.audio_codec == "aac"
+    # About the 4 s recorded, less the tail the muxer had not written out yet (1-2 s; more
+    # on a loaded machine, so only a lower bound that shows something real was indexed).
+    assert 0.5 < first.duration_s < 8.0 and first.audio_codec == "aac"
     gap = recorder_db.gaps(camera_id)[0]
     assert (gap.reason, gap.start_at) == (LOST_REASON, first.end_at)
     assert rest and rest[0].start_at == gap.end_at
