@@ -4,41 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 from nigrani.accounts.views import level_label
 from nigrani.cameras import report as category_report
 from nigrani.cameras.report import AreaLine, CategoryReport
 from nigrani.core.i18n import _, format_ist
-from nigrani.core.pdf import use_noto
+from nigrani.core.pdf import HEAD, INK, MUTED, TOTAL, ReportPDF
 
 CATEGORY_WIDTHS = (40, 18, 18, 18, 18, 18, 18, 18, 24)
 AREA_WIDTHS = (70, 20, 20, 20, 20, 20, 20)
-HEAD = FontFace(emphasis="BOLD", fill_color=(238, 241, 245))
-TOTAL = FontFace(emphasis="BOLD", fill_color=(248, 249, 251))
-INK, MUTED = (20, 28, 38), (90, 98, 110)
-
-
-class ReportPDF(FPDF):
-    """An A4 page with the report's footer: the health note and "page n of m"."""
-
-    def __init__(self, *, lang: str, note: str, page_label: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.note, self.page_label = note, page_label
-        self.main_font = use_noto(self, lang)
-        self.set_margins(10, 12, 10)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        """The note on unknown health and the page number, on every page."""
-        self.set_y(-17)
-        self.set_font(self.main_font, "", 7.5)
-        self.set_text_color(*MUTED)
-        self.multi_cell(0, 3.8, self.note, align="C", new_x="LMARGIN", new_y="NEXT")
-        page = self.page_label.format(page=self.page_no(), pages=self.str_alias_nb_pages)
-        self.cell(0, 4.5, page, align="C")
 
 
 def _heading(pdf: ReportPDF, text: str, size: float) -> None:

@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "fonts"
 LATIN, DEVANAGARI = "notosans", "notosansdevanagari"
 FONT_FILES = {LATIN: "NotoSans", DEVANAGARI: "NotoSansDevanagari"}
-INK = (20, 28, 38)
+INK, MUTED = (20, 28, 38), (90, 98, 110)
+HEAD = FontFace(emphasis="BOLD", fill_color=(238, 241, 245))
+TOTAL = FontFace(emphasis="BOLD", fill_color=(248, 249, 251))
 
 
 def use_noto(pdf: FPDF, lang: str) -> str:
@@ -27,6 +30,29 @@ def use_noto(pdf: FPDF, lang: str) -> str:
     pdf.set_fallback_fonts([LATIN if lang == "hi" else DEVANAGARI])
     pdf.set_lang(lang)
     return DEVANAGARI if lang == "hi" else LATIN
+
+
+class ReportPDF(FPDF):
+    """A4 pages of a printed report: a note and "page n of m" at the foot of every page."""
+
+    def __init__(
+        self, *, lang: str, note: str, page_label: str, landscape: bool = False, top: float = 12
+    ) -> None:
+        super().__init__(orientation="landscape" if landscape else "portrait", format="A4")
+        self.lang, self.note, self.page_label = lang, note, page_label
+        self.main_font = use_noto(self, lang)
+        self.set_margins(10, top, 10)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        """The report's note and the page number."""
+        self.set_y(-17)
+        self.set_font(self.main_font, "", 7.5)
+        self.set_text_color(*MUTED)
+        self.multi_cell(0, 3.8, self.note, align="C", new_x="LMARGIN", new_y="NEXT")
+        page = self.page_label.format(page=self.page_no(), pages=self.str_alias_nb_pages)
+        self.cell(0, 4.5, page, align="C")
 
 
 class FormPDF(FPDF):

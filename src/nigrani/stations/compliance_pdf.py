@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 from nigrani.accounts.views import level_label
 from nigrani.core.i18n import _, format_ist
-from nigrani.core.pdf import use_noto
+from nigrani.core.pdf import HEAD, INK, MUTED, TOTAL, ReportPDF
 from nigrani.stations.compliance import AreaLine, Board, RoleCheck, StationBoard
 from nigrani.stations.labels import role_label
 from nigrani.stations.models import REQUIRED_ROLES
 
-HEAD = FontFace(emphasis="BOLD", fill_color=(238, 241, 245))
-TOTAL = FontFace(emphasis="BOLD", fill_color=(248, 249, 251))
-INK, MUTED = (20, 28, 38), (90, 98, 110)
 AREA_WIDTHS = (85, 25, 25, 45, 45, 52)
 STATION_WIDTHS = (52, 18, 20, *[26] * len(REQUIRED_ROLES))
 
@@ -32,28 +26,6 @@ def role_cell(check: RoleCheck) -> str:
         return _("none")
     days = _("{days} d").format(days=f"{check.days:.0f}")
     return f"{check.met()}/4 · {days}"
-
-
-class BoardPDF(FPDF):
-    """Landscape A4 pages with the score's definition and "page n of m" at the foot."""
-
-    def __init__(self, *, lang: str, note: str) -> None:
-        super().__init__(orientation="landscape", unit="mm", format="A4")
-        self.lang, self.note = lang, note
-        self.main_font = use_noto(self, lang)
-        self.set_margins(10, 10, 10)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        """The score's definition and the page number, on every page."""
-        self.set_y(-17)
-        self.set_font(self.main_font, "", 7.5)
-        self.set_text_color(*MUTED)
-        self.multi_cell(0, 3.8, self.note, align="C", new_x="LMARGIN", new_y="NEXT")
-        pages = self.str_alias_nb_pages
-        label = _("Page {page} of {pages}").format(page=self.page_no(), pages=pages)
-        self.cell(0, 4.5, label, align="C")
 
 
 def score_note(target_days: int) -> str:
@@ -74,13 +46,13 @@ def court_note() -> str:
     )
 
 
-def _text(pdf: BoardPDF, text: str, size: float, *, bold: bool = False) -> None:
+def _text(pdf: ReportPDF, text: str, size: float, *, bold: bool = False) -> None:
     pdf.set_font(pdf.main_font, "B" if bold else "", size)
     pdf.set_text_color(*(INK if bold else MUTED))
     pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _table(pdf: BoardPDF, widths: Sequence[int], rows: list[list[str]], total: list[str]) -> None:
+def _table(pdf: ReportPDF, widths: Sequence[int], rows: list[list[str]], total: list[str]) -> None:
     pdf.set_font(pdf.main_font, "", 8)
     pdf.set_text_color(*INK)
     align = ("LEFT", *["CENTER"] * (len(widths) - 1))
@@ -106,7 +78,7 @@ def area_cells(line: AreaLine) -> list[str]:
     ]
 
 
-def _areas(pdf: BoardPDF, board: Board) -> None:
+def _areas(pdf: ReportPDF, board: Board) -> None:
     _text(pdf, _("By area"), 11.5, bold=True)
     pdf.ln(1)
     heads = [_("Area"), _("Stations"), _("Score"), _("Places with a working camera"),
@@ -130,7 +102,7 @@ def station_cells(station: StationBoard, lang: str) -> list[str]:
     ]
 
 
-def _stations(pdf: BoardPDF, board: Board) -> None:
+def _stations(pdf: ReportPDF, board: Board) -> None:
     _text(pdf, _("Police stations, lowest score first"), 11.5, bold=True)
     legend = _(
         "Each place: checks met of 4 (camera, working, audio, night vision) · days of "
@@ -146,7 +118,13 @@ def _stations(pdf: BoardPDF, board: Board) -> None:
 
 def render(board: Board, *, lang: str, demo: bool = False, tz: str = "Asia/Kolkata") -> bytes:
     """The board as PDF bytes, in the current language."""
-    pdf = BoardPDF(lang=lang, note=score_note(board.target_days))
+    pdf = ReportPDF(
+        lang=lang,
+        note=score_note(board.target_days),
+        page_label=_("Page {page} of {pages}"),
+        landscape=True,
+        top=10,
+    )
     name, title = board.node.name(lang), _("CCTV compliance of police stations")
     pdf.set_title(f"{title} — {name}")
     pdf.set_creator("Nigrani")
