@@ -10,14 +10,13 @@ next keyframe; the muxer deletes those that left the playlist.
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Final
 
 import av
-from av.container import OutputContainer
-from av.packet import Packet
 from av.stream import Stream
+
+from nigrani.stations.recorder.muxing import CopyMuxer
 
 PLAYLIST: Final = "index.m3u8"
 LIST_SIZE: Final = 6
@@ -37,7 +36,7 @@ def clear(folder: Path) -> None:
                 path.unlink(missing_ok=True)
 
 
-class LiveWriter:
+class LiveWriter(CopyMuxer):
     """Writes one session's packets to the rolling playlist, timestamps from its clock."""
 
     def __init__(self, folder: Path, inputs: list[Stream], *, segment_seconds: float) -> None:
@@ -53,22 +52,5 @@ class LiveWriter:
             "hls_segment_filename": str(folder / f"seg_{stamp}_%d.m4s"),
             "hls_start_number_source": "epoch",
         }
-        self.container: OutputContainer = av.open(
-            str(folder / PLAYLIST), mode="w", format="hls", options=options
-        )
-        self._out: dict[int, tuple[Stream, Fraction, float]] = {}
-        for stream in inputs:
-            time_base = stream.time_base or Fraction(1, 90000)
-            out = self.container.add_stream_from_template(stream)
-            self._out[stream.index] = (out, time_base, float(1 / time_base))
-
-    def write(self, packet: Packet[Stream], index: int, t: float, cts: float) -> None:
-        out, time_base, rate = self._out[index]
-        dts = round(t * rate)
-        packet.dts, packet.pts = dts, dts + round(cts * rate)
-        packet.time_base = time_base
-        packet.stream = out
-        self.container.mux(packet)
-
-    def close(self) -> None:
-        self.container.close()
+        container = av.open(str(folder / PLAYLIST), mode="w", format="hls", options=options)
+        super().__init__(container, inputs)

@@ -13,14 +13,14 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 from typing import Final
 
 import av
-from av.container import OutputContainer
 from av.packet import Packet
 from av.stream import Stream
+
+from nigrani.stations.recorder.muxing import CopyMuxer
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +78,13 @@ def sync_file(path: Path) -> int:
     return size
 
 
-class SegmentFile:
+class SegmentFile(CopyMuxer):
     """One open MPEG-TS file whose clock starts at `base` (session seconds)."""
 
     def __init__(self, path: Path, inputs: list[Stream], *, base: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self.base = path, base
-        self.container: OutputContainer = av.open(str(path), mode="w", format="mpegts")
-        self._out: dict[int, tuple[Stream, Fraction, float]] = {}
-        for stream in inputs:
-            time_base = stream.time_base or Fraction(1, 90000)
-            out = self.container.add_stream_from_template(stream)
-            self._out[stream.index] = (out, time_base, float(1 / time_base))
-
-    def write(self, packet: Packet[Stream], index: int, t: float, cts: float) -> None:
-        out, time_base, rate = self._out[index]
-        dts = round((t - self.base) * rate)
-        packet.dts, packet.pts = dts, dts + round(cts * rate)
-        packet.time_base = time_base
-        packet.stream = out
-        self.container.mux(packet)
-
-    def close(self) -> None:
-        self.container.close()
+        self.path = path
+        super().__init__(av.open(str(path), mode="w", format="mpegts"), inputs, base=base)
 
 
 class SegmentWriter:
