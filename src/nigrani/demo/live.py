@@ -17,7 +17,7 @@ from rich.console import Console
 from nigrani.core.commands import progress_bar
 from nigrani.core.config import Settings
 from nigrani.demo.stations import DEMO_RTSP_PORT, LIVE, LIVE_PREFIX
-from nigrani.stations.simulator import Ports, Simulator
+from nigrani.stations.simulator import Ports, Simulator, end_process
 from nigrani.stations.simulator_media import SimulatorError, media_steps, prepare_media
 
 
@@ -66,9 +66,5 @@ def live_cameras(settings: Settings, console: Console) -> Iterator[None]:
     try:
         yield
     finally:
-        recorder.terminate()
-        try:
-            recorder.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            recorder.kill()
+        end_process(recorder, timeout_s=15)  # time to close its files and release cameras
         simulator.stop()

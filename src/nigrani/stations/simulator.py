@@ -151,9 +151,9 @@ class Simulator:
             self._watcher.join()
         with self._lock:
             for camera in self.cameras:
-                _end(camera.process)
+                end_process(camera.process)
                 camera.process = None
-            _end(self.server)
+            end_process(self.server)
             self.server = None
 
     def kill(self, name: str) -> None:
@@ -170,7 +170,7 @@ class Simulator:
         """Start one camera's publisher again (after kill()); returns once it is served."""
         with self._lock:
             camera = self.camera(name)
-            _end(camera.process)
+            end_process(camera.process)
             camera.held_down = False
             self._start_publisher(camera)
             camera.restarts += 1
@@ -197,7 +197,7 @@ class Simulator:
         deadline = time.monotonic() + timeout_s
         while not (_listening(ports.client) and _listening(ports.source)):
             if self.server.poll() is not None or time.monotonic() > deadline:
-                _end(self.server)
+                end_process(self.server)
                 raise SimulatorError(f"The RTSP server did not start: {self._log_tail('server')}")
             time.sleep(0.05)
 
@@ -294,12 +294,13 @@ def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
-def _end(process: subprocess.Popen[bytes] | None) -> None:
+def end_process(process: subprocess.Popen[bytes] | None, *, timeout_s: float = 3.0) -> None:
+    """Stop a child politely (SIGTERM), then for good once timeout_s has passed."""
     if process is None or process.poll() is not None:
         return
     process.terminate()
     try:
-        process.wait(timeout=3)
+        process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
