@@ -265,6 +265,7 @@ def test_progress_and_one_audit_row_without_personal_data(db: Session, settings:
     data = csv_file([row(n) for n in range(1, 2502)])
     progress = lambda done, total: seen.append((done, total))  # noqa: E731
     report = run(db, settings, data, file_name="kanpur-shops.csv", progress=progress)
+    db.commit()  # audit rows are appended at the commit
     assert report.created == 2501
     assert seen[-1] == (5002, 5002) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     entries = db.scalars(select(audit.AuditEntry).where(audit.AuditEntry.action == "site.import"))

@@ -116,5 +116,6 @@ def test_reveal_needs_a_reference_and_reason_and_is_audited(
         reason="Robbery at the corner shop",
     )
     assert (contact.name, contact.mobile) == (OWNER_NAME, OWNER_MOBILE)
+    db.commit()  # audit rows are appended at the commit
     rows = audit.entries_for(db, object_type="site", object_id=str(site.id))
     assert rows[0].action == "site.owner_revealed" and rows[0].reference == "FIR 7/2026"

@@ -149,6 +149,7 @@ def test_set_target_is_audited_and_validated(db: Session) -> None:
     actor = audit.Actor(7, "admin")
     report.set_target(db, code="hotel", target=450, actor=actor)
     assert db.get(CameraCategory, "hotel").target == 450  # type: ignore[union-attr]
+    db.commit()  # audit rows are appended at the commit
     rows = audit.entries_for(db, object_type="camera_category", object_id="hotel")
     assert [(r.action, r.actor_id, r.detail) for r in rows] == [
         ("category.target", 7, '{"from": 300, "to": 450}')

@@ -162,10 +162,10 @@ def test_custody_log_and_records_of_the_export(
         detail = json.loads(events[-1].detail)
         assert detail["bundle"] == exported.name and detail["bundle_sha256"] == exported.sha256
         assert events[-1].at.isoformat() == mine[-1]["at_utc"]
+    db.commit()  # audit rows are appended at the commit
     row = audit.entries_for(db, object_type="evidence_bundle", object_id=exported.name)[0]
     assert row.action == "evidence.bundle_exported" and row.reason == "charge sheet"
     assert json.loads(row.detail)["items"] == [item.id for item in items]
-    db.commit()
     assert audit.verify(db).ok
 
 
@@ -232,6 +232,7 @@ def test_open_bundle_refuses_path_tricks_and_records_copies(
     db: Session, media: Settings, officer: audit.Actor, items: list[EvidenceItem]
 ) -> None:
     exported = _export(db, media, officer, items)
+    db.commit()  # the download comes later, in its own request
     assert bundle.bundle_path(media, exported.name) == exported.path
     tricks = ["../" + exported.name, "evidence-../../x.zip", ".partial-a.zip", "evidence-a/b.zip"]
     for name in [*tricks, str(exported.path), exported.name + "\n"]:

@@ -69,6 +69,7 @@ def test_receive_stores_by_content_and_opens_custody(
     assert item.original_name == "clip.mp4" and item.created_by == officer.id
     assert item.retention_until == item.created_at + timedelta(days=548)
     assert _custody(db, item) == ["received"]
+    db.commit()  # audit rows are appended at the commit
     rows = audit.entries_for(db, object_type="evidence", object_id=str(item.id))
     assert [r.action for r in rows] == ["evidence.received"]
     assert json.loads(rows[0].detail)["sha256"] == sha
@@ -117,6 +118,7 @@ def test_view_is_recorded_in_custody_and_audit(
     path = store.open_for_view(db, settings=media, item=item, actor=officer, reason="FIR 12")
     assert path.read_bytes() == data
     assert _custody(db, item) == ["received", "viewed"]
+    db.commit()  # audit rows are appended at the commit
     latest = audit.entries_for(db, object_type="evidence", object_id=str(item.id))[0]
     assert latest.action == "evidence.viewed" and latest.reason == "FIR 12"
     assert latest.actor_id == officer.id

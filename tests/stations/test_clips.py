@@ -89,6 +89,7 @@ def test_clip_of_an_exact_range(
     assert hold.start_at <= item.probed_start
     actions = db.scalars(select(CustodyEvent.action).where(CustodyEvent.item_id == item.id))
     assert list(actions) == ["received"]
+    db.commit()  # audit rows are appended at the commit
     details = clips.clip_details(db, item=item)
     assert details is not None and details["gaps"] == [] and details["has_audio"] is True
     assert details["segments"] == [s.id for s in segments[1:4]]
@@ -102,6 +103,7 @@ def test_gaps_inside_the_range_are_reported(
         db, settings=media, actor=ACTOR, camera=camera, start=T0 + timedelta(seconds=1),
         end=T0 + timedelta(seconds=9.5), reason=REASON,
     )  # fmt: skip
+    db.commit()  # audit rows are appended at the commit
     details = clips.clip_details(db, item=item)
     assert details is not None
     gaps = [(g["start"], g["end"]) for g in details["gaps"]]
@@ -209,6 +211,7 @@ def test_a_range_that_starts_before_the_footage(
     add_segments(db, media, camera, template, T0, count=2)
     item = _export(db, media, camera, -3, 3)
     assert item.probed_start is not None and item.probed_start >= T0
+    db.commit()  # audit rows are appended at the commit
     details = clips.clip_details(db, item=item)
     assert details is not None and details["gaps"][0]["seconds"] == 3.0
     assert clips.clip_details(db, item=EvidenceItem(id=-1)) is None

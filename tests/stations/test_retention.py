@@ -212,6 +212,7 @@ def test_hold_validation_and_audit(db: Session, recs: Settings, camera: StationC
     with pytest.raises(Conflict):
         holds.release_hold(db, actor=ACTOR, hold=hold, reason="FIR closed, released")
     assert holds.open_holds(db, camera_id=camera.id) == []
+    db.commit()  # audit rows are appended at the commit
     actions = db.scalars(
         select(AuditEntry.action).where(AuditEntry.object_type == "recording_hold",
                                         AuditEntry.object_id == str(hold.id))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Integer, String, Text, bindparam, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
-from nigrani.core.db import Base, UTCDateTime, utcnow
+from nigrani.core.db import Base, UTCDateTime, fair_lock, utcnow
 from nigrani.core.security import sha256_hex
 
 GENESIS = "0" * 64
@@ -86,22 +87,18 @@ _COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
 _NEXT = (
     update(AuditHead)
     .where(AuditHead.id == 1)
-    .values(seq=AuditHead.seq + 1)
+    .values(seq=AuditHead.seq + bindparam("count"))
     .returning(AuditHead.seq, AuditHead.last_hash)
 )
 _MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(last_hash=bindparam("hash"))
 _APPEND = insert(AuditEntry)
 
-
-def _lock_head(session: Session) -> tuple[int, str]:
-    # The UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before we read,
-    # so two appends can never chain onto the same previous row.
-    conn = session.connection()
-    result = conn.execute(_NEXT).one_or_none()
-    if result is None:
-        conn.execute(insert(AuditHead), {"id": 1, "seq": 1, "last_hash": GENESIS})
-        return 1, GENESIS
-    return int(result[0]), str(result[1])
+# session.info keys: the rows waiting for the commit, each with the (sub)transaction it was
+# recorded in, and the append lock the committing transaction holds.
+_PENDING = "nigrani.audit.pending"
+_HOLDING = "nigrani.audit.append_lock"
+APPEND_WAIT_S = 30.0
+log = logging.getLogger(__name__)
 
 
 def record(
@@ -115,11 +112,12 @@ def record(
     reference: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one row to the chain, in the caller's transaction (the row is returned, not
-    kept in the session)."""
-    seq, prev = _lock_head(session)
+    """Add one row to the chain in the caller's transaction.
+
+    The row is written when the transaction commits, last, so the chain's head is locked
+    only for the append and the COMMIT; its id and hashes are set then. A rollback of the
+    transaction, or of the savepoint it was recorded in, drops it with everything else."""
     entry = AuditEntry(
-        id=seq,
         at=utcnow(),
         actor_id=actor.id,
         actor_label=actor.label,
@@ -129,14 +127,80 @@ def record(
         reason=reason,
         reference=reference,
         detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
-        prev_hash=prev,
     )
-    entry.row_hash = row_hash(entry)
-    # Core statements on the session's connection: the chain needs no unit-of-work flush.
-    conn = session.connection()
-    conn.execute(_APPEND, {key: getattr(entry, key) for key in _COLUMNS})
-    conn.execute(_MOVE_HEAD, {"hash": entry.row_hash})
+    within = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_PENDING, []).append((within, entry))
     return entry
+
+
+def _append(session: Session, entries: list[AuditEntry]) -> None:
+    # The UPDATE takes the write lock (SQLite) or the row lock (PostgreSQL) before we read,
+    # so two appends can never chain onto the same previous row. Core statements on the
+    # session's connection: the chain needs no unit-of-work flush.
+    conn = session.connection()
+    head = conn.execute(_NEXT, {"count": len(entries)}).one_or_none()
+    if head is None:
+        conn.execute(insert(AuditHead), {"id": 1, "seq": len(entries), "last_hash": GENESIS})
+        last, prev = len(entries), GENESIS
+    else:
+        last, prev = int(head[0]), str(head[1])
+    for seq, entry in enumerate(entries, start=last - len(entries) + 1):
+        entry.id, entry.prev_hash = seq, prev
+        entry.row_hash = prev = row_hash(entry)
+    conn.execute(_APPEND, [{key: getattr(entry, key) for key in _COLUMNS} for entry in entries])
+    conn.execute(_MOVE_HEAD, {"hash": prev})
+
+
+def _take_append_lock(session: Session) -> None:
+    # PostgreSQL lets a newcomer take the head's row lock ahead of those already waiting, so
+    # under load some appends starve (p99 650 ms against p50 90 ms at 32 clients). This
+    # process's committers queue in arrival order first; the row lock then only arbitrates
+    # between processes. A holder runs nothing but the append and the COMMIT, so it never
+    # waits for another transaction of this process. SQLite's writer lock already queues
+    # whole transactions.
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        return
+    lock = fair_lock(str(conn.engine.url), "audit")
+    if lock.acquire(timeout=APPEND_WAIT_S):
+        session.info[_HOLDING] = lock
+    else:  # never expected; the row lock alone still keeps the chain whole
+        log.warning("audit append queue: no turn within %.0f s, going on without", APPEND_WAIT_S)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its rows wait for the outer commit
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()
+    _take_append_lock(session)
+    _append(session, [entry for _, entry in pending])
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    if pending := session.info.get(_PENDING):
+        pending[:] = [(t, e) for t, e in pending if not _inside(t, previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    session.info.pop(_PENDING, None)
+    if (lock := session.info.pop(_HOLDING, None)) is not None:
+        lock.release()
 
 
 @dataclass(frozen=True, slots=True)

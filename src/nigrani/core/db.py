@@ -92,14 +92,19 @@ class FairLock:
                 self._held = False
 
 
-_writer_locks: dict[str, FairLock] = {}
-_writer_locks_guard = threading.Lock()
+_fair_locks: dict[tuple[str, str], FairLock] = {}
+_fair_locks_guard = threading.Lock()
+
+
+def fair_lock(url: str, purpose: str) -> FairLock:
+    """The process-wide lock for one purpose on one database, shared by its engines."""
+    with _fair_locks_guard:
+        return _fair_locks.setdefault((url, purpose), FairLock())
 
 
 def writer_lock(url: str) -> FairLock:
     """The process-wide lock of one SQLite database (one per file, shared by its engines)."""
-    with _writer_locks_guard:
-        return _writer_locks.setdefault(url, FairLock())
+    return fair_lock(url, "writer")
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -129,7 +134,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10)
 
 
 def _serialise_writers(engine: Engine, lock: FairLock) -> None:
