@@ -134,7 +134,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _serialise_writers(engine: Engine, lock: FairLock) -> None:
