@@ -123,6 +123,11 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
     return lifespan
 
 
+# Called by other programs (civic apps, WhatsApp's servers), never by a browser form: no
+# CSRF check and no CSRF cookie.
+MACHINE_PATHS = ("/open311/", "/webhooks/")
+
+
 def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
     """Build the app for these settings; nothing happens at import time."""
     app = FastAPI(
@@ -135,9 +140,9 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
     app.state.settings, app.state.engine = settings, engine
     app.state.sessions = make_sessionmaker(engine)
     app.state.templates = make_templates()
-    app.state.csrf_exempt = ("/open311/", "/webhooks/")
+    app.state.csrf_exempt = MACHINE_PATHS
     metrics = Metrics()
-    app.add_middleware(WebContextMiddleware, settings=settings)
+    app.add_middleware(WebContextMiddleware, settings=settings, machine_paths=MACHINE_PATHS)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -36,6 +36,15 @@ def test_language_follows_link_then_cookie_then_browser(client: TestClient) -> N
     assert client.get("/login?lang=fr").headers["content-language"] == "hi"
 
 
+def test_pages_mint_a_csrf_cookie_and_machine_endpoints_do_not(client: TestClient) -> None:
+    page = client.get("/login")
+    assert "nigrani_csrf=" in page.headers.get("set-cookie", "")
+    for path in ("/open311/v2/discovery.json", "/open311/v2/services.json"):
+        api = TestClient(client.app).get(path, headers={"Accept-Language": "hi"})
+        assert api.status_code == 200 and "set-cookie" not in api.headers, path
+        assert api.headers["content-language"] == "hi"
+
+
 def test_times_show_in_ist() -> None:
     moment = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
     token = i18n.current_language.set("en")

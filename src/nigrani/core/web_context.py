@@ -38,10 +38,15 @@ def _cookie_header(name: str, value: str, *, secure: bool, http_only: bool) -> s
 
 
 class WebContextMiddleware:
-    """Chooses the language and makes sure every browser holds a CSRF cookie."""
+    """Chooses the language and makes sure every browser holds a CSRF cookie.
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app, self.settings = app, settings
+    Paths under `machine_paths` (APIs for other programs, webhooks) get the language but no
+    CSRF cookie: they are exempt from the check and render no forms."""
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, machine_paths: tuple[str, ...] = ()
+    ) -> None:
+        self.app, self.settings, self.machine_paths = app, settings, machine_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,16 +62,20 @@ class WebContextMiddleware:
             default=self.settings.default_language,
         )
         i18n.current_language.set(lang)
-        cookie = request.cookies.get(CSRF_COOKIE) or ""
-        new_cookie = not cookie or len(cookie) > 100
-        if new_cookie:
-            cookie = new_token(24)
         scope.setdefault("state", {})
-        scope["state"].update(
-            lang=lang,
-            csrf_cookie=cookie,
-            csrf_token=csrf_token_for(self.settings.secret_key, cookie),
-        )
+        if scope["path"].startswith(self.machine_paths):
+            scope["state"].update(lang=lang, csrf_cookie="", csrf_token="")
+            new_cookie, cookie = False, ""
+        else:
+            cookie = request.cookies.get(CSRF_COOKIE) or ""
+            new_cookie = not cookie or len(cookie) > 100
+            if new_cookie:
+                cookie = new_token(24)
+            scope["state"].update(
+                lang=lang,
+                csrf_cookie=cookie,
+                csrf_token=csrf_token_for(self.settings.secret_key, cookie),
+            )
         secure = self.settings.cookie_secure
 
         async def send_with_cookies(message: Message) -> None:
