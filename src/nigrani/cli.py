@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,9 +82,17 @@ def _serve(settings: Settings, host: str, port: int, scheduler: bool) -> None:
     # long GC pauses behind the p99 spikes measured in bench/bench_map.py.
     gc.collect()
     gc.freeze()
+    # After its graceful shutdown uvicorn raises the SIGTERM again. With the default action
+    # the process would end there, skipping every `finally` (the demo's recorder and
+    # simulated cameras would be left running); this handler makes it a normal exit.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         create_app(settings, run_scheduler=scheduler), host=host, port=port, log_level="info"
     )
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -72,3 +74,14 @@ def test_a_second_run_adds_nothing(db: Session, settings: Settings) -> None:
 def test_without_the_demo_users_nothing_is_added(db: Session, settings: Settings) -> None:
     seed_tree(db)
     assert seed_grievances(db, settings) == 0
+
+
+def test_each_sms_is_in_one_language(db: Session, settings: Settings) -> None:
+    _seeded(db, settings)
+    jobs = db.scalars(select(OutboxJob).where(OutboxJob.kind == "sms"))
+    bodies = [json.loads(job.payload)["body"] for job in jobs]
+    hindi = [body for body in bodies if body.startswith("निगरानी")]
+    english = [body for body in bodies if body.startswith("Nigrani")]
+    assert hindi and english and len(hindi) + len(english) == len(bodies)
+    assert not [body for body in hindi if re.search(r"\b(Demo|the|your)\b", body)]
+    assert not [body for body in english if re.search("[\u0900-\u097f]", body)]

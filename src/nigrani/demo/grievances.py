@@ -165,15 +165,43 @@ DEMO_COMPLAINTS: tuple[DemoComplaint, ...] = (
         station="KNP-S-GWALTOLI",
     ),
 )
+# What officers and citizens write, in the complaint's language (an SMS in one language).
 MESSAGES = {
-    "reply": "डेमो: बैंक को खाता रोकने के लिए लिखा गया है; साइबर सेल जाँच कर रहा है।",
-    "resolved": "Demo: the matter was settled; see the station for the written report.",
-    "no_action": "डेमो: जाँच में कोई अपराध नहीं पाया गया; नगर निगम को सूचना दी गई।",
-    "not_ours": "Demo: street lights are the Nagar Nigam's; we passed your complaint on.",
-    "duplicate": "डेमो: यही शिकायत पहले से दर्ज है; उसी पर कार्रवाई हो रही है।",
-    "dissatisfied": "डेमो: धमकी फिर से मिली है, कार्रवाई से संतुष्ट नहीं।",
-    "satisfied": "Demo: thank you, the phone was returned.",
+    "reply": {
+        "hi": "डेमो: बैंक को खाता रोकने के लिए लिखा गया है; साइबर सेल जाँच कर रहा है।",
+        "en": "Demo: we have written to the bank to freeze the account; the cyber cell is on it.",
+    },
+    "resolved": {
+        "hi": "डेमो: मामला निपट गया; लिखित रिपोर्ट थाने पर देखें।",
+        "en": "Demo: the matter was settled; see the station for the written report.",
+    },
+    "no_action": {
+        "hi": "डेमो: जाँच में कोई अपराध नहीं पाया गया; नगर निगम को सूचना दी गई।",
+        "en": "Demo: the inquiry found no offence; the Nagar Nigam has been told.",
+    },
+    "not_ours": {
+        "hi": "डेमो: स्ट्रीट लाइट नगर निगम की हैं; आपकी शिकायत उन्हें भेज दी गई।",
+        "en": "Demo: street lights are the Nagar Nigam's; we passed your complaint on.",
+    },
+    "duplicate": {
+        "hi": "डेमो: यही शिकायत पहले से दर्ज है; उसी पर कार्रवाई हो रही है।",
+        "en": "Demo: the same complaint is already registered; action is under way on it.",
+    },
+    "dissatisfied": {
+        "hi": "डेमो: धमकी फिर से मिली है, कार्रवाई से संतुष्ट नहीं।",
+        "en": "Demo: the threats came again; not satisfied with the action.",
+    },
+    "satisfied": {
+        "hi": "डेमो: धन्यवाद, फ़ोन वापस मिल गया।",
+        "en": "Demo: thank you, the phone was returned.",
+    },
 }
+
+
+def _message(occasion: str, complaint: Complaint) -> str:
+    return MESSAGES[occasion]["en" if complaint.language == "en" else "hi"]
+
+
 DUPLICATE_OF = "demo-k03"
 
 
@@ -216,13 +244,13 @@ def _step(
         if desk is not None:
             workflow.assign_officer(session, complaint=c, officer_id=desk, actor=officer)
     elif step == "reply":
-        workflow.reply(session, settings=settings, complaint=c, actor=officer, text=MESSAGES[step])
+        workflow.reply(session, settings=settings, complaint=c, actor=officer, text=_message(step, c))
     elif step.startswith("close:"):
         resolution = step.removeprefix("close:")
         data = CloseCreate.model_validate(
             {
                 "resolution": resolution,
-                "message": MESSAGES[resolution],
+                "message": _message(resolution, c),
                 "duplicate_of": _number(session, DUPLICATE_OF)
                 if resolution == "duplicate"
                 else None,
@@ -230,7 +258,7 @@ def _step(
         )
         workflow.close(session, settings=settings, complaint=c, data=data, actor=officer)
     else:
-        verdict = FeedbackCreate(satisfied=step == "satisfied", comment=MESSAGES[step])
+        verdict = FeedbackCreate(satisfied=step == "satisfied", comment=_message(step, c))
         workflow.give_feedback(session, settings=settings, complaint=c, data=verdict, actor=citizen)
 
 

@@ -7,6 +7,7 @@ sound. Without the media tools (`make media-tools`) the demo still serves, witho
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from rich.console import Console
 from nigrani.core.commands import progress_bar
 from nigrani.core.config import Settings
 from nigrani.demo.stations import DEMO_RTSP_PORT, LIVE, LIVE_PREFIX
-from nigrani.stations.simulator import Ports, Simulator, end_process
+from nigrani.stations.simulator import Ports, Simulator, death_signal, end_process
 from nigrani.stations.simulator_media import SimulatorError, media_steps, prepare_media
 
 
@@ -58,6 +59,7 @@ def live_cameras(settings: Settings, console: Console) -> Iterator[None]:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=death_signal(signal.SIGTERM),  # even if we are killed: close its files
         )
     console.print(
         f"Station video: {len(LIVE)} demo cameras live and recording; the rest show as "

@@ -105,7 +105,7 @@ class Simulator:
         self.server: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
         self._watcher: threading.Thread | None = None
-        self._death_signal = _death_signal()
+        self._death_signal = death_signal(signal.SIGKILL)
 
     def _camera(self, number: int, prefix: str) -> SimulatedCamera:
         name = f"{prefix}{number:02d}"
@@ -343,12 +343,12 @@ def _free_rtp_base() -> int:
     raise SimulatorError("No free UDP port range for the RTSP server's RTP ports")
 
 
-def _death_signal() -> Callable[[], None]:
-    """A pre-exec hook: children die with us, so a killed test run leaves no publishers."""
+def death_signal(sig: signal.Signals) -> Callable[[], None]:
+    """A pre-exec hook: the child gets `sig` when we die, so a killed run leaves none behind."""
     libc = ctypes.CDLL(None, use_errno=True)
     prctl = libc.prctl
 
     def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, sig)
 
     return hook

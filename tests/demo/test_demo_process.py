@@ -1,0 +1,79 @@
+"""`nigrani demo` as a process: SIGTERM (a service manager, `kill`) ends everything it
+started, the recorder and the simulated cameras included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.serving import free_port
+from tests.conftest import TEST_KEY, fresh_database_url
+
+START_S, STOP_S = 180.0, 40.0
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            found.update(int(c) for c in children)
+            todo.extend(int(c) for c in children)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_the_recorder_and_the_simulated_cameras(tmp_path: Path) -> None:
+    port = free_port()
+    for url in fresh_database_url(tmp_path):
+        env = {
+            **os.environ,
+            "NIGRANI_DATABASE_URL": url,
+            "NIGRANI_SECRET_KEY": "s" * 40,
+            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
+            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
+        }
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "nigrani", "demo", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + START_S
+            while time.monotonic() < deadline and demo.poll() is None:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.5)
+            children = _descendants(demo.pid)
+            names = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children}
+            assert any(b"recorder" in name for name in names), names
+            assert any(b"ffmpeg" in name for name in names), names
+            demo.send_signal(signal.SIGTERM)
+            assert demo.wait(timeout=STOP_S) == 0
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+                time.sleep(0.2)
+            assert not [pid for pid in children if _alive(pid)]
+            log = (tmp_path / "var" / "recorder.log").read_text()
+            assert "leases released" in log  # it stopped cleanly, not killed
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
