@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import httpx
-
 from bench.serving import free_port
+
 from tests.conftest import TEST_KEY, fresh_database_url
 
 START_S, STOP_S = 180.0, 40.0

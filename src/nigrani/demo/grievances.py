@@ -244,7 +244,9 @@ def _step(
         if desk is not None:
             workflow.assign_officer(session, complaint=c, officer_id=desk, actor=officer)
     elif step == "reply":
-        workflow.reply(session, settings=settings, complaint=c, actor=officer, text=_message(step, c))
+        workflow.reply(
+            session, settings=settings, complaint=c, actor=officer, text=_message(step, c)
+        )
     elif step.startswith("close:"):
         resolution = step.removeprefix("close:")
         data = CloseCreate.model_validate(
