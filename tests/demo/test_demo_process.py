@@ -19,7 +19,8 @@ START_S, STOP_S = 180.0, 40.0
 
 
 def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
+    found: set[int] = set()
+    todo = [pid]
     while todo:
         parent = todo.pop()
         for task in Path(f"/proc/{parent}/task").glob("*"):
