@@ -13,8 +13,11 @@ them).
 The reference, measured in the same run and served the same way (uvicorn in its own
 process, the same log settings and gc.freeze): a bare FastAPI app whose one POST endpoint
 reads the same form and returns a JSON list. The ratio is reference req/s / complaints/s.
+Both servers run side by side; each level is timed on the reference and then on the app,
+and the whole round is repeated (3 times by default). The table gives the median of each
+figure, and the verdict is on the medians.
 
-    .venv/bin/python -m bench.bench_grievances [--requests 2000]
+    .venv/bin/python -m bench.bench_grievances [--requests 2000] [--repeat 3]
     NIGRANI_BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432/test \\
       .venv/bin/python -m bench.bench_grievances          # SQLite, then PostgreSQL
 """
@@ -31,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,14 +183,19 @@ def load(url: str, clients: int, forms: list[dict[str, str]]) -> Load:
     return Load(clients, ok / elapsed, statistics.median(flat), cuts[98], len(failed))
 
 
-def measure(target: Callable[[int], Load], warmup: Callable[[], object]) -> list[Load]:
-    """Each level once, after a warm-up."""
-    warmup()
-    return [target(clients) for clients in LEVELS]
+def median_load(runs: list[Load]) -> Load:
+    """One cell from repeated runs: the median of each figure, failures added up."""
+    return Load(
+        runs[0].clients,
+        statistics.median(r.rate for r in runs),
+        statistics.median(r.p50 for r in runs),
+        statistics.median(r.p99 for r in runs),
+        sum(r.failed for r in runs),
+    )
 
 
-def table(app: list[Load], ref: list[Load]) -> None:
-    """The printed figures, one line per level, and the verdict."""
+def table(app: list[Load], ref: list[Load], goal_runs: list[Load]) -> None:
+    """The printed figures, one line per level, and the verdict on the medians."""
     print(f"  {'clients':>7} {'complaints/s':>13} {'p50 ms':>8} {'p99 ms':>8}", end="")
     print(f" {'failed':>6} {'ref req/s':>10} {'ref p50':>8} {'ref p99':>8} {'ratio':>6}")
     for a, r in zip(app, ref, strict=True):
@@ -196,15 +203,17 @@ def table(app: list[Load], ref: list[Load]) -> None:
         print(f" {r.rate:>10.0f} {r.p50:>8.2f} {r.p99:>8.2f} {r.rate / a.rate:>5.1f}x")
     goal = next(a for a in app if a.clients == GOAL_CLIENTS)
     met = goal.rate >= GOAL_RATE and goal.p99 < GOAL_P99_MS and not goal.failed
+    each = " / ".join(f"{r.rate:.0f}" for r in goal_runs)
     print(
-        f"  at {GOAL_CLIENTS} clients: {goal.rate:.0f} complaints/s, p99 {goal.p99:.1f} ms: "
-        f"{'meets' if met else 'MISSES'} the goal "
+        f"  at {GOAL_CLIENTS} clients: {goal.rate:.0f} complaints/s (runs: {each}), "
+        f"p99 {goal.p99:.1f} ms: {'meets' if met else 'MISSES'} the goal "
         f"(>= {GOAL_RATE:.0f}/s, p99 < {GOAL_P99_MS:.0f} ms)"
     )
 
 
-def run(label: str, database_url: str, var_dir: Path, requests: int) -> None:
-    """One database: prepare it, time the reference and the app, print the table."""
+def run(label: str, database_url: str, var_dir: Path, requests: int, repeat: int) -> None:
+    """One database: prepare it, serve the reference and the app side by side, and time
+    each level on both, one right after the other, `repeat` times; print the medians."""
     print(f"\n{label}")
     key = generate_key()
     settings = Settings(
@@ -220,20 +229,24 @@ def run(label: str, database_url: str, var_dir: Path, requests: int) -> None:
         "NIGRANI_SECRET_KEY": "b" * 40,
         "NIGRANI_COOKIE_SECURE": "0",
     }
-    port = serving.free_port()
-    ref_cmd = [sys.executable, "-m", "bench.bench_grievances", "--serve-reference", str(port)]
-    with serving.server(ref_cmd, env, port) as url:
-        forms = _forms(api_key, where, requests, "ref")
-        ref = measure(lambda c: load(url, c, forms), lambda: load(url, 4, forms[:200]))
-    port = serving.free_port()
-    app_cmd = [sys.executable, "-m", "nigrani", "serve", "--no-scheduler", "--port", str(port)]
-    with serving.server(app_cmd, env, port) as url:
-        count = iter(range(100))
-        app = measure(
-            lambda c: load(url, c, _forms(api_key, where, requests, f"{c}-{next(count)}")),
-            lambda: load(url, 4, _forms(api_key, where, 200, "warm")),
-        )
-    table(app, ref)
+    ref_port, app_port = serving.free_port(), serving.free_port()
+    ref_cmd = [sys.executable, "-m", "bench.bench_grievances", "--serve-reference", str(ref_port)]
+    app_cmd = [sys.executable, "-m", "nigrani", "serve", "--no-scheduler", "--port", str(app_port)]
+    ref_forms = _forms(api_key, where, requests, "ref")
+    runs: dict[str, dict[int, list[Load]]] = {"app": {}, "ref": {}}
+    with (
+        serving.server(ref_cmd, env, ref_port) as ref,
+        serving.server(app_cmd, env, app_port) as at,
+    ):
+        load(ref, 4, ref_forms[:200])
+        load(at, 4, _forms(api_key, where, 200, "warm"))
+        for round_no in range(repeat):
+            for clients in LEVELS:
+                forms = _forms(api_key, where, requests, f"{round_no}-{clients}")
+                runs["ref"].setdefault(clients, []).append(load(ref, clients, ref_forms))
+                runs["app"].setdefault(clients, []).append(load(at, clients, forms))
+    app = [median_load(runs["app"][c]) for c in LEVELS]
+    table(app, [median_load(runs["ref"][c]) for c in LEVELS], runs["app"][GOAL_CLIENTS])
     _report_rows(settings)
 
 
@@ -249,22 +262,23 @@ def _report_rows(settings: Settings) -> None:
 def main() -> None:
     """Parse arguments and run on SQLite, then PostgreSQL when configured."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="per level")
+    parser.add_argument("--requests", type=int, default=2000, help="per level and run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of every level (medians)")
     parser.add_argument("--serve-reference", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_reference:
         serve_reference(args.serve_reference)
         return
     print(
-        f"bench_grievances: {args.requests} complaints per level, {os.cpu_count()} CPUs, "
-        f"SQLite {sqlite3.sqlite_version}"
+        f"bench_grievances: {args.requests} complaints per level and run, {args.repeat} runs, "
+        f"{os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}"
     )
     with tempfile.TemporaryDirectory(prefix="nigrani-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        run("SQLite (WAL, file in a temp folder)", url, Path(tmp), args.requests)
+        run("SQLite (WAL, file in a temp folder)", url, Path(tmp), args.requests, args.repeat)
         if pg := os.environ.get(PG_ENV):
             with pg_database(pg) as pg_url:
-                run("PostgreSQL", pg_url, Path(tmp), args.requests)
+                run("PostgreSQL", pg_url, Path(tmp), args.requests, args.repeat)
 
 
 if __name__ == "__main__":
