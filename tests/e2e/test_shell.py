@@ -69,6 +69,7 @@ def test_sho_is_refused_another_station(page: Page, live_server: LiveServer) -> 
     response = page.goto("/jurisdiction/KNP-S-COLONELGANJ")
     assert response is not None and response.status == 403
     expect(page.locator("h1")).to_have_text("Not allowed")
+    expect(page).to_have_title("Not allowed · Nigrani")  # the tab says what went wrong
     expect(page.locator(".error-card .error")).to_have_text(
         "This jurisdiction is outside your charge."
     )
