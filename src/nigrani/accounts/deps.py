@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nigrani.accounts import jurisdiction, service
 from nigrani.accounts.models import ApiToken, JurisdictionNode, User
@@ -31,17 +31,21 @@ def get_token(request: Request, db: DbSession) -> ApiToken | None:
     return service.token_for(db, raw) if raw else None
 
 
+def signed_in(session: Session, cookie: str | None) -> User | None:
+    """The user a session cookie belongs to, once fully signed in (TOTP done), or None."""
+    login = service.session_for_token(session, cookie) if cookie else None
+    if login is None or login.pending_totp:
+        return None
+    return login.user
+
+
 def get_optional_user(
     request: Request, db: DbSession, token: Annotated[ApiToken | None, Depends(get_token)]
 ) -> User | None:
     """The signed-in user (cookie) or the token's user, or None."""
     if token is not None:
         return token.user if token.user.is_active else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    login = service.session_for_token(db, cookie) if cookie else None
-    if login is None or login.pending_totp:
-        return None
-    return login.user
+    return signed_in(db, request.cookies.get(SESSION_COOKIE))
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
@@ -54,11 +58,9 @@ def user_for_error_page(request: Request) -> User | None:
         return None
     session = request.app.state.sessions()
     try:
-        login = service.session_for_token(session, cookie)
-        if login is None or login.pending_totp:
-            return None
-        user = login.user
-        _ = user.node  # load what the shell shows before the session closes
+        user = signed_in(session, cookie)
+        if user is not None:
+            _ = user.node  # load what the shell shows before the session closes
         return user
     finally:
         session.close()
@@ -113,11 +115,16 @@ class Scope:
         return jurisdiction.under(path_column, self.node.path)
 
 
-def get_scope(user: CurrentUser) -> Scope:
-    """The caller's jurisdiction; citizens and unattached users have none (403)."""
+def staff_scope(user: User) -> Scope:
+    """A staff user's jurisdiction; citizens and unattached users have none (403)."""
     if Role(user.role) not in STAFF_ROLES or user.node is None:
         raise PermissionDenied(_("This page is for police staff."))
     return Scope(user=user, node=user.node)
+
+
+def get_scope(user: CurrentUser) -> Scope:
+    """The caller's jurisdiction (see staff_scope)."""
+    return staff_scope(user)
 
 
 StaffScope = Annotated[Scope, Depends(get_scope)]

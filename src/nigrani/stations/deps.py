@@ -15,11 +15,16 @@ from nigrani.stations import service
 from nigrani.stations.models import StationCamera
 
 
-async def get_watcher(scope: StaffScope) -> Scope:
-    """A staff member whose role may see station cameras and their footage (403 otherwise)."""
+def watcher_scope(scope: Scope) -> Scope:
+    """The scope, if its role may see station cameras and their footage (403 otherwise)."""
     if not has_permission(Role(scope.user.role), Permission.STATION_VIDEO):
         raise PermissionDenied(_("Your role does not allow station CCTV."))
     return scope
+
+
+async def get_watcher(scope: StaffScope) -> Scope:
+    """A staff member whose role may see station cameras and their footage."""
+    return watcher_scope(scope)
 
 
 Watcher = Annotated[Scope, Depends(get_watcher)]

@@ -16,13 +16,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from nigrani.accounts import service as accounts_service
-from nigrani.accounts.deps import SESSION_COOKIE
-from nigrani.accounts.roles import STAFF_ROLES, Permission, Role, has_permission
-from nigrani.core.errors import AuthenticationFailed, PermissionDenied
+from nigrani.accounts.deps import SESSION_COOKIE, signed_in, staff_scope
+from nigrani.core.errors import AuthenticationFailed
 from nigrani.core.i18n import _
 from nigrani.core.security import sha256_hex
 from nigrani.stations import service
+from nigrani.stations.deps import watcher_scope
 
 GRANT_SECONDS = 20.0
 MAX_GRANTS = 10_000
@@ -62,17 +61,15 @@ def _grants(request: Request) -> LiveGrants:
 
 
 def _check(request: Request, cookie: str, camera_id: int) -> None:
+    # The same checks as the Watcher and CurrentStationCamera dependencies, on a session of
+    # its own: a granted file then needs no database session at all.
     session = request.app.state.sessions()
     try:
-        login = accounts_service.session_for_token(session, cookie)
-        if login is None or login.pending_totp:
+        user = signed_in(session, cookie)
+        if user is None:
             raise AuthenticationFailed(_("Please sign in to continue."))
-        user, role = login.user, Role(login.user.role)
-        if role not in STAFF_ROLES or user.node is None:
-            raise PermissionDenied(_("This page is for police staff."))
-        if not has_permission(role, Permission.STATION_VIDEO):
-            raise PermissionDenied(_("Your role does not allow station CCTV."))
-        service.get_camera(session, camera_id=camera_id, scope_path=user.node.path)
+        scope = watcher_scope(staff_scope(user))
+        service.get_camera(session, camera_id=camera_id, scope_path=scope.node.path)
     finally:
         session.close()
 
