@@ -100,9 +100,14 @@ def children(session: Session, node: JurisdictionNode) -> list[JurisdictionNode]
     return list(session.scalars(stmt))
 
 
+def path_ids(path: str) -> list[int]:
+    """The ids in a node path ("/1/4/9/"), root first, the node itself last."""
+    return [int(part) for part in path.strip("/").split("/")]
+
+
 def ancestors(session: Session, node: JurisdictionNode) -> list[JurisdictionNode]:
     """The chain from the root down to the node's parent."""
-    ids = [int(part) for part in node.path.strip("/").split("/")[:-1]]
+    ids = path_ids(node.path)[:-1]
     if not ids:
         return []
     found = {
@@ -122,7 +127,6 @@ def roots(session: Session) -> list[JurisdictionNode]:
 class _Index:
     signature: tuple[Any, ...]
     tree: shapely.STRtree
-    node_ids: list[int]
     lineages: list[list[int]]  # each node's path as ids, root first (paths never change)
     depths: list[int]
     geoms: list[BaseGeometry]
@@ -147,19 +151,15 @@ def _signature(session: Session) -> tuple[Any, ...]:
 
 def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
     rows = session.execute(
-        select(
-            JurisdictionNode.id,
-            JurisdictionNode.level,
-            JurisdictionNode.boundary,
-            JurisdictionNode.path,
-        ).where(JurisdictionNode.boundary.is_not(None))
+        select(JurisdictionNode.level, JurisdictionNode.boundary, JurisdictionNode.path).where(
+            JurisdictionNode.boundary.is_not(None)
+        )
     ).all()
-    ids, lineages, depths, geoms, tops = [], [], [], [], []
-    for node_id, level, boundary, path in rows:
+    lineages, depths, geoms, tops = [], [], [], []
+    for level, boundary, path in rows:
         geom = shape(json.loads(str(boundary)))
         shapely.prepare(geom)
-        ids.append(node_id)
-        lineages.append([int(part) for part in path.strip("/").split("/")])
+        lineages.append(path_ids(path))
         depths.append(LEVEL_ORDER.index(Level(level)))
         geoms.append(geom)
         if level == Level.COMMISSIONERATE:
@@ -167,7 +167,7 @@ def _build_index(session: Session, signature: tuple[Any, ...]) -> _Index:
     area = shapely.union_all(tops) if tops else None
     if area is not None:
         shapely.prepare(area)
-    return _Index(signature, shapely.STRtree(geoms), ids, lineages, depths, geoms, area)
+    return _Index(signature, shapely.STRtree(geoms), lineages, depths, geoms, area)
 
 
 def _index(session: Session) -> _Index:

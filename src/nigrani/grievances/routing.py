@@ -25,7 +25,7 @@ def root_of(session: Session, node: JurisdictionNode | None) -> JurisdictionNode
     """The commissionerate above a node (or the first one): where triage lives."""
     if node is not None:
         # The path starts with the root's id; get() finds it in the session when it is loaded.
-        return session.get_one(JurisdictionNode, int(node.path.strip("/").split("/")[0]))
+        return session.get_one(JurisdictionNode, jurisdiction.path_ids(node.path)[0])
     roots = jurisdiction.roots(session)
     if not roots:
         raise ValidationFailed(_("No jurisdiction is set up yet."), field="station_code")
