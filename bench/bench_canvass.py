@@ -35,7 +35,7 @@ from sqlalchemy import Connection, create_engine, insert, text
 from sqlalchemy.orm import Session
 from tests.conftest import make_settings
 
-from bench.bench_map import line, pg_database
+from bench.bench_map import PG_ENV, line, pg_database
 from nigrani.cameras import service as camera_service
 from nigrani.cameras.models import CameraCategory, Site
 from nigrani.canvass import spatial
@@ -43,7 +43,6 @@ from nigrani.core.db import make_engine, make_sessionmaker, utcnow
 from nigrani.core.migrate import upgrade
 
 POSTGIS_ENV = "NIGRANI_BENCH_POSTGIS_URL"
-PG_ENV = "NIGRANI_BENCH_PG_URL"
 RADIUS_M = 300.0
 SPREAD_M = 5_000.0
 CHUNK = 50_000

@@ -35,7 +35,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from bench import serving
-from bench.bench_map import line, pg_database, prepare, sign_in, timed
+from bench.bench_map import PG_ENV, line, pg_database, prepare, sign_in, timed
 from nigrani.accounts.models import User
 from nigrani.cameras.models import Site
 from nigrani.canvass import service
@@ -165,7 +165,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nigrani-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         run("SQLite (WAL, file in a temp folder)", url, Path(tmp), args.sites, args.requests)
-        if server := os.environ.get("NIGRANI_BENCH_PG_URL"):
+        if server := os.environ.get(PG_ENV):
             with pg_database(server) as pg_url:
                 run("PostgreSQL", pg_url, Path(tmp), args.sites, args.requests)
 

@@ -23,16 +23,15 @@ import sqlite3
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.bench_map import PG_ENV, pg_database
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.cameras import bulk, importer
 from nigrani.cameras.categories import DEFAULT_CATEGORIES
@@ -160,22 +159,6 @@ def bench(url: str, rows: int, runs: int, *, owners: bool) -> None:
         print(f"  {name:<30} {seconds:7.2f} s {rows / seconds:>10,.0f} rows/s  {ratio}")
 
 
-@contextmanager
-def pg_database(server: str) -> Iterator[str]:
-    """A scratch database on the PostgreSQL server, dropped afterwards."""
-    admin_url = server.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"nigrani_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     """Run on SQLite, then on PostgreSQL when a server is named."""
     parser = argparse.ArgumentParser(description="Camera-site import throughput.")
@@ -188,7 +171,7 @@ def main() -> None:
     print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory() as tmp:
         bench(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.rows, args.runs, owners=owners)
-    if server := os.environ.get("NIGRANI_BENCH_PG_URL"):
+    if server := os.environ.get(PG_ENV):
         with pg_database(server) as url:
             bench(url, args.rows, args.runs, owners=owners)
 
