@@ -27,15 +27,16 @@ def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - our own argv
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_S
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], *, start_s: float = START_S) -> None:
+    """Return once url's /healthz answers 200; RuntimeError if proc dies or start_s passes."""
+    deadline = time.monotonic() + start_s
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:

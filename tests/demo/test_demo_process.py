@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-from bench.serving import free_port
+from bench.serving import free_port, wait_healthy
 
 from tests.conftest import TEST_KEY, fresh_database_url
 
@@ -55,13 +54,7 @@ def test_sigterm_stops_the_recorder_and_the_simulated_cameras(tmp_path: Path) ->
             stderr=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + START_S
-            while time.monotonic() < deadline and demo.poll() is None:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.5)
+            wait_healthy(f"http://127.0.0.1:{port}", demo, start_s=START_S)
             children = _descendants(demo.pid)
             names = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children}
             assert any(b"recorder" in name for name in names), names
