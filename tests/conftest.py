@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.app import create_app
+from nigrani.core import clock as clocks
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine
 from nigrani.core.migrate import upgrade
@@ -104,9 +106,43 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
     session.close()
 
 
+class SwitchClock:
+    """The test's one clock: the system's until the test freezes it, then a FixedClock.
+
+    The app's routes (through its clock) and the test's own code (bound in its thread)
+    read the same object, so a test never mixes a fixed date with the real clock."""
+
+    def __init__(self) -> None:
+        self.fixed: clocks.FixedClock | None = None
+
+    def now(self) -> datetime:
+        return (self.fixed or clocks.SYSTEM).now()
+
+
 @pytest.fixture()
-def app(settings: Settings, sessions: sessionmaker[Session]) -> FastAPI:
-    application = create_app(settings)
+def clock() -> Iterator[SwitchClock]:
+    test_clock = SwitchClock()
+    with clocks.use(test_clock):
+        yield test_clock
+
+
+Freeze = Callable[[datetime], clocks.FixedClock]
+
+
+@pytest.fixture()
+def freeze(clock: SwitchClock) -> Freeze:
+    """`freeze(moment)`: from now on "now" is `moment` (move it with `.advance`)."""
+
+    def at(moment: datetime) -> clocks.FixedClock:
+        clock.fixed = clocks.FixedClock(moment)
+        return clock.fixed
+
+    return at
+
+
+@pytest.fixture()
+def app(settings: Settings, sessions: sessionmaker[Session], clock: SwitchClock) -> FastAPI:
+    application = create_app(settings, clock=clock)
     application.state.sessions = sessions
     return application
 

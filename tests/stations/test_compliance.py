@@ -20,9 +20,16 @@ from nigrani.stations import alerts, compliance, holds
 from nigrani.stations.compliance import RoleCheck, station_score
 from nigrani.stations.models import REQUIRED_ROLES, RecordingGap, RecordingSegment, StationCamera
 from tests.accounts.factories import login, make_staff
+from tests.conftest import Freeze
 from tests.stations.station_fixtures import make_camera
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _at_now(freeze: Freeze) -> None:
+    """Every "now" in these tests, the app's and the services', is NOW."""
+    freeze(NOW)
 
 
 def _check(role: str, met: int, days: float) -> RoleCheck:

@@ -18,11 +18,18 @@ from nigrani.core.config import Settings
 from nigrani.core.errors import Conflict, ValidationFailed
 from nigrani.stations import holds, retention
 from nigrani.stations.models import RecordingSegment, StationAlert, StationCamera
+from tests.conftest import Freeze
 from tests.stations.footage import SEGMENT_S, Template, add_segments, encode_template
 from tests.stations.station_fixtures import make_camera
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=3)
+
+
+@pytest.fixture(autouse=True)
+def _at_now(freeze: Freeze) -> None:
+    """Every "now" in these tests, the app's and the services', is NOW."""
+    freeze(NOW)
 ACTOR = audit.Actor(None, "test")
 
 
@@ -230,7 +237,7 @@ def test_periodic_task_is_registered_and_runs(
     assert "cleanup_recordings" in names
     with sessions() as db:
         camera = make_camera(db, recs, retention_days=1)
-        add_segments(db, recs, camera, template, datetime.now(UTC) - timedelta(days=3))
+        add_segments(db, recs, camera, template, NOW - timedelta(days=3))
         db.commit()
     cleanup_recordings(sessions, recs)
     assert _files(recs) == set()

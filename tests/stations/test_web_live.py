@@ -131,7 +131,7 @@ def test_stale_playlist_counts_as_offline(db: Session, settings: Settings) -> No
     camera = make_camera(db, settings)
     folder = _feed(settings, camera)
     assert live.state(settings, camera, prefer_sub=True).online
-    old = time.time() - live.stale_after(settings) - 5
+    old = live.filesystem_now(settings) - live.stale_after(settings) - 5
     os.utime(folder / "index.m3u8", (old, old))
     state = live.state(settings, camera, prefer_sub=True)
     assert state.stream == "main" and not state.online

@@ -48,20 +48,37 @@ def stale_after(settings: Settings) -> float:
     return max(10.0, 6 * settings.live_segment_seconds)
 
 
-def is_fresh(settings: Settings, camera_id: int, stream: str) -> bool:
+def filesystem_now(settings: Settings) -> float:
+    """The time by the clock that stamps the live files (a network share has its own).
+
+    The playlist's age is read in the same clock that wrote its mtime: touching a probe
+    file asks the filesystem for its "now". Falls back to this machine's clock when the
+    live folder cannot be written."""
+    probe = settings.live_path / ".now"
+    try:
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        return probe.stat().st_mtime
+    except OSError:
+        return time.time()
+
+
+def is_fresh(settings: Settings, camera_id: int, stream: str, now: float | None = None) -> bool:
     """Whether the stream's playlist exists and was rewritten lately."""
     try:
         mtime = (stream_dir(settings, camera_id, stream) / PLAYLIST).stat().st_mtime
     except OSError:
         return False
-    return time.time() - mtime <= stale_after(settings)
+    now = filesystem_now(settings) if now is None else now
+    return now - mtime <= stale_after(settings)
 
 
 def state(settings: Settings, camera: StationCamera, *, prefer_sub: bool) -> LiveState:
     """The tile's stream (sub if asked for and live, else main) and whether it is live."""
-    if prefer_sub and camera.sub_url_enc and is_fresh(settings, camera.id, "sub"):
+    now = filesystem_now(settings)
+    if prefer_sub and camera.sub_url_enc and is_fresh(settings, camera.id, "sub", now):
         return LiveState(camera, "sub", True)
-    return LiveState(camera, "main", is_fresh(settings, camera.id, "main"))
+    return LiveState(camera, "main", is_fresh(settings, camera.id, "main", now))
 
 
 def live_file(settings: Settings, *, camera_id: int, stream: str, name: str) -> tuple[Path, str]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts.jurisdiction import under
 from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.stations.models import RecordingGap, RecordingSegment, StationCamera
@@ -125,7 +126,7 @@ def gaps_of(
 ) -> list[Span]:
     """Holes between runs and the gaps the recorder wrote down, clipped to the day, merged."""
     holes = [Span(a.end, b.start) for a, b in pairwise(runs)]
-    limit = min(end, datetime.now(UTC))
+    limit = min(end, utcnow())
     for gap in stored:
         gap_end = min(gap.end_at or limit, end)
         if gap_end > max(gap.start_at, start):

@@ -12,8 +12,7 @@ from nigrani.accounts import jurisdiction
 from nigrani.accounts.deps import StaffScope
 from nigrani.accounts.views import page
 from nigrani.cameras.web_report import ReportNode
-from nigrani.core.db import utcnow
-from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.i18n import current_language
 from nigrani.core.templating import is_htmx
 from nigrani.stations import alerts, compliance, compliance_pdf
@@ -26,10 +25,15 @@ UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 @router.get("/stations/compliance")
 def compliance_page(
-    request: Request, db: DbSession, settings: SettingsDep, scope: StaffScope, node: ReportNode
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    scope: StaffScope,
+    node: ReportNode,
+    now: Now,
 ) -> HTMLResponse:
     """The board for the officer's node or one under it (`?node=CODE`); htmx gets its body."""
-    board = compliance.board(db, node=node, settings=settings, now=utcnow())
+    board = compliance.board(db, node=node, settings=settings, now=now)
     crumbs = [a for a in jurisdiction.ancestors(db, node) if scope.contains(a)]
     roles = [(role, role_label(role)) for role in REQUIRED_ROLES]
     template = "stations/partials/compliance_body.html" if is_htmx(request) else None
@@ -52,11 +56,12 @@ def compliance_report(
     settings: SettingsDep,
     scope: StaffScope,
     node: ReportNode,
+    now: Now,
     lang: Literal["hi", "en"] | None = None,
 ) -> Response:
     """The board as a printable A4 PDF for oversight committees (`?lang=hi|en`)."""
     # The language middleware has already applied `?lang`; the parameter only validates it.
-    board = compliance.board(db, node=node, settings=settings, now=utcnow())
+    board = compliance.board(db, node=node, settings=settings, now=now)
     language = current_language.get()
     body = compliance_pdf.render(board, lang=language, demo=settings.demo, tz=settings.timezone)
     code = UNSAFE_FILENAME.sub("-", node.code).strip("-") or "node"

@@ -16,7 +16,8 @@ from nigrani.accounts.views import page, see_other
 from nigrani.canvass.forms import parse_local
 from nigrani.canvass.models import Incident
 from nigrani.core import audit
-from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.deps import DbSession, Now, SettingsDep
+from nigrani.core.db import utcnow
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.evidence.models import EvidenceItem
@@ -107,12 +108,13 @@ def playback_page(
     db: DbSession,
     settings: SettingsDep,
     scope: Watcher,
+    now: Now,
     camera: Annotated[list[int], Query(max_length=MAX_CAMERAS * 2)] = [],  # noqa: B006
     at: Annotated[str, Query(max_length=40)] = "",
     clip: Annotated[int | None, Query()] = None,
 ) -> HTMLResponse:
     """Pick cameras of a station; for chosen ones, the day around `at` (IST) with gaps."""
-    moment = playback.parse_at(at, settings.timezone) if at else datetime.now(UTC)
+    moment = playback.parse_at(at, settings.timezone) if at else now
     cameras = _cameras(db, scope, camera)
     if cameras:
         _audit_view(db, scope, cameras, moment)
@@ -143,7 +145,7 @@ def _clip_refused(
     exc: NigraniError,
 ) -> HTMLResponse:
     """The playback page again, at the asked time, saying why no clip was made."""
-    moment = datetime.now(UTC)
+    moment = utcnow()
     with contextlib.suppress(NigraniError):
         moment = parse_local(start, settings.timezone).astimezone(UTC)
     context = _context(db, settings, scope, [camera], moment)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from nigrani.core.db import transaction
+from nigrani.core.db import transaction, utcnow
 from nigrani.stations.models import RecordingGap, RecordingSegment, StationCamera
 from nigrani.stations.recorder.segments import SUFFIX, ClosedSegment, probe, start_of, sync_file
 
@@ -191,7 +191,7 @@ def _candidates(folder: Path, after: datetime | None) -> list[Path]:
         days = [folder]
     else:
         day, days = after.date(), []
-        while day <= datetime.now(after.tzinfo).date():
+        while day <= utcnow().astimezone(after.tzinfo).date():
             days.append(folder / f"{day:%Y/%m/%d}")
             day += timedelta(days=1)
     found = [p for d in days if d.is_dir() for p in d.rglob(f"*{SUFFIX}")]
