@@ -8,6 +8,7 @@ import hmac
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +30,9 @@ class FakeWhatsApp:
     sent: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    # Seconds between recording a send and answering it: a worker killed in that window
+    # has sent a reply it never learns about (the crash tests aim their kills there).
+    send_delay: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     server: ThreadingHTTPServer | None = None
 
@@ -96,6 +100,7 @@ class FakeWhatsApp:
             return
         wamid = f"wamid.OUT{next(self._ids):04d}"
         self.sent.append({**body, "id": wamid})
+        time.sleep(self.send_delay)
         answer = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": body["to"], "wa_id": body["to"]}],
@@ -138,22 +143,36 @@ class FakeWhatsApp:
         """X-Hub-Signature-256 for a body."""
         return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
 
-    def deliver(self, value: dict[str, Any], *, signature: str | None = None) -> httpx.Response:
-        """POST one change to the webhook, signed (or with the signature given)."""
-        envelope = {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}],
-        }
-        body = json.dumps(envelope, ensure_ascii=False).encode()
-        headers = {
+    def headers(self, body: bytes, signature: str | None = None) -> dict[str, str]:
+        """The headers of a webhook POST of this body, signed (or with the signature given)."""
+        return {
             "Content-Type": "application/json",
             "X-Hub-Signature-256": signature or self.sign(body),
         }
-        return httpx.post(self.webhook_url, content=body, headers=headers, timeout=30)
+
+    def deliver(self, value: dict[str, Any], *, signature: str | None = None) -> httpx.Response:
+        """POST one change to the webhook, signed (or with the signature given)."""
+        body = envelope(value)
+        return httpx.post(
+            self.webhook_url, content=body, headers=self.headers(body, signature), timeout=30
+        )
+
+    def deliver_raw(self, body: bytes) -> httpx.Response:
+        """POST any body to the webhook, correctly signed (as only Meta could)."""
+        return httpx.post(self.webhook_url, content=body, headers=self.headers(body), timeout=30)
 
     def add_media(self, media_id: str, data: bytes, mime: str) -> None:
         """A file users can send, by its media id."""
         self.media[media_id] = (data, mime)
+
+
+def envelope(value: dict[str, Any]) -> bytes:
+    """The body Meta POSTs for one change value."""
+    wrapped = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": value}]}],
+    }
+    return json.dumps(wrapped, ensure_ascii=False).encode()
 
 
 def _answer(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:

@@ -208,3 +208,86 @@ def test_the_verification_handshake(channel: Channel) -> None:
     assert answer.status_code == 200 and answer.text == "1158201444"
     assert httpx.get(url, params={**ok, "hub.verify_token": "wrong"}).status_code == 403
     assert httpx.get(url, params={**ok, "hub.mode": "unsubscribe"}).status_code == 403
+
+
+def test_control_characters_are_stripped_and_the_conversation_goes_on(
+    channel: Channel, db: Session
+) -> None:
+    fake = channel.fake
+    said = "My shop\u0000 was broken\u0007 into last night"
+    steps = [
+        wa.message(USER, "n1", "text", {"body": "hi\u0000"}, name="Sunita\u0000 Devi"),
+        wa.text(USER, "n2", _menu_number(db, "theft")),
+        wa.text(USER, "n3", said),
+        wa.text(USER, "n4", "Mall\u0000 Road crossing"),
+        wa.text(USER, "n5", "0\u0000"),  # skip the photo
+        wa.text(USER, "n6", "1"),
+    ]
+    for step in steps:
+        answer = fake.deliver(step)
+        assert answer.status_code == 200 and answer.json() == {"received": 1}
+        channel.send_out()
+    complaint = db.scalars(select(Complaint).where(Complaint.channel == "whatsapp")).one()
+    assert complaint.text == "My shop was broken into last night"
+    assert complaint.address == "Mall Road crossing"
+    assert complaint.number in channel.last_reply()
+    assert all("\x00" not in sent["text"]["body"] for sent in fake.sent)
+
+
+def _deep(depth: int) -> bytes:
+    return b'{"object": "whatsapp_business_account", "entry": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def _value(**fields: object) -> bytes:
+    value = {"messaging_product": "whatsapp", "metadata": wa.metadata(), **fields}
+    return wa.envelope(value)
+
+
+MALFORMED = [
+    b"not json",
+    b"\xff\xfe",
+    b"[]",
+    b"null",
+    b'{"object": 5}',
+    b'{"object": "whatsapp_business_account", "entry": "x"}',
+    b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"value": 3}]}]}',
+    b'{"object": "whatsapp_business_account", "entry": [{"x": "\\ud800"}]}',
+    _deep(100_000),
+    b'{"object": "whatsapp_business_account", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    _value(messages="x"),
+    _value(messages=[{"id": 7, "from": USER, "type": "text", "text": {"body": "hi"}}]),
+    _value(messages=[{"id": "m", "from": USER, "type": "text", "text": "hi"}]),
+    _value(messages=[{"id": "m", "from": USER, "type": "location", "location": {"latitude": "a"}}]),
+    _value(messages=[{"id": f"m{i}", "from": USER, "type": "text"} for i in range(101)]),
+    _value(statuses=[{"id": "w", "status": "read", "errors": [{"title": ["x"]}]}]),
+    _value(contacts=[{"wa_id": USER, "profile": "x"}]),
+]
+ODD_BUT_HARMLESS = [
+    _value(messages=[{"id": "o1", "from": "١٢٣٤٥٦٧", "type": "text", "text": {"body": "hi"}}]),
+    _value(messages=[{"id": "o2", "from": "²³", "type": "text", "text": {"body": "hi"}}]),
+    _value(messages=[{"from": USER, "type": "text", "text": {"body": "no id"}}]),
+    _value(messages=[{"id": "o4", "from": USER, "type": "image", "image": {}}]),
+    _value(statuses=[{"id": "w", "status": "read", "timestamp": "9" * 40}]),
+    _value(messages=[], statuses=[], contacts=[], unknown={"deep": [[[[[]]]]]}),
+    b'{"object": "whatsapp_business_account"}',
+    b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "x"}]}]}',
+]
+
+
+def test_any_malformed_signed_body_is_a_400_and_nothing_is_stored(
+    channel: Channel, db: Session
+) -> None:
+    answers = [channel.fake.deliver_raw(body) for body in MALFORMED]
+    assert [a.status_code for a in answers] == [400] * len(MALFORMED)
+    deep = answers[MALFORMED.index(_deep(100_000))]
+    assert "The webhook body is nested too deeply." in deep.text
+    assert _count(db, WhatsAppInbound.id) == 0 and _count(db, outbox.OutboxJob.id) == 0
+
+
+def test_odd_but_well_formed_bodies_are_accepted_and_ignored(
+    channel: Channel, db: Session
+) -> None:
+    answers = [channel.fake.deliver_raw(body) for body in ODD_BUT_HARMLESS]
+    assert [a.status_code for a in answers] == [200] * len(ODD_BUT_HARMLESS)
+    kinds = db.scalars(select(WhatsAppInbound.kind)).all()
+    assert kinds == ["other"]  # only the image without a media id is a message: "unsupported"

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,24 +103,42 @@ def apply_status(session: Session, *, status: Status) -> None:
 
 
 def _conversation(session: Session, settings: Settings, wa_id: str) -> WhatsAppConversation:
+    """The user's conversation, created if new, locked until the delivery commits.
+
+    Two deliveries for one user (a repeated "1" at the confirm step, a new user's first
+    messages arriving together) then take turns, each seeing the state the other left:
+    on PostgreSQL through the row lock, on SQLite through the writer lock every
+    transaction takes (core.db)."""
     wa_hash = _wa_hash(settings, wa_id)
-    found = session.scalar(
-        select(WhatsAppConversation).where(WhatsAppConversation.wa_hash == wa_hash)
-    )
+    found = session.scalar(_locked(wa_hash))
     if found is not None:
         return found
     now = utcnow()
-    found = WhatsAppConversation(
-        wa_hash=wa_hash,
-        wa_enc=FieldCipher(settings.encryption_key).encrypt(wa_id),
-        state=chat.IDLE,
-        language="",
-        created_at=now,
-        updated_at=now,
+    values = {
+        "wa_hash": wa_hash,
+        "wa_enc": FieldCipher(settings.encryption_key).encrypt(wa_id),
+        "state": chat.IDLE,
+        "language": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+    # A racing first message may insert the same user: it waits for that one, then finds it.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(WhatsAppConversation)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["wa_hash"])
     )
-    session.add(found)
-    session.flush()
-    return found
+    return session.scalars(_locked(wa_hash)).one()  # ours, or the racer's (never deleted)
+
+
+def _locked(wa_hash: str) -> Select[WhatsAppConversation]:
+    return (
+        select(WhatsAppConversation)
+        .where(WhatsAppConversation.wa_hash == wa_hash)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the state as it is now, not as cached
+    )
 
 
 def _choices(session: Session) -> list[chat.Choice]:

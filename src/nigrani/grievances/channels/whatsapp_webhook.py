@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from nigrani.core.config import Settings
-from nigrani.core.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
+from nigrani.core.errors import AuthenticationFailed, NigraniError, PermissionDenied
 from nigrani.core.i18n import _
 from nigrani.core.security import same
+from nigrani.grievances.channels import whatsapp_payload as wire
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 MEDIA_KINDS = ("image", "audio")
+WA_ID = re.compile(r"[0-9]{5,20}")  # ASCII digits: str.isdigit() also takes "²" and "١"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,101 +86,97 @@ def check_subscription(settings: Settings, *, mode: str, token: str, challenge: 
     return challenge
 
 
-def _time(value: Any) -> datetime | None:
+def _time(value: str | int | None) -> datetime | None:
     try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+        return datetime.fromtimestamp(int(value or ""), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
 
 
-def _content(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
-    part = raw.get(kind)
-    body = part if isinstance(part, dict) else {}
-    if kind == "text":
-        return {"text": str(body.get("body", ""))[:5000]}
-    if kind in MEDIA_KINDS:
-        media = {"media_id": str(body.get("id", "")), "mime_type": str(body.get("mime_type", ""))}
-        caption = str(body.get("caption", ""))[:1000]
-        return media | ({"text": caption} if caption else {}) if media["media_id"] else {}
-    if kind == "location":
-        return _location(body)
+def _content(raw: wire.Message) -> dict[str, Any]:
+    if raw.type == "text":
+        return {"text": raw.text.body[:5000]} if raw.text else {"text": ""}
+    if raw.type in MEDIA_KINDS:
+        part = raw.image if raw.type == "image" else raw.audio
+        if part is None or not part.id:
+            return {}
+        media = {"media_id": part.id[:200], "mime_type": part.mime_type[:100]}
+        return media | ({"text": part.caption[:1000]} if part.caption else {})
+    if raw.type == "location" and raw.location is not None:
+        return _location(raw.location)
     return {}
 
 
-def _location(body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        lat, lon = float(body["latitude"]), float(body["longitude"])
-    except (KeyError, TypeError, ValueError):
+def _location(pin: wire.LocationPart) -> dict[str, Any]:
+    if pin.latitude is None or pin.longitude is None:
         return {}
-    words = [str(body.get(k, "")).strip() for k in ("name", "address")]
+    words = [w.strip() for w in (pin.name, pin.address)]
     unique = list(dict.fromkeys(w for w in words if w))  # pins often repeat name as address
-    return {"lat": lat, "lon": lon, "text": ", ".join(unique)[:400]}
+    return {"lat": pin.latitude, "lon": pin.longitude, "text": ", ".join(unique)[:400]}
 
 
-def _message(raw: dict[str, Any], names: dict[str, str]) -> Inbound | None:
-    message_id, wa_id = str(raw.get("id", "")), str(raw.get("from", ""))
-    if not message_id or not wa_id.isdigit():
+def _message(raw: wire.Message, names: dict[str, str]) -> Inbound | None:
+    if not raw.id or not WA_ID.fullmatch(raw.sender):
         return None
-    kind = str(raw.get("type", ""))
-    content = _content(kind, raw)
+    kind, content = raw.type, _content(raw)
     if kind not in ("text", "location", *MEDIA_KINDS) or (kind != "text" and not content):
         kind, content = "other", {}
     return Inbound(
-        message_id=message_id[:200],
-        wa_id=wa_id,
+        message_id=raw.id[:200],
+        wa_id=raw.sender,
         kind=kind,
-        sent_at=_time(raw.get("timestamp")),
-        name=names.get(wa_id, "")[:120],
+        sent_at=_time(raw.timestamp),
+        name=names.get(raw.sender, "")[:120],
         **content,
     )
 
 
-def _status(raw: dict[str, Any]) -> Status | None:
-    wamid, status = str(raw.get("id", "")), str(raw.get("status", ""))
-    if not wamid or status not in ("sent", "delivered", "read", "failed"):
+def _status(raw: wire.StatusPart) -> Status | None:
+    if not raw.id or raw.status not in ("sent", "delivered", "read", "failed"):
         return None
-    errors = _dicts(raw.get("errors"))
-    error = str(errors[0].get("title", ""))[:500] if errors else ""
-    return Status(wamid=wamid[:200], status=status, at=_time(raw.get("timestamp")), error=error)
+    error = raw.errors[0].title[:500] if raw.errors else ""
+    return Status(wamid=raw.id[:200], status=raw.status, at=_time(raw.timestamp), error=error)
 
 
-def _names(value: dict[str, Any]) -> dict[str, str]:
-    names = {}
-    for contact in _dicts(value.get("contacts")):
-        profile = contact.get("profile")
-        name = profile.get("name", "") if isinstance(profile, dict) else ""
-        names[str(contact.get("wa_id", ""))] = str(name)
-    return names
+def _names(value: wire.Value) -> dict[str, str]:
+    return {c.wa_id: c.profile.name if c.profile else "" for c in value.contacts}
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+def _values(payload: wire.Payload, phone_number_id: str) -> list[wire.Value]:
+    changes = [change for entry in payload.entry for change in entry.changes]
+    return [
+        c.value
+        for c in changes
+        if c.field == "messages"
+        and c.value is not None
+        and c.value.metadata is not None
+        and c.value.metadata.phone_number_id == phone_number_id
+    ]
 
 
-def _values(payload: dict[str, Any], phone_number_id: str) -> list[dict[str, Any]]:
-    values = []
-    for entry in _dicts(payload.get("entry")):
-        for change in _dicts(entry.get("changes")):
-            value = change.get("value")
-            if change.get("field") != "messages" or not isinstance(value, dict):
-                continue
-            metadata = value.get("metadata")
-            if isinstance(metadata, dict) and metadata.get("phone_number_id") == phone_number_id:
-                values.append(value)
-    return values
+def _payload(body: bytes) -> wire.Payload:
+    try:
+        return wire.Payload.model_validate_json(body)
+    except ValidationError as exc:  # the body is never echoed: it is the citizens' words
+        first = exc.errors(include_input=False)[0]
+        if first["type"] != "json_invalid":
+            field = ".".join(str(part) for part in first["loc"])
+            raise NigraniError(_("This is not a WhatsApp webhook."), field=field) from exc
+        if "recursion limit" in first["msg"]:
+            raise NigraniError(_("The webhook body is nested too deeply."), field="body") from exc
+        raise NigraniError(_("The webhook body is not JSON."), field="body") from exc
 
 
 def parse(body: bytes, *, phone_number_id: str) -> Delivery:
-    """The messages and statuses for our number in a webhook body (others are ignored)."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed(_("The webhook body is not JSON."), field="body") from exc
-    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
-        raise ValidationFailed(_("This is not a WhatsApp webhook."), field="object")
+    """The messages and statuses for our number in a webhook body (others are ignored).
+
+    A body that is not a well-formed delivery is refused with a 400, whatever its shape."""
+    payload = _payload(body)
+    if payload.object != "whatsapp_business_account":
+        raise NigraniError(_("This is not a WhatsApp webhook."), field="object")
     delivery = Delivery()
     for value in _values(payload, phone_number_id):
         names = _names(value)
-        delivery.messages += [m for r in _dicts(value.get("messages")) if (m := _message(r, names))]
-        delivery.statuses += [s for r in _dicts(value.get("statuses")) if (s := _status(r))]
+        delivery.messages += [m for r in value.messages if (m := _message(r, names))]
+        delivery.statuses += [s for r in value.statuses if (s := _status(r))]
     return delivery
