@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
 from nigrani.cli import app
 from nigrani.core.config import get_settings
 from nigrani.core.db import make_engine
+from nigrani.core.errors import PermissionDenied
 from tests.conftest import TEST_KEY, fresh_database_url
 
 runner = CliRunner()
@@ -134,3 +136,48 @@ def test_audit_verify_names_the_broken_row(env: dict[str, str]) -> None:
     result = run(env, "audit", "verify")
     assert result.exit_code == 1
     assert "broken" in result.output and "row 4" in result.output
+
+
+def test_token_create_list_revoke(env: dict[str, str]) -> None:
+    from nigrani.core.audit import AuditEntry
+    from nigrani.core.db import make_sessionmaker
+    from nigrani.grievances.channels import open311_service
+
+    assert run(env, "demo", "--no-serve").exit_code == 0
+    created = run(
+        env, "token", "create", "Kanpur 311 app", "--user", "admin", "--expires-days", "30"
+    )
+    assert created.exit_code == 0, created.output
+    assert "cannot be shown again" in created.output
+    secret = re.search(r"^(ngr_[0-9a-f]{8}_\S+)$", created.output, re.MULTILINE)
+    number = re.search(r"Issued key #(\d+) \(open311\)", created.output)
+    assert secret and number, created.output
+    assert run(env, "token", "create", "x", "--user", "nobody").exit_code == 1
+    wrong = run(env, "token", "create", "x", "--user", "admin", "--scope", "everything")
+    assert wrong.exit_code == 1 and "Scopes must be among" in wrong.output
+
+    listed = run({**env, "COLUMNS": "160"}, "token", "list")  # one line per key
+    assert listed.exit_code == 0 and "Kanpur 311 app" in listed.output
+    assert "active" in listed.output and secret.group(1)[13:] not in listed.output
+    engine = make_engine(env["NIGRANI_DATABASE_URL"])
+    with make_sessionmaker(engine)() as session:
+        assert open311_service.authorize(session, secret.group(1)).name == "Kanpur 311 app"
+
+    assert run(env, "token", "revoke", number.group(1)).exit_code == 2  # --reason is required
+    revoked = run(env, "token", "revoke", number.group(1), "--reason", "app retired")
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    again = run(env, "token", "revoke", number.group(1), "--reason", "again")
+    assert again.exit_code == 1 and "already revoked" in again.output
+    assert run(env, "token", "revoke", "9999", "--reason", "x").exit_code == 1
+    assert "revoked" in run(env, "token", "list").output
+    with make_sessionmaker(engine)() as session:
+        with pytest.raises(PermissionDenied):
+            open311_service.authorize(session, secret.group(1))
+        actions = session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "api_token")
+        ).all()
+    engine.dispose()
+    assert [a.action for a in actions] == ["token.issue", "token.revoke"]
+    assert all(a.actor_label.startswith("cli:") for a in actions)
+    assert "app retired" in str(actions[1].detail)
+    assert run(env, "audit", "verify").exit_code == 0

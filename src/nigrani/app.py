@@ -17,6 +17,7 @@ from nigrani import tasks as all_tasks
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import web as accounts_web
 from nigrani.accounts import web_admin as accounts_admin
+from nigrani.accounts import web_tokens as accounts_tokens
 from nigrani.accounts.deps import user_for_error_page
 from nigrani.accounts.views import page
 from nigrani.cameras import api as cameras_api
@@ -153,6 +154,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
         web_pages.router,
         accounts_web.router,
         accounts_admin.router,
+        accounts_tokens.router,
         accounts_api.router,
         cameras_api.router,
         cameras_api_io.router,

@@ -17,6 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from nigrani.accounts.cli_tokens import token_app
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.commands import sessions, settings_or_exit
 from nigrani.core.config import Settings
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
 export_app = typer.Typer(help="Export operator data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 import_app.command("cameras")(import_cameras)

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from nigrani.accounts import boundaries, jurisdiction, service
-from nigrani.accounts.deps import Admin, CurrentUser, StaffScope, require_scope
+from nigrani.accounts.deps import (
+    Admin,
+    CurrentUser,
+    KeyAdmin,
+    StaffScope,
+    accept_any_token,
+    require_scope,
+)
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Level
 from nigrani.accounts.schemas import (
@@ -46,7 +53,7 @@ def user_read(user: User) -> UserRead:
     return read
 
 
-@router.get("/me")
+@router.get("/me", dependencies=[Depends(accept_any_token)])
 def me(user: CurrentUser) -> UserRead:
     """Who the caller is."""
     return user_read(user)
@@ -112,7 +119,7 @@ async def import_boundaries(
 
 
 @router.post("/tokens", status_code=201, dependencies=[Depends(require_scope("admin"))])
-def issue_token(body: TokenCreate, db: DbSession, admin: Admin) -> TokenRead:
+def issue_token(body: TokenCreate, db: DbSession, admin: KeyAdmin) -> TokenRead:
     """Issue an API token for a worker or integration; the secret is shown once."""
     issued = service.issue_token(
         db, user=admin, name=body.name, scopes=body.scopes, actor=service.actor_of(admin)

@@ -14,7 +14,7 @@ from nigrani.accounts import jurisdiction, service
 from nigrani.accounts.models import ApiToken, JurisdictionNode, User
 from nigrani.accounts.roles import STAFF_ROLES, Permission, Role, has_permission
 from nigrani.core.deps import DbSession
-from nigrani.core.errors import AuthenticationFailed, PermissionDenied
+from nigrani.core.errors import AuthenticationFailed, NotFound, PermissionDenied
 from nigrani.core.i18n import _
 
 SESSION_COOKIE = "nigrani_session"
@@ -39,11 +39,19 @@ def signed_in(session: Session, cookie: str | None) -> User | None:
     return login.user
 
 
+# Set by require_scope (and accept_any_token) on the request: a token stands for its user
+# only on routes that name a scope, so an Open311 key issued by an administrator cannot
+# drive the administrator's pages. Route dependencies run before the endpoint's own.
+SCOPE_CHECKED = "scope_checked"
+
+
 def get_optional_user(
     request: Request, db: DbSession, token: Annotated[ApiToken | None, Depends(get_token)]
 ) -> User | None:
     """The signed-in user (cookie) or the token's user, or None."""
     if token is not None:
+        if not getattr(request.state, SCOPE_CHECKED, False):
+            raise PermissionDenied(_("API tokens are not accepted here"))
         return token.user if token.user.is_active else None
     return signed_in(db, request.cookies.get(SESSION_COOKIE))
 
@@ -89,14 +97,22 @@ def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
     return check
 
 
-def require_scope(scope: str) -> Callable[[ApiToken | None], Awaitable[None]]:
-    """A dependency that, for token callers, requires the token to carry a scope."""
+def require_scope(scope: str) -> Callable[[Request, ApiToken | None], Awaitable[None]]:
+    """A dependency that admits token callers whose token carries the scope (others: 403)."""
 
-    async def check(token: Annotated[ApiToken | None, Depends(get_token)]) -> None:
+    async def check(
+        request: Request, token: Annotated[ApiToken | None, Depends(get_token)]
+    ) -> None:
         if token is not None and scope not in token.scopes.split():
             raise PermissionDenied(_("This API token lacks the {scope} scope").format(scope=scope))
+        setattr(request.state, SCOPE_CHECKED, True)
 
     return check
+
+
+async def accept_any_token(request: Request) -> None:
+    """Admit a token of any scope (for routes that only say who the caller is)."""
+    setattr(request.state, SCOPE_CHECKED, True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,4 +157,16 @@ def get_visible_node(code: str, scope: StaffScope, db: DbSession) -> Jurisdictio
 VisibleNode = Annotated[JurisdictionNode, Depends(get_visible_node)]
 Auditor = Annotated[User, Depends(require(Permission.VIEW_AUDIT))]
 Admin = Annotated[User, Depends(require(Permission.MANAGE_USERS))]
+KeyAdmin = Annotated[User, Depends(require(Permission.MANAGE_API_KEYS))]
 Citizen = Annotated[User, Depends(require(Permission.CITIZEN_SELF))]
+
+
+def get_managed_token(token_id: int, db: DbSession, _admin: KeyAdmin) -> ApiToken:
+    """The API token named in the path, for someone who manages keys (404 if none)."""
+    token = db.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_("No such token"))
+    return token
+
+
+ManagedToken = Annotated[ApiToken, Depends(get_managed_token)]

@@ -37,6 +37,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_JURISDICTION = "manage_jurisdiction"
+    MANAGE_API_KEYS = "manage_api_keys"  # issue and revoke keys for civic apps and workers
     CITIZEN_SELF = "citizen_self"
     CANVASS = "canvass"  # incidents, the camera canvass, owners' contacts, evidence
     GRIEVANCES = "grievances"  # complaints in one's charge: queues, workflow, dashboards
@@ -75,7 +76,13 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMMISSIONER: frozenset(_WATCH | {Permission.VIEW_AUDIT}),
     Role.AUDITOR: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
     Role.ADMIN: frozenset(
-        _STAFF | {Permission.VIEW_AUDIT, Permission.MANAGE_USERS, Permission.MANAGE_JURISDICTION}
+        _STAFF
+        | {
+            Permission.VIEW_AUDIT,
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_JURISDICTION,
+            Permission.MANAGE_API_KEYS,
+        }
     ),
 }
 

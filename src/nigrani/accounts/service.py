@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 import pyotp
@@ -249,35 +249,53 @@ class IssuedToken:
     secret: str
 
 
-def issue_token(
-    session: Session, *, user: User, name: str, scopes: list[str], actor: audit.Actor
-) -> IssuedToken:
-    """A bearer token (shown once) for a worker or an integration."""
+def _check_new_token(name: str, scopes: list[str], expires_at: datetime | None) -> None:
     unknown = set(scopes) - KNOWN_SCOPES
     if unknown or not scopes:
         raise ValidationFailed(
             _("Scopes must be among: {scopes}").format(scopes=", ".join(sorted(KNOWN_SCOPES))),
             field="scopes",
         )
+    if not name.strip() or len(name) > 120:
+        raise ValidationFailed(_("Name: 1–120 characters"), field="name")
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValidationFailed(_("The expiry must lie in the future"), field="expires")
+
+
+def issue_token(
+    session: Session,
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    actor: audit.Actor,
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    """A bearer token (shown once) for a worker or an integration, acting as `user`."""
+    _check_new_token(name, scopes, expires_at)
+    if not user.is_active:
+        raise ValidationFailed(_("The token's account is deactivated"), field="user")
     # hex: the prefix must never contain the '_' that separates the token's parts
     prefix, secret = secrets.token_hex(4), new_token(32)
     row = ApiToken(
-        name=name,
+        name=name.strip(),
         user_id=user.id,
         prefix=prefix,
         token_hash=sha256_hex(secret),
         scopes=" ".join(sorted(set(scopes))),
         created_at=utcnow(),
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
+    expires = expires_at.isoformat() if expires_at else None
     audit.record(
         session,
         actor=actor,
         action="token.issue",
         object_type="api_token",
         object_id=row.id,
-        detail={"name": name, "scopes": row.scopes},
+        detail={"name": row.name, "scopes": row.scopes, "user": user.id, "expires": expires},
     )
     return IssuedToken(row, f"ngr_{prefix}_{secret}")
 
@@ -308,15 +326,40 @@ def token_for(session: Session, raw: str) -> ApiToken:
     return row
 
 
-def revoke_token(session: Session, *, token_id: int, actor: audit.Actor) -> None:
-    """Stop a token from working."""
+def revoke_token(session: Session, *, token_id: int, reason: str, actor: audit.Actor) -> ApiToken:
+    """Stop a token from working, for a stated reason; a revoked token stays revoked."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(_("No such token"))
+    if not reason.strip():
+        raise ValidationFailed(_("Give a reason for revoking the key"), field="reason")
+    if row.revoked_at is not None:
+        raise Conflict(_("This key was already revoked"))
     row.revoked_at = utcnow()
+    session.flush()
     audit.record(
-        session, actor=actor, action="token.revoke", object_type="api_token", object_id=row.id
+        session,
+        actor=actor,
+        action="token.revoke",
+        object_type="api_token",
+        object_id=row.id,
+        detail={"name": row.name, "reason": reason.strip()[:500]},
     )
+    return row
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every API token with its account, newest first (the secrets are not stored)."""
+    stmt = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id.desc())
+    return list(session.scalars(stmt))
+
+
+def get_staff(session: Session, username: str) -> User:
+    """The staff account with this username, or NotFound."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or user.role in CITIZEN_ROLES:
+        raise NotFound(_("No staff account {name}").format(name=username), field="user")
+    return user
 
 
 def list_staff(session: Session, *, under_path: str) -> list[User]:

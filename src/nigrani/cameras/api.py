@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from nigrani.accounts import service as accounts_service
-from nigrani.accounts.deps import CurrentUser, StaffScope
+from nigrani.accounts.deps import CurrentUser, StaffScope, require_scope
 from nigrani.cameras import service
 from nigrani.cameras.deps import StaffSite
 from nigrani.cameras.schemas import SiteCreate, SitePage, SiteRead, SiteUpdate
 from nigrani.core.deps import DbSession, SettingsDep
 
-router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+# Systems reach the registry with integration tokens, as they do its import and export.
+router = APIRouter(
+    prefix="/api/v1/cameras",
+    tags=["cameras"],
+    dependencies=[Depends(require_scope("integration"))],
+)
 
 
 def _station_code(db: DbSession, site_station_id: int | None) -> str | None:
