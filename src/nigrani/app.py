@@ -32,8 +32,10 @@ from nigrani.canvass import web as canvass_web
 from nigrani.canvass import web_actions as canvass_actions
 from nigrani.canvass import web_export as canvass_export
 from nigrani.canvass import web_owner as canvass_owner
+from nigrani.core import clock as clocks
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker
+from nigrani.core.deps import bind_clock
 from nigrani.core.errors import AuthenticationFailed, NigraniError
 from nigrani.core.i18n import gettext
 from nigrani.core.metrics import Metrics, MetricsMiddleware
@@ -112,7 +114,13 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = Scheduler(app.state.sessions, app.state.settings, periodic=all_tasks.PERIODIC)
-        thread = threading.Thread(target=scheduler.run, name="scheduler", daemon=True)
+        # The scheduler runs on the app's clock too (a thread starts with a bare context).
+        thread = threading.Thread(
+            target=clocks.run_with,
+            args=(app.state.clock, scheduler.run),
+            name="scheduler",
+            daemon=True,
+        )
         if run_scheduler:
             thread.start()
         yield
@@ -129,16 +137,19 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
 MACHINE_PATHS = ("/open311/", "/webhooks/")
 
 
-def create_app(settings: Settings, *, run_scheduler: bool = False) -> FastAPI:
-    """Build the app for these settings; nothing happens at import time."""
+def create_app(
+    settings: Settings, *, run_scheduler: bool = False, clock: clocks.Clock | None = None
+) -> FastAPI:
+    """Build the app for these settings (and clock); nothing happens at import time."""
     app = FastAPI(
         title="Nigrani",
         version="0.1.0",
         lifespan=_lifespan(run_scheduler),
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(bind_clock), Depends(csrf_protect)],
     )
     engine = make_engine(settings.db_url)
     app.state.settings, app.state.engine = settings, engine
+    app.state.clock = clock or clocks.SYSTEM
     app.state.sessions = make_sessionmaker(engine)
     app.state.templates = make_templates()
     app.state.csrf_exempt = MACHINE_PATHS
