@@ -33,6 +33,7 @@ from nigrani.canvass import web_actions as canvass_actions
 from nigrani.canvass import web_export as canvass_export
 from nigrani.canvass import web_owner as canvass_owner
 from nigrani.core import clock as clocks
+from nigrani.core import edge
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker
 from nigrani.core.deps import bind_clock
@@ -43,6 +44,7 @@ from nigrani.core.outbox import Scheduler
 from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
 from nigrani.evidence import web as evidence_web
+from nigrani.grievances import service as grievances_service
 from nigrani.grievances import web as grievances_web
 from nigrani.grievances import web_actions as grievances_actions
 from nigrani.grievances import web_citizen as grievances_citizen
@@ -87,7 +89,16 @@ def _error_response(
     )
 
 
+async def _refused(request: Request, exc: edge.EdgeRefused) -> Response:
+    """A refusal at the HTTP edge, in the path's error format (GeoReport's for Open311)."""
+    if request.url.path.startswith("/open311/"):
+        return grievances_open311.refusal(request, exc)
+    return _error_response(request, exc.status_code, exc.code, exc.message)
+
+
 def _install_errors(app: FastAPI) -> None:
+    app.add_exception_handler(edge.EdgeRefused, _refused)  # type: ignore[arg-type]
+
     @app.exception_handler(NigraniError)
     async def domain_error(request: Request, exc: NigraniError) -> Response:
         response = _error_response(request, exc.status, exc.code, exc.message, exc.field)
@@ -137,6 +148,24 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
 MACHINE_PATHS = ("/open311/", "/webhooks/")
 
 
+def _body_rules(settings: Settings) -> dict[str, edge.BodyRule]:
+    """The routes whose bodies may be larger (files) or must be smaller than the default."""
+    upload = edge.BodyRule(cameras_api_io.MAX_UPLOAD_MB * edge.MiB + edge.FORM_OVERHEAD)
+    geojson = settings.max_geojson_bytes
+    return {
+        "/open311/v2/requests.{fmt}": edge.BodyRule(grievances_open311.MAX_BODY),
+        "/api/v1/cameras/import": upload,
+        "/cameras/import": upload,
+        "/api/v1/jurisdiction/boundaries": edge.BodyRule(geojson),
+        "/admin/boundaries": edge.BodyRule(geojson + edge.FORM_OVERHEAD),
+        "/citizen/complaints": edge.BodyRule(
+            grievances_service.MAX_ATTACHMENT_BYTES + edge.FORM_OVERHEAD
+        ),
+        # Footage comes only through the resumable upload, in parts of raw bytes.
+        "/footage/uploads/{upload_id}": edge.BodyRule(canvass_owner.MAX_CHUNK, raw=True),
+    }
+
+
 def create_app(
     settings: Settings, *, run_scheduler: bool = False, clock: clocks.Clock | None = None
 ) -> FastAPI:
@@ -154,6 +183,15 @@ def create_app(
     app.state.templates = make_templates()
     app.state.csrf_exempt = MACHINE_PATHS
     metrics = Metrics()
+    rules = _body_rules(settings)
+    # Innermost, so its refusals render with the language and page context set outside it.
+    app.add_middleware(
+        edge.EdgeMiddleware,
+        default=settings.max_body_bytes,
+        rules=rules,
+        render=_refused,
+        text_exempt=("/webhooks/whatsapp",),  # strips control characters itself
+    )
     app.add_middleware(WebContextMiddleware, settings=settings, machine_paths=MACHINE_PATHS)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _install_errors(app)
@@ -192,6 +230,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    edge.check_routes(app.routes, rules)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

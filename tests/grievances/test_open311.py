@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts import service as accounts
 from nigrani.accounts.roles import Role
 from nigrani.core import audit
+from nigrani.grievances.channels import open311
 from nigrani.grievances.models import Complaint, GrievanceCategory
 from tests.accounts.factories import make_staff, make_tree
 
@@ -214,4 +217,82 @@ def test_a_retired_category_is_no_service(client: TestClient, db: Session, key: 
     db.commit()
     _error(client.post(f"{BASE}/requests.json", data={**FORM, "api_key": key}), 404, "json")
     _error(client.get(f"{BASE}/services/theft.json"), 404, "json")
+    assert _count(db) == 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_control_characters_are_refused_in_georeport_format(
+    client: TestClient, db: Session, key: str, fmt: str
+) -> None:
+    before = _count(db)
+    nul = {**FORM, "api_key": key, "description": FORM["description"] + "\x00"}
+    assert "control character" in _error(client.post(f"{BASE}/requests.{fmt}", data=nul), 400, fmt)
+    assert "web address" in _error(client.get(f"{BASE}/requests/%00.{fmt}"), 400, fmt)
+    query = {"service_code": "theft\x00", "api_key": key}
+    assert "query string" in _error(client.get(f"{BASE}/requests.{fmt}", params=query), 400, fmt)
+    assert _count(db) == before
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_absurd_dates_are_a_400_not_a_server_error(client: TestClient, fmt: str) -> None:
+    url = f"{BASE}/requests.{fmt}"
+    for dates in (
+        {"end_date": "0001-01-01"},
+        {"start_date": "0001-01-01T00:00:00Z"},
+        {"start_date": "9999-12-31"},
+        {"end_date": "9999-12-31T23:59:59-23:59"},
+        {"start_date": "10000-01-01"},
+        {"start_date": "1999-12-31T23:00:00Z"},
+    ):
+        assert "2000 to 2099" in _error(client.get(url, params=dates), 400, fmt), dates
+    backwards = {"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-05-01T00:00:00Z"}
+    assert "after end_date" in _error(client.get(url, params=backwards), 400, fmt)
+    for fine in (
+        {"end_date": "2000-01-01"},
+        {"start_date": "2099-12-31T23:59:59-23:59"},
+        {"start_date": "2026-11-01T00:00:00+05:30"},
+    ):
+        assert client.get(url, params=fine).status_code == 200, fine
+
+
+def _stream(total: int) -> Iterator[bytes]:
+    for start in range(0, total, 16 * 1024):
+        yield b"a" * min(16 * 1024, total - start)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_large_body_is_refused_unread_and_a_wrong_key_before_the_body(
+    client: TestClient, db: Session, key: str, fmt: str
+) -> None:
+    url, form = f"{BASE}/requests.{fmt}", {"Content-Type": "application/x-www-form-urlencoded"}
+    big = b"description=" + b"a" * open311.MAX_BODY
+    assert "64 KB" in _error(client.post(url, content=big, headers=form), 413, fmt)
+    streamed = client.post(url, content=_stream(open311.MAX_BODY + 1), headers=form)
+    assert "content-length" not in streamed.request.headers
+    _error(streamed, 413, fmt)
+    wrong = {**form, "Authorization": "Bearer ngr_x_y"}
+    assert "api_key" in _error(client.post(url, content=big, headers=wrong), 403, fmt)
+    _error(client.post(url, params={"api_key": "ngr_x_y"}, content=big, headers=form), 403, fmt)
+    # The key may come in the query string or as a Bearer token instead of in the form.
+    assert client.post(url, params={"api_key": key}, data=FORM).status_code == 200
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert client.post(url, data=FORM, headers=bearer).status_code == 200
+    assert _count(db) == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_form_parser_errors_and_unknown_fields_are_in_georeport_format(
+    client: TestClient, db: Session, key: str, fmt: str
+) -> None:
+    url = f"{BASE}/requests.{fmt}"
+    keyed = {**FORM, "api_key": key}
+    no_boundary = {"Content-Type": "multipart/form-data"}
+    assert "boundary" in _error(client.post(url, content=b"x", headers=no_boundary), 400, fmt)
+    photo = {"media": ("p.jpg", b"\xff\xd8\xff", "image/jpeg")}
+    assert "files" in _error(client.post(url, data=keyed, files=photo), 400, fmt)
+    many = urlencode([*keyed.items(), *[("attribute[landmark]", "x")] * open311.MAX_FIELDS])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert "fields" in _error(client.post(url, content=many, headers=form), 400, fmt)
+    unknown = {**keyed, "colour": "red"}
+    assert "Unknown field: colour" in _error(client.post(url, data=unknown), 400, fmt)
     assert _count(db) == 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nigrani.canvass.kinds import KINDS
+from nigrani.core.moments import Moment
 
 MAX_WINDOW = timedelta(days=7)
 DEFAULT_RADIUS_M = 300.0
@@ -23,8 +24,8 @@ class IncidentCreate(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     address: str = Field(default="", max_length=400)
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: Moment
+    window_end: Moment
     fir_number: str = Field(default="", max_length=60)
     officer_id: int | None = None
 
@@ -51,8 +52,8 @@ class FootageRequestCreate(BaseModel):
 
     site_id: int
     note: str = Field(default="", max_length=500)
-    window_start: AwareDatetime | None = None
-    window_end: AwareDatetime | None = None
+    window_start: Moment | None = None
+    window_end: Moment | None = None
 
 
 class IncidentRead(BaseModel):

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     sms_backend: Literal["log"] = "log"
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     max_geojson_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # Every request body, unless its route allows more (uploads; see app._body_rules).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
     map_tiles_url: str = ""
     # The address citizens reach this server at, for links sent by SMS (no trailing slash).
     public_url: str = "http://127.0.0.1:8000"

@@ -19,6 +19,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.moments import parse_moment
 from nigrani.stations.models import RecordingGap, RecordingSegment, StationCamera
 
 # Recorder clocks jitter; a hole shorter than this between two files is no gap.
@@ -52,13 +53,11 @@ class Day:
 def parse_at(value: str, tz: str) -> datetime:
     """An ISO time with an offset, or a wall-clock time in the city's zone, as aware UTC."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = parse_moment(value, zone=ZoneInfo(tz))
     except ValueError as exc:
         raise ValidationFailed(
             _("Enter the date and time as shown, e.g. 2026-12-01 18:30."), field="at"
         ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
     return parsed.astimezone(UTC)
 
 

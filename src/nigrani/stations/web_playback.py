@@ -15,9 +15,9 @@ from nigrani.accounts.service import actor_of
 from nigrani.accounts.views import page, see_other
 from nigrani.canvass.forms import parse_local
 from nigrani.canvass.models import Incident
-from nigrani.core import audit
-from nigrani.core.deps import DbSession, Now, SettingsDep
+from nigrani.core import audit, moments
 from nigrani.core.db import utcnow
+from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.evidence.models import EvidenceItem
@@ -197,7 +197,7 @@ def vod_playlist(
 ) -> Response:
     """An HLS VOD playlist of the camera's files on a local day (IST)."""
     try:
-        on = date.fromisoformat(day)
+        on = moments.parse_day(day)
     except ValueError as exc:
         raise NotFound(_("No such day")) from exc
     found = playback.day_of(db, camera_id=camera.id, day=on, tz=settings.timezone)

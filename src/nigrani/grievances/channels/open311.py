@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 at /open311/v2/: every endpoint in .json and .xml, its error format.
 
 Errors are GeoReport's `[{"code", "description"}]` (or `<errors>`), with 400 for bad
-input, 403 for a missing or wrong api_key and 404 for what does not exist."""
+input, 403 for a missing or wrong api_key, 404 for what does not exist and 413 for a body
+over MAX_BODY (the HTTP edge's limit for the POST; the form parser's errors too)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from nigrani.accounts.models import ApiToken
 from nigrani.core.config import Settings
-from nigrani.core.db import transaction
+from nigrani.core.db import transaction, utcnow
 from nigrani.core.deps import DbSession, Sessions, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
@@ -25,9 +27,24 @@ from nigrani.grievances.channels import open311_service as service
 from nigrani.grievances.channels.open311_form import parse_form, parse_query
 from nigrani.grievances.channels.open311_format import FORMATS, error, render
 
+# A complaint form is a few KB; anything much larger is not one (and is refused unread).
+MAX_BODY = 64 * 1024
+MAX_FIELDS = 60
+
 
 def _status(exc: NigraniError) -> int:
     return 400 if isinstance(exc, ValidationFailed) else exc.status
+
+
+def _format(request: Request) -> str:
+    ending = "xml" if request.url.path.endswith(".xml") else "json"
+    return str(request.path_params.get("fmt", ending))
+
+
+def refusal(request: Request, exc: HTTPException) -> Response:
+    """An HTTP-level refusal (the edge's, the form parser's) in GeoReport's error format."""
+    status = 400 if exc.status_code == 422 else exc.status_code
+    return error(_format(request), status, str(exc.detail))
 
 
 class Open311Route(APIRoute):
@@ -37,16 +54,16 @@ class Open311Route(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
-            ending = "xml" if request.url.path.endswith(".xml") else "json"
-            fmt = str(request.path_params.get("fmt", ending))
             try:
                 return await handler(request)
             except NigraniError as exc:
-                return error(fmt, _status(exc), exc.message)
+                return error(_format(request), _status(exc), exc.message)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ())[1:])
-                return error(fmt, 400, f"{where}: {first.get('msg', 'invalid')}")
+                return error(_format(request), 400, f"{where}: {first.get('msg', 'invalid')}")
+            except HTTPException as exc:  # the edge, or the form parser (bad multipart)
+                return refusal(request, exc)
 
         return guarded
 
@@ -97,14 +114,27 @@ def _post(
     sessions: sessionmaker[Session],
     settings: Settings,
     items: list[tuple[str, str]],
-    query_key: str,
+    outer_key: str,
 ) -> list[dict[str, object]]:
     form = parse_form(items, known_attributes={service.LANDMARK})
     # The unit of work begins, runs and commits in this one worker thread: SQLite's write
     # lock is never held while the request waits for the event loop (see docs/decisions.md).
     with transaction(sessions) as db:
-        key = service.authorize(db, form.api_key or query_key)
+        key = service.authorize(db, form.api_key or outer_key)
         return [service.file_request(db, settings=settings, key=key, form=form)]
+
+
+def _check_key(sessions: sessionmaker[Session], api_key: str) -> None:
+    with transaction(sessions) as db:
+        service.authorize(db, api_key)
+
+
+def _outer_key(request: Request) -> str:
+    """The api_key given outside the form: in the query string, or as a Bearer token."""
+    bearer = request.headers.get("authorization", "")
+    if bearer[:7].lower() == "bearer ":
+        return bearer[7:].strip()[:200]
+    return request.query_params.get("api_key", "")[:200]
 
 
 @router.post("/requests.{fmt}")
@@ -112,10 +142,12 @@ async def create_request(
     request: Request, fmt: Format, sessions: Sessions, settings: SettingsDep
 ) -> Response:
     """File a complaint (form-encoded, with api_key); committed before the answer."""
-    form = await request.form()
+    outer_key = _outer_key(request)
+    if outer_key:  # a wrong key is refused before a byte of the body is read
+        await run_in_threadpool(_check_key, sessions, outer_key)
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    query_key = request.query_params.get("api_key", "")
-    body = await run_in_threadpool(_post, sessions, settings, items, query_key)
+    body = await run_in_threadpool(_post, sessions, settings, items, outer_key)
     return render(fmt, "service_requests", body)
 
 
@@ -137,6 +169,7 @@ def list_requests(
         start_date=start_date,
         end_date=end_date,
         status=status,
+        now=utcnow(),
     )
     return render(fmt, "service_requests", service.find(db, query=query, key=key))
 

@@ -6,10 +6,11 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.moments import parse_moment
 
 ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_.-]{1,60})\]$")
 TEXT_FIELDS = {
@@ -28,6 +29,8 @@ TEXT_FIELDS = {
     "api_key": 200,
 }
 STATUSES = frozenset({"open", "closed"})
+# GeoReport v2: a query without dates covers the last 90 days, and none may cover more.
+WINDOW = timedelta(days=90)
 
 
 @dataclass(slots=True)
@@ -49,12 +52,12 @@ class RequestForm:
 
 @dataclass(frozen=True, slots=True)
 class RequestQuery:
-    """GET requests: ids (which override the rest), or code, dates and statuses."""
+    """GET requests: ids (which override the rest), or code, a window of dates, statuses."""
 
+    start_date: datetime
+    end_date: datetime
     ids: tuple[str, ...] = ()
     service_code: str = ""
-    start_date: datetime | None = None
-    end_date: datetime | None = None
     statuses: frozenset[str] = frozenset()
 
 
@@ -82,6 +85,8 @@ def _values(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str,
             if len(value) > TEXT_FIELDS.get(key, 40):
                 raise ValidationFailed(_("{name} is too long.").format(name=key), field=key)
             plain[key] = value.strip()
+        else:  # a field GeoReport v2 does not define is a client's mistake, not data
+            raise ValidationFailed(_("Unknown field: {name}").format(name=key[:60]), field=key[:60])
     return plain, attributes
 
 
@@ -121,15 +126,29 @@ def _date(name: str, raw: str | None) -> datetime | None:
     if not raw:
         return None
     try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        return parse_moment(raw)  # naive is UTC; only years 2000-2099
     except ValueError as exc:
         raise ValidationFailed(
-            _("{name} must be a W3C date and time, for example 2026-12-01T10:00:00+05:30.").format(
-                name=name
-            ),
+            _(
+                "{name} must be a W3C date and time from 2000 to 2099, "
+                "for example 2026-12-01T10:00:00+05:30."
+            ).format(name=name),
             field=name,
         ) from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _window(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, ...]:
+    """The dates asked for; a missing end is WINDOW after start_date (or now), a missing
+    start WINDOW before the end."""
+    end = end or (start + WINDOW if start else now)
+    start = start or end - WINDOW
+    if start > end:
+        raise ValidationFailed(_("start_date must not be after end_date."), field="start_date")
+    if end - start > WINDOW:
+        raise ValidationFailed(
+            _("start_date and end_date must span at most 90 days."), field="start_date"
+        )
+    return start, end
 
 
 def parse_query(
@@ -139,16 +158,18 @@ def parse_query(
     start_date: str | None,
     end_date: str | None,
     status: str | None,
+    now: datetime,
 ) -> RequestQuery:
     """The GET requests filters, or a clear error naming the wrong one."""
     ids = tuple(i.strip().upper() for i in (service_request_id or "").split(",") if i.strip())
     statuses = frozenset(s.strip().lower() for s in (status or "").split(",") if s.strip())
     if statuses - STATUSES:
         raise ValidationFailed(_("status must be open or closed."), field="status")
+    start, end = _window(_date("start_date", start_date), _date("end_date", end_date), now)
     return RequestQuery(
+        start_date=start,
+        end_date=end,
         ids=ids[:100],
         service_code=(service_code or "").strip(),
-        start_date=_date("start_date", start_date),
-        end_date=_date("end_date", end_date),
         statuses=statuses,
     )
