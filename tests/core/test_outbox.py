@@ -20,11 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.core import outbox
+from nigrani.core.clock import FixedClock
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, utcnow
 from nigrani.core.migrate import upgrade
 from nigrani.core.sms import SmsMessage, queue_sms
-from tests.conftest import fresh_database_url, make_settings
+from tests.conftest import Freeze, fresh_database_url, make_settings
 
 calls: list[dict[str, Any]] = []
 
@@ -105,6 +106,104 @@ def test_worker_dying_mid_job_leaves_it_to_another_after_the_lease(
     assert survivor.run_due() == 1
     assert survivor.run_due() == 0
     assert db.scalar(select(func.count(SmsMessage.id))) == 1
+
+
+def test_each_runner_names_itself_by_host_process_and_start() -> None:
+    names = {outbox.worker_id() for _ in range(3)}
+    host, pid, _tag = next(iter(names)).split(":")
+    assert len(names) == 3 and pid == str(os.getpid()) and host == socket.gethostname()[:40]
+    assert all(len(name) <= 64 for name in names)  # fits locked_by
+
+
+def test_a_dead_workers_job_waits_only_the_short_lease(
+    db: Session, sessions: sessionmaker[Session], settings: Settings, freeze: Freeze
+) -> None:
+    clock = freeze(utcnow())
+    outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 0})
+    db.commit()
+    dying = outbox.OutboxRunner(sessions, settings, worker="elsewhere:1:dead")
+    assert len(dying._claim(10)) == 1  # then its machine dies
+    survivor = outbox.OutboxRunner(sessions, settings)
+    assert survivor.lease == outbox.LEASE <= timedelta(seconds=10)
+    clock.advance(outbox.LEASE - timedelta(seconds=1))
+    assert survivor.run_due() == 0
+    clock.advance(timedelta(seconds=2))  # a few seconds after the crash, not a minute
+    assert survivor.run_due() == 1 and len(calls) == 1
+
+
+leases: list[timedelta] = []
+moving: list[FixedClock] = []
+
+
+@outbox.handler("test.slow")
+def _slow(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+    job = ctx.session.get_one(outbox.OutboxJob, ctx.job_id)
+    assert job.locked_until is not None
+    leases.append(job.locked_until - utcnow())
+    moving[0].advance(timedelta(seconds=payload["seconds"]))
+
+
+def test_jobs_queued_behind_a_slow_one_keep_their_lease(
+    db: Session, sessions: sessionmaker[Session], settings: Settings, freeze: Freeze
+) -> None:
+    moving[:] = [freeze(utcnow())]
+    leases.clear()
+    slow = 2 * outbox.LEASE.total_seconds()
+    for _ in range(3):
+        outbox.enqueue(db, kind="test.slow", payload={"seconds": slow})
+    db.commit()
+    assert outbox.OutboxRunner(sessions, settings).run_due() == 3
+    assert leases == [outbox.LEASE] * 3  # renewed before each: nobody could take them
+
+
+def test_a_job_taken_over_after_the_lease_is_run_by_its_new_worker_only(
+    db: Session, sessions: sessionmaker[Session], settings: Settings, freeze: Freeze
+) -> None:
+    clock = freeze(utcnow())
+    job_id = outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 0})
+    db.commit()
+    slow, fast = (outbox.OutboxRunner(sessions, settings) for _ in range(2))
+    assert slow._claim(10) == [job_id]
+    clock.advance(outbox.LEASE + timedelta(seconds=1))  # slow stalls past its lease
+    assert fast._claim(10) == [job_id]
+    assert not slow._run_one(job_id)  # no longer its job
+    assert fast._run_one(job_id) and len(calls) == 1
+    job = db.get_one(outbox.OutboxJob, job_id)
+    db.refresh(job)
+    assert (job.status, job.attempts, job.locked_by) == (outbox.DONE, 2, fast.worker)
+
+
+def test_a_new_scheduler_frees_the_jobs_of_this_machines_dead_processes_at_once(
+    db: Session, sessions: sessionmaker[Session], settings: Settings, freeze: Freeze
+) -> None:
+    freeze(utcnow())
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    host = outbox.worker_id().split(":")[0]
+    holders = {
+        "dead": f"{host}:{gone.stdout.strip()}:0000dead",
+        "alive": f"{host}:{os.getpid()}:0000live",  # another runner of a live process
+        "remote": "another-machine:1:00000000",  # cannot be checked: its lease decides
+    }
+    jobs = {}
+    for name, worker in holders.items():
+        jobs[name] = outbox.enqueue(db, kind="test.flaky", payload={"fail_times": 0})
+        job = db.get_one(outbox.OutboxJob, jobs[name])
+        job.locked_by, job.locked_until, job.attempts = worker, utcnow() + outbox.LEASE, 1
+    db.commit()
+    assert outbox.Scheduler(sessions, settings).tick() == 1  # the restart's first pass
+    status = {n: db.get_one(outbox.OutboxJob, j) for n, j in jobs.items()}
+    for job in status.values():
+        db.refresh(job)
+    assert {n: j.status for n, j in status.items()} == {
+        "dead": outbox.DONE,
+        "alive": outbox.PENDING,
+        "remote": outbox.PENDING,
+    }
 
 
 def _free_port() -> int:

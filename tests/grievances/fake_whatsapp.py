@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,12 @@ import httpx
 VERSION = "v21.0"
 PHONE_NUMBER_ID = "106540352242922"
 WABA_ID = "102290129340398"
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-send
+            super().handle_error(request, client_address)
 
 
 @dataclass
@@ -56,7 +63,7 @@ class FakeWhatsApp:
             def do_POST(self) -> None:
                 fake._post(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import secrets
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,6 +102,32 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.8 + 0.4 * random.random()))  # noqa: S311
 
 
+# How long a claim holds a job. A running job is also held by its row lock (PostgreSQL) or
+# the writer lock (SQLite), so the lease only matters when its worker dies: then it is how
+# long the job waits. Jobs claimed but still queued behind others are renewed as they wait.
+LEASE = timedelta(seconds=5)
+
+
+def worker_id() -> str:
+    """A name for one runner of one process start: host, pid and a random tag."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _dead(worker: str) -> bool:
+    """Whether `worker` named a runner of this machine whose process is gone."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid.isdigit():
+        return False  # another machine's (or a name we did not give): wait for its lease
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, someone else's
+    return False  # alive (or the pid was reused: then the lease decides)
+
+
 class OutboxRunner:
     """Claims due jobs with a lease, runs each in its own transaction, retries failures."""
 
@@ -107,11 +136,11 @@ class OutboxRunner:
         factory: sessionmaker[Session],
         settings: Settings,
         *,
-        worker: str = "scheduler",
-        lease: timedelta = timedelta(seconds=60),
+        worker: str | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.factory, self.settings = factory, settings
-        self.worker, self.lease = worker, lease
+        self.worker, self.lease = worker or worker_id(), lease
 
     def _claim(self, limit: int) -> list[int]:
         now = utcnow()
@@ -150,8 +179,8 @@ class OutboxRunner:
         try:
             with transaction(self.factory) as session:
                 job = session.get(OutboxJob, job_id, with_for_update=True)
-                if job is None or job.status != PENDING:
-                    return False
+                if job is None or job.status != PENDING or job.locked_by != self.worker:
+                    return False  # done, or taken over by another worker after our lease
                 fn = _handlers.get(job.kind)
                 if fn is None:
                     raise LookupError(f"no handler registered for job kind {job.kind!r}")
@@ -177,7 +206,41 @@ class OutboxRunner:
 
     def run_due(self, limit: int = 50) -> int:
         """Run every job that is due now; returns how many succeeded."""
-        return sum(self._run_one(job_id) for job_id in self._claim(limit))
+        claimed, renewed, done = self._claim(limit), utcnow(), 0
+        for i, job_id in enumerate(claimed):
+            if utcnow() - renewed >= self.lease / 2:  # the rest wait behind a slow job
+                self._renew(claimed[i:])
+                renewed = utcnow()
+            done += self._run_one(job_id)
+        return done
+
+    def _renew(self, job_ids: list[int]) -> None:
+        with transaction(self.factory) as session:
+            session.execute(
+                update(OutboxJob)
+                .where(OutboxJob.id.in_(job_ids), OutboxJob.status == PENDING)
+                .where(OutboxJob.locked_by == self.worker)
+                .values(locked_until=utcnow() + self.lease)
+            )
+
+    def release_orphans(self) -> int:
+        """Free the jobs held by runners of this machine whose process died; how many."""
+        with transaction(self.factory) as session:
+            holders = session.scalars(
+                select(OutboxJob.locked_by)
+                .where(OutboxJob.status == PENDING, OutboxJob.locked_until >= utcnow())
+                .distinct()
+            ).all()
+            dead = [w for w in holders if w and w != self.worker and _dead(w)]
+            if not dead:
+                return 0
+            freed = session.execute(
+                update(OutboxJob)
+                .where(OutboxJob.status == PENDING, OutboxJob.locked_by.in_(dead))
+                .values(locked_until=None)
+            )
+            log.info("outbox: freed the jobs of dead workers %s", ", ".join(dead))
+            return int(freed.rowcount)  # type: ignore[attr-defined]
 
 
 PeriodicTask = Callable[[sessionmaker[Session], Settings], None]
@@ -197,9 +260,13 @@ class Scheduler:
         self.factory, self.settings = factory, settings
         self.periodic = periodic or []
         self.stop_event = threading.Event()
+        self._started = False
 
     def tick(self) -> int:
-        """One pass: periodic tasks, then every due job."""
+        """One pass: periodic tasks, then every due job (first freeing dead runners' jobs)."""
+        if not self._started:  # a restart after a crash: its replies need not wait a lease
+            self.runner.release_orphans()
+            self._started = True
         for task in self.periodic:
             try:
                 task(self.factory, self.settings)
