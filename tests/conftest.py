@@ -24,6 +24,8 @@ from nigrani.core.migrate import upgrade
 from nigrani.core.security import generate_key
 
 PG_ENV = "NIGRANI_TEST_DATABASE_URL"
+# The SMS fake gateway and an app that sends through it, for tests of any feature.
+pytest_plugins = ["tests.core.sms_fixtures"]
 
 
 def _admin_url(url: str) -> str:

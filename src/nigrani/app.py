@@ -17,6 +17,7 @@ from nigrani import tasks as all_tasks
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import web as accounts_web
 from nigrani.accounts import web_admin as accounts_admin
+from nigrani.accounts import web_sms as accounts_sms
 from nigrani.accounts import web_tokens as accounts_tokens
 from nigrani.accounts.deps import user_for_error_page
 from nigrani.accounts.views import page
@@ -41,6 +42,7 @@ from nigrani.core.errors import AuthenticationFailed, NigraniError
 from nigrani.core.i18n import gettext
 from nigrani.core.metrics import Metrics, MetricsMiddleware
 from nigrani.core.outbox import Scheduler
+from nigrani.core.sms import api as sms_api
 from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
 from nigrani.evidence import web as evidence_web
@@ -203,6 +205,7 @@ def create_app(
         web_pages.router,
         accounts_web.router,
         accounts_admin.router,
+        accounts_sms.router,
         accounts_tokens.router,
         accounts_api.router,
         cameras_api.router,
@@ -223,6 +226,7 @@ def create_app(
         grievances_actions.router,
         grievances_web.router,
         grievances_whatsapp.router,
+        sms_api.router,
         stations_compliance.router,
         stations_web.router,
         stations_live.router,

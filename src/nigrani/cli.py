@@ -21,6 +21,7 @@ from nigrani.accounts.cli_tokens import token_app
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.commands import sessions, settings_or_exit
 from nigrani.core.config import Settings
+from nigrani.core.sms.cli import sms_app
 from nigrani.evidence.cli import verify_evidence
 from nigrani.stations.cli_cameras import dev_cameras
 from nigrani.stations.cli_recordings import recordings_app
@@ -38,6 +39,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(token_app, name="token")
+app.add_typer(sms_app, name="sms")
 export_app = typer.Typer(help="Export operator data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 import_app.command("cameras")(import_cameras)

@@ -94,7 +94,9 @@ def test_retry_succeeds_after_transient_failure(
 def test_worker_dying_mid_job_leaves_it_to_another_after_the_lease(
     db: Session, sessions: sessionmaker[Session], settings: Settings
 ) -> None:
-    queue_sms(db, settings, to="+919876543210", body="hello")
+    queue_sms(
+        db, settings, to="+919876543210", template="otp.en", values={"code": "1", "minutes": 5}
+    )
     db.commit()
     dying = outbox.OutboxRunner(sessions, settings, worker="a")
     assert len(dying._claim(10)) == 1  # claimed, then the process dies before sending

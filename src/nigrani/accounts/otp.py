@@ -15,9 +15,10 @@ from nigrani.core import audit, sms
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import RateLimited
-from nigrani.core.i18n import _
+from nigrani.core.i18n import _, current_language
 from nigrani.core.phones import mask_mobile, normalize_mobile
 from nigrani.core.security import FieldCipher, keyed_hash, same
+from nigrani.core.sms import templates
 
 
 def phone_hash(settings: Settings, e164: str) -> str:
@@ -67,9 +68,13 @@ def request_code(session: Session, *, settings: Settings, mobile: str) -> str:
             attempts=0,
         )
     )
-    minutes = settings.otp_ttl_seconds // 60
-    body = f"Nigrani: {code} — आपका लॉगिन कोड / your sign-in code. {minutes} min. Do not share."
-    sms.queue_sms(session, settings, to=e164, body=body)
+    sms.queue_sms(
+        session,
+        settings,
+        to=e164,
+        template=templates.for_language("otp", current_language.get()).name,
+        values={"code": code, "minutes": settings.otp_ttl_seconds // 60},
+    )
     session.flush()
     return e164
 

@@ -42,17 +42,13 @@ def link_url(settings: Settings, token: str) -> str:
     return f"{settings.public_url}/f/{token}"
 
 
-def _message(settings: Settings, request: FootageRequest, token: str, *, reminder: bool) -> str:
-    window = f"{format_ist(request.window_start)} – {format_ist(request.window_end)}"
-    url = link_url(settings, token)
-    lead_hi = "याद दिलाना: " if reminder else ""
-    lead_en = "Reminder: " if reminder else ""
-    return (
-        f"{lead_hi}पुलिस ({request.incident.number}) ने आपके कैमरे की {window} की रिकॉर्डिंग "
-        f"माँगी है। भेजें या मना करें: {url}\n"
-        f"{lead_en}Police ({request.incident.number}) ask for your camera's footage of "
-        f"{window}. Send or decline: {url}"
-    )
+def _values(settings: Settings, request: FootageRequest, token: str) -> dict[str, str]:
+    return {
+        "n": request.incident.number,
+        "start": format_ist(request.window_start),
+        "end": format_ist(request.window_end),
+        "link": link_url(settings, token),
+    }
 
 
 def _deliver(
@@ -68,8 +64,13 @@ def _deliver(
         raise ValidationFailed(_("This site has no owner's mobile number on record."), field="site")
     cipher = FieldCipher(settings.encryption_key)
     token = cipher.decrypt(request.token_enc)
-    body = _message(settings, request, token, reminder=reminder)
-    job_id = sms.queue_sms(session, settings, to=cipher.decrypt(site.owner_phone_enc), body=body)
+    job_id = sms.queue_sms(
+        session,
+        settings,
+        to=cipher.decrypt(site.owner_phone_enc),
+        template="footage.reminder" if reminder else "footage.request",
+        values=_values(settings, request, token),
+    )
     request.last_job_id, request.last_message_at = job_id, now or utcnow()
 
 

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,8 +20,20 @@ def settings_or_exit(console: Console) -> Settings:
     try:
         return get_settings()
     except ValueError as exc:
-        console.print(f"[red]Configuration refused:[/red] {exc}")
+        console.print(f"[red]Configuration refused:[/red] {escape(_reason(exc))}")
         raise typer.Exit(2) from exc
+
+
+def _reason(exc: ValueError) -> str:
+    # Pydantic's own text repeats the input values, which hold the keys: only the reasons.
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {reason}" if where else reason)
+    return "; ".join(parts)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET = "demo-secret-change-me"  # noqa: S105 - the placeholder the validator refuses
@@ -37,7 +37,12 @@ class Settings(BaseSettings):
     otp_max_attempts: int = Field(default=5, ge=1, le=10)
     otp_resend_seconds: int = Field(default=60, ge=10)
     otp_max_per_hour: int = Field(default=5, ge=1)
-    sms_backend: Literal["log"] = "log"
+    # SMS: "log" writes to sms_log only (demo); "http" sends through the gateway that the
+    # TOML file describes (DLT ids, wire format); the secrets come from the environment.
+    sms_backend: Literal["log", "http"] = "log"
+    sms_config_file: Path | None = None
+    sms_api_key: SecretStr = SecretStr("")
+    sms_webhook_secret: SecretStr = SecretStr("")
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
     max_geojson_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     # Every request body, unless its route allows more (uploads; see app._body_rules).
@@ -74,6 +79,7 @@ class Settings(BaseSettings):
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} not in languages")
         _check_whatsapp(self)
+        _check_sms(self)
         if self.demo:
             _check_keys(self.encryption_key)
             return self
@@ -130,6 +136,12 @@ def _check_whatsapp(settings: Settings) -> None:
     base = settings.whatsapp_api_base
     if not base.startswith(("https://", "http://")) or base.endswith("/"):
         raise ValueError("NIGRANI_WHATSAPP_API_BASE must be an http(s) URL without a trailing /")
+
+
+def _check_sms(settings: Settings) -> None:
+    from nigrani.core.sms.profile import check
+
+    check(settings)
 
 
 def _check_keys(keys: str) -> None:

@@ -7,38 +7,12 @@ from sqlalchemy.orm import Session
 from nigrani.core import sms
 from nigrani.core.config import Settings
 from nigrani.core.security import FieldCipher
+from nigrani.core.sms import templates
 from nigrani.grievances.labels import pick, resolution_label, status_label
 from nigrani.grievances.models import Complaint
 
-# One template per occasion, English and Hindi; {n} is the complaint number.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "received": (
-        "Nigrani: your complaint {n} is registered. Track it at {url}",
-        "निगरानी: आपकी शिकायत {n} दर्ज हो गई है। स्थिति देखें: {url}",
-    ),
-    "status": (
-        "Nigrani: complaint {n} is now: {status}.",
-        "निगरानी: शिकायत {n} की स्थिति: {status}।",
-    ),
-    "transfer": (
-        "Nigrani: complaint {n} was sent to {station}.",
-        "निगरानी: शिकायत {n} {station} को भेजी गई।",
-    ),
-    "reply": (
-        "Nigrani: reply on complaint {n}: {text}",
-        "निगरानी: शिकायत {n} पर उत्तर: {text}",
-    ),
-    "closed": (
-        "Nigrani: complaint {n} is closed ({resolution}). {text} Tell us if you are satisfied: "
-        "{url}",
-        "निगरानी: शिकायत {n} बंद ({resolution})। {text} क्या आप संतुष्ट हैं? बताएँ: {url}",
-    ),
-    "reopened": (
-        "Nigrani: complaint {n} is reopened and back with the police.",
-        "निगरानी: शिकायत {n} फिर से खोली गई है।",
-    ),
-}
-
+# Each occasion is a pair of registered templates, complaint.<occasion>.en / .hi, in
+# core/sms/templates.py (TRAI's DLT rules); {n} is the complaint number.
 
 def track_url(settings: Settings, complaint: Complaint) -> str:
     """The tracking page of a complaint, for a link in a message."""
@@ -62,7 +36,7 @@ def tell(
         "text": "",
         **values,
     }
-    body = pick(MESSAGES[occasion], lang).format(**names)
+    template = templates.for_language(f"complaint.{occasion}", lang)
     to = FieldCipher(settings.encryption_key).decrypt(complaint.phone_enc)
-    sms.queue_sms(session, settings, to=to, body=body[:640])
+    sms.queue_sms(session, settings, to=to, template=template.name, values=names)
     return True

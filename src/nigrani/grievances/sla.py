@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Role
 from nigrani.core import audit, outbox, sms
+from nigrani.core.i18n import to_ist
 from nigrani.core.security import FieldCipher
+from nigrani.core.sms import templates
 from nigrani.grievances import timeline
 from nigrani.grievances.labels import ESCALATION_LABELS, pick
 from nigrani.grievances.models import OPEN_STATUSES, Complaint
@@ -99,10 +101,18 @@ def _tell_officers(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     level = int(payload["level"])
     roles = LEVEL_ROLES[level] if complaint.station_id else TRIAGE_ROLES
     cipher = FieldCipher(ctx.settings.encryption_key)
-    body = (
-        f"Nigrani: complaint {complaint.number} is overdue ({complaint.category.name_en}), "
-        f"due {complaint.due_at:%d %b %H:%M} UTC. / शिकायत {complaint.number} समय-सीमा पार।"
-    )
+    category = complaint.category
     for officer in _officers(ctx.session, node, roles):
         assert officer.phone_enc is not None
-        sms.queue_sms(ctx.session, ctx.settings, to=cipher.decrypt(officer.phone_enc), body=body)
+        lang = officer.language or ctx.settings.default_language
+        sms.queue_sms(
+            ctx.session,
+            ctx.settings,
+            to=cipher.decrypt(officer.phone_enc),
+            template=templates.for_language("complaint.overdue", lang).name,
+            values={
+                "n": complaint.number,
+                "category": pick((category.name_en, category.name_hi), lang),
+                "due": f"{to_ist(complaint.due_at):%d-%m-%Y %H:%M} IST",
+            },
+        )

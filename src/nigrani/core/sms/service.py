@@ -1,78 +1,85 @@
-"""SMS through a sender interface; the development backend writes to a table and the log."""
+"""Queue a templated SMS in the caller's transaction; the outbox handler that sends it."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from nigrani.core import outbox
 from nigrani.core.config import Settings
-from nigrani.core.db import Base, UTCDateTime, utcnow
+from nigrani.core.db import utcnow
+from nigrani.core.phones import mask_mobile
 from nigrani.core.security import FieldCipher, keyed_hash
+from nigrani.core.sms import templates
+from nigrani.core.sms.gateway import Backend, Outgoing, Refused, backend_for
+from nigrani.core.sms.models import DELIVERED, FAILED, SENT, SmsMessage
 
 log = logging.getLogger(__name__)
+JOB_KIND = "sms"
 
 
-class SmsMessage(Base):
-    """A message the development backend 'sent' (what a gateway would have delivered)."""
-
-    __tablename__ = "sms_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[int] = mapped_column(Integer, unique=True)
-    to_hash: Mapped[str] = mapped_column(String(64), index=True)
-    to_masked: Mapped[str] = mapped_column(String(32))
-    body: Mapped[str] = mapped_column(Text)
-    backend: Mapped[str] = mapped_column(String(32))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class SmsSender(Protocol):
-    """Delivers one message; `key` lets a gateway drop a repeated delivery."""
-
-    def send(self, session: Session, *, to: str, body: str, key: int) -> None: ...
+def queue_sms(
+    session: Session, settings: Settings, *, to: str, template: str, values: Mapping[str, object]
+) -> int:
+    """Queue one registered template to a number (it travels encrypted); the job's id."""
+    chosen = templates.get(template)
+    fitted = templates.values_for(chosen, values)
+    payload = {
+        "to": FieldCipher(settings.encryption_key).encrypt(to),
+        "template": chosen.name,
+        "body": templates.render(chosen, fitted),
+        "kept": templates.redacted(chosen, fitted),  # what sms_log keeps after a real send
+    }
+    return outbox.enqueue(session, kind=JOB_KIND, payload=payload)
 
 
-class LogSmsSender:
-    """Development backend: records the message in `sms_log` and the application log."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def send(self, session: Session, *, to: str, body: str, key: int) -> None:
-        from nigrani.core.phones import mask_mobile
-
-        masked = mask_mobile(to)
-        session.add(
-            SmsMessage(
-                job_id=key,
-                to_hash=keyed_hash(self.settings.secret_key, "phone", to),
-                to_masked=masked,
-                body=body,
-                backend="log",
-                sent_at=utcnow(),
-            )
-        )
-        session.flush()
-        log.info("SMS to %s: %s", masked, body)
-
-
-def sender_for(settings: Settings) -> SmsSender:
-    """The configured SMS backend."""
-    return LogSmsSender(settings)
+def _record(
+    session: Session,
+    settings: Settings,
+    *,
+    message: Outgoing,
+    kept: str,
+    backend: Backend,
+    outcome: tuple[str | None, str, str | None],
+) -> SmsMessage:
+    provider_id, status, error = outcome
+    row = session.scalar(select(SmsMessage).where(SmsMessage.job_id == message.key))
+    if row is None:
+        row = SmsMessage(job_id=message.key)
+        session.add(row)
+    now = utcnow()
+    row.to_hash = keyed_hash(settings.secret_key, "phone", message.to)
+    row.to_masked = mask_mobile(message.to)
+    row.body = message.body if backend.name == "log" else kept
+    row.backend, row.sent_at, row.template = backend.name, now, message.template
+    row.dlt_template_id = backend.dlt_template_id(message.template)
+    row.provider_id, row.status, row.status_at, row.error = provider_id, status, now, error
+    session.flush()
+    return row
 
 
-def queue_sms(session: Session, settings: Settings, *, to: str, body: str) -> int:
-    """Queue an SMS in the caller's transaction (the number travels encrypted); the job's id."""
-    cipher = FieldCipher(settings.encryption_key)
-    return outbox.enqueue(session, kind="sms", payload={"to": cipher.encrypt(to), "body": body})
-
-
-@outbox.handler("sms")
+@outbox.handler(JOB_KIND)
 def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
-    to = FieldCipher(ctx.settings.encryption_key).decrypt(payload["to"])
-    sender_for(ctx.settings).send(ctx.session, to=to, body=payload["body"], key=ctx.job_id)
+    done = ctx.session.scalar(
+        select(SmsMessage.status).where(SmsMessage.job_id == ctx.job_id).with_for_update()
+    )
+    if done in (SENT, DELIVERED):
+        return  # an earlier try went through (a retry asked for after a late report)
+    message = Outgoing(
+        to=FieldCipher(ctx.settings.encryption_key).decrypt(payload["to"]),
+        body=payload["body"],
+        template=payload.get("template"),  # absent in jobs queued before templates
+        key=ctx.job_id,
+    )
+    backend = backend_for(ctx.settings)
+    try:
+        outcome: tuple[str | None, str, str | None] = (backend.deliver(message), SENT, None)
+    except Refused as exc:  # permanent: trying again would be refused again
+        log.warning("SMS job %s refused by the gateway: %s", ctx.job_id, exc)
+        outcome = (None, FAILED, str(exc))
+    kept = str(payload.get("kept", payload["body"]))
+    _record(ctx.session, ctx.settings, message=message, kept=kept, backend=backend, outcome=outcome)
