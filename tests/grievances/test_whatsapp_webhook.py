@@ -284,9 +284,7 @@ def test_any_malformed_signed_body_is_a_400_and_nothing_is_stored(
     assert _count(db, WhatsAppInbound.id) == 0 and _count(db, outbox.OutboxJob.id) == 0
 
 
-def test_odd_but_well_formed_bodies_are_accepted_and_ignored(
-    channel: Channel, db: Session
-) -> None:
+def test_odd_but_well_formed_bodies_are_accepted_and_ignored(channel: Channel, db: Session) -> None:
     answers = [channel.fake.deliver_raw(body) for body in ODD_BUT_HARMLESS]
     assert [a.status_code for a in answers] == [200] * len(ODD_BUT_HARMLESS)
     kinds = db.scalars(select(WhatsAppInbound.kind)).all()
