@@ -30,6 +30,8 @@ OLD = NOW - timedelta(days=3)
 def _at_now(freeze: Freeze) -> None:
     """Every "now" in these tests, the app's and the services', is NOW."""
     freeze(NOW)
+
+
 ACTOR = audit.Actor(None, "test")
 
 

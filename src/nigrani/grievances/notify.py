@@ -14,6 +14,7 @@ from nigrani.grievances.models import Complaint
 # Each occasion is a pair of registered templates, complaint.<occasion>.en / .hi, in
 # core/sms/templates.py (TRAI's DLT rules); {n} is the complaint number.
 
+
 def track_url(settings: Settings, complaint: Complaint) -> str:
     """The tracking page of a complaint, for a link in a message."""
     return f"{settings.public_url}/citizen/complaints/{complaint.number}"
