@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint format i18n clean venv chromium media-tools
+.PHONY: demo test lint format i18n clean venv chromium media-tools screenshots
 
 $(UV):
 	@$(PYTHON) -m venv .tools || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv .tools; }
@@ -34,6 +34,9 @@ media-tools:  ## FFmpeg, espeak-ng and an RTSP server for the camera simulator (
 
 test: venv chromium media-tools  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+screenshots: venv chromium media-tools  ## retake the documentation's screenshots (docs/img) with the browser tests
+	NIGRANI_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest --no-cov -q tests/e2e
 
 lint: venv
 	$(BIN)/ruff check src tests bench migrations

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nigrani import tasks as all_tasks
@@ -60,6 +61,7 @@ from nigrani.stations import web_playback as stations_playback
 from nigrani.web import pages as web_pages
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
+NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL's SQLSTATE for an integer past its column type
 
 
 def _wants_json(request: Request) -> bool:
@@ -98,8 +100,28 @@ async def _refused(request: Request, exc: edge.EdgeRefused) -> Response:
     return _error_response(request, exc.status_code, exc.code, exc.message)
 
 
+def _out_of_range(exc: Exception) -> bool:
+    """Whether the database refused a number as out of its range (a client's huge id)."""
+    if isinstance(exc, OverflowError):  # sqlite3: "Python int too large to convert"
+        return True
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == NUMERIC_OUT_OF_RANGE
+
+
+async def _number_refused(request: Request, exc: Exception) -> Response:
+    """422 for a number the database cannot hold; anything else stays a server error."""
+    if not _out_of_range(exc):
+        raise exc
+    message = gettext("A number in the request is too large. Check the address and try again.")
+    if request.url.path.startswith("/open311/"):
+        return grievances_open311.refusal(request, edge.EdgeRefused(400, "invalid", message))
+    return _error_response(request, 422, "invalid", message)
+
+
 def _install_errors(app: FastAPI) -> None:
     app.add_exception_handler(edge.EdgeRefused, _refused)  # type: ignore[arg-type]
+    # The transaction has already rolled back when these reach a handler: nothing changed.
+    app.add_exception_handler(OverflowError, _number_refused)
+    app.add_exception_handler(DataError, _number_refused)
 
     @app.exception_handler(NigraniError)
     async def domain_error(request: Request, exc: NigraniError) -> Response:

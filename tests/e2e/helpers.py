@@ -3,7 +3,9 @@ the Hindi catalogue."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,9 @@ from playwright.sync_api import Page, expect
 from nigrani.core.i18n import LOCALE_DIR
 from nigrani.demo.seed import DemoLogin
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+# Tests write nothing into the repository: screenshots go to a temporary folder, and
+# `make screenshots` points this at docs/img to refresh the documentation's pictures.
+SHOTS = Path(os.environ.get("NIGRANI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "nigrani-shots")
 HINDI_PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "messages.po"
 DASHBOARD = re.compile(r"^http://[^/]+/dashboard$")
 SIX_DIGITS = re.compile(r"\b(\d{6})\b")
@@ -59,7 +63,7 @@ def choose_language(page: Page, lang: str) -> None:
 
 
 def shot(page: Page, name: str, *, max_height: int = 1400) -> Path:
-    """Save the whole page (up to max_height pixels) under docs/img."""
+    """Save the whole page (up to max_height pixels) under SHOTS."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / name
     size = page.viewport_size
