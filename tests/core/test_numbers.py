@@ -30,16 +30,16 @@ def _path_params(dependant: Dependant) -> Iterator[Any]:
 
 def _int_routes(app: FastAPI) -> list[str]:
     """GET paths whose every path parameter is an int (as the route or a dependency says)."""
-    paths = []
+    paths: set[str] = set()
     for context in iter_route_contexts(app.routes):
         route = context.original_route
-        if not isinstance(route, APIRoute) or "GET" not in route.methods:
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()):
             continue
         # ids declared by load-or-404 dependencies too
         params = list(_path_params(route.dependant))
-        if params and all(p.field_info.annotation is int for p in params):
-            paths.append(context.path)
-    return sorted(set(paths))
+        if params and all(p.field_info.annotation is int for p in params) and context.path:
+            paths.add(context.path)
+    return sorted(paths)
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.COMMISSIONER])
