@@ -7,7 +7,6 @@ transaction), so every request has its own connection and the races are real.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,18 +58,6 @@ class Live:
             return session.scalar(select(func.count(column)).where(*where)) or 0
 
 
-def _serve(app: Any) -> tuple[uvicorn.Server, int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    return server, int(sock.getsockname()[1])
-
-
 @pytest.fixture()
 def live(tmp_path: Path) -> Iterator[Live]:
     fake = FakeWhatsApp(token="EAAG-race", app_secret="race-app-secret")
@@ -92,7 +78,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
         with transaction(sessions) as session:
             make_tree(session)
         app = create_app(settings)
-        server, port = _serve(app)
+        server, port = wa.serve(app)
         fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
         try:
             yield Live(fake, sessions)

@@ -3,9 +3,6 @@ webhooks to our app served on a loopback port, and receives our replies and medi
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,15 +46,7 @@ class Channel:
 def _serve(settings: Settings, sessions: sessionmaker[Session]) -> tuple[uvicorn.Server, int]:
     app = create_app(settings)
     app.state.sessions = sessions
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    return server, int(sock.getsockname()[1])
+    return wa.serve(app)
 
 
 @pytest.fixture()
