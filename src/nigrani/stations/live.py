@@ -73,9 +73,13 @@ def is_fresh(settings: Settings, camera_id: int, stream: str, now: float | None 
     return now - mtime <= stale_after(settings)
 
 
-def state(settings: Settings, camera: StationCamera, *, prefer_sub: bool) -> LiveState:
-    """The tile's stream (sub if asked for and live, else main) and whether it is live."""
-    now = filesystem_now(settings)
+def state(
+    settings: Settings, camera: StationCamera, *, prefer_sub: bool, now: float | None = None
+) -> LiveState:
+    """The tile's stream (sub if asked for and live, else main) and whether it is live.
+
+    A wall passes one `filesystem_now` for all its tiles rather than a probe per tile."""
+    now = filesystem_now(settings) if now is None else now
     if prefer_sub and camera.sub_url_enc and is_fresh(settings, camera.id, "sub", now):
         return LiveState(camera, "sub", True)
     return LiveState(camera, "main", is_fresh(settings, camera.id, "main", now))

@@ -30,7 +30,8 @@ def wall_page(
     """Tiles of the cameras in the caller's charge (muted sub-streams), by station; audited."""
     stations = views.stations_under(db, scope.node.path)
     cameras = service.list_cameras(db, scope_path=scope.node.path, station_id=station)
-    states = [live.state(settings, c, prefer_sub=True) for c in cameras if c.enabled]
+    now = live.filesystem_now(settings)
+    states = [live.state(settings, c, prefer_sub=True, now=now) for c in cameras if c.enabled]
     # Live feeds first when there are more than fit: a wall of offline tiles helps nobody.
     shown = sorted(states, key=lambda t: not t.online)[:WALL_MAX]
     tiles = {t.camera.id: t for t in shown}
