@@ -32,8 +32,16 @@ media-tools:  ## FFmpeg, espeak-ng and an RTSP server for the camera simulator (
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg espeak-ng rtsp-server-perl; \
 	  else echo "Install Debian's ffmpeg espeak-ng rtsp-server-perl (sudo apt-get install ffmpeg espeak-ng rtsp-server-perl)"; exit 1; fi; fi
 
-test: venv chromium media-tools  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
-	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+# Under `faketime` (libfaketime in LD_PRELOAD) the tests also preload a small fix for
+# libfaketime's unwrapped clock waits, without which Python's timed waits hang.
+FAKETIME_FIX := $(if $(findstring libfaketime,$(LD_PRELOAD)),.tools/clockwait.so)
+
+.tools/clockwait.so: tests/faketime/clockwait.c
+	@command -v gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; }
+	@mkdir -p .tools && gcc -shared -fPIC -O2 -o $@ $< -ldl
+
+test: venv chromium media-tools $(FAKETIME_FIX)  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
+	$(if $(FAKETIME_FIX),LD_PRELOAD="$(CURDIR)/$(FAKETIME_FIX):$$LD_PRELOAD") $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 screenshots: venv chromium media-tools  ## retake the documentation's screenshots (docs/img) with the browser tests
 	NIGRANI_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest --no-cov -q tests/e2e
