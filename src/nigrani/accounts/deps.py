@@ -86,14 +86,31 @@ async def get_current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require(permission: Permission) -> Callable[[User], Awaitable[User]]:
+# Every permission check made by `require` and `require_staff`, by its dependency: the
+# route table test (tests/core/test_route_permissions.py) reads what each route demands.
+_DECLARED: dict[Callable[..., object], Permission] = {}
+
+
+def declared_permission(call: Callable[..., object] | None) -> Permission | None:
+    """The permission a dependency checks, if it is one made by `require`/`require_staff`."""
+    return _DECLARED.get(call) if call is not None else None
+
+
+def _role_refusal() -> str:
+    return _("Your role does not allow this page.")
+
+
+def require(
+    permission: Permission, refusal: Callable[[], str] = _role_refusal
+) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through only users whose role carries the permission."""
 
     async def check(user: CurrentUser) -> User:
         if not has_permission(Role(user.role), permission):
-            raise PermissionDenied(_("Your role does not allow this page."))
+            raise PermissionDenied(refusal())
         return user
 
+    _DECLARED[check] = permission
     return check
 
 
@@ -144,6 +161,20 @@ def get_scope(user: CurrentUser) -> Scope:
 
 
 StaffScope = Annotated[Scope, Depends(get_scope)]
+
+
+def require_staff(
+    permission: Permission, refusal: Callable[[], str] = _role_refusal
+) -> Callable[[Scope], Awaitable[Scope]]:
+    """A dependency giving the jurisdiction of staff whose role carries the permission."""
+
+    async def check(scope: StaffScope) -> Scope:
+        if not has_permission(Role(scope.user.role), permission):
+            raise PermissionDenied(refusal())
+        return scope
+
+    _DECLARED[check] = permission
+    return check
 
 
 def get_visible_node(code: str, scope: StaffScope, db: DbSession) -> JurisdictionNode:

@@ -42,6 +42,8 @@ class Permission(StrEnum):
     CANVASS = "canvass"  # incidents, the camera canvass, owners' contacts, evidence
     GRIEVANCES = "grievances"  # complaints in one's charge: queues, workflow, dashboards
     STATION_VIDEO = "station_video"  # station CCTV: cameras, live view with sound, playback
+    REGISTER_CAMERAS = "register_cameras"  # add and edit registry sites inside one's charge
+    IMPORT_CAMERAS = "import_cameras"  # bulk import of registry sites from CSV/XLSX
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -64,13 +66,18 @@ _STAFF = {Permission.VIEW_DASHBOARD}
 _INVESTIGATE = _STAFF | {Permission.CANVASS, Permission.GRIEVANCES}
 # Who watches station CCTV: the SHO for the own station, the control room and senior officers.
 _WATCH = _INVESTIGATE | {Permission.STATION_VIDEO}
+# Who edits the camera registry (docs/decisions.md): the SHO for the own station, the
+# control room city-wide (it links cameras to the command centre), and the administrator;
+# bulk imports only the last two. Everyone else reads it.
+_REGISTER = {Permission.REGISTER_CAMERAS}
+_IMPORT = {Permission.REGISTER_CAMERAS, Permission.IMPORT_CAMERAS}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
     Role.STATION_STAFF: frozenset(_STAFF | {Permission.GRIEVANCES}),
-    Role.SHO: frozenset(_WATCH),
+    Role.SHO: frozenset(_WATCH | _REGISTER),
     Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
-    Role.CONTROL_ROOM: frozenset(_WATCH),
+    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT),
     Role.ACP: frozenset(_WATCH),
     Role.DCP: frozenset(_WATCH),
     Role.COMMISSIONER: frozenset(_WATCH | {Permission.VIEW_AUDIT}),
@@ -83,6 +90,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_JURISDICTION,
             Permission.MANAGE_API_KEYS,
         }
+        | _IMPORT
     ),
 }
 
