@@ -6,22 +6,21 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from nigrani.accounts.deps import Scope, StaffScope
-from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.accounts.deps import Scope, require_staff
+from nigrani.accounts.roles import Permission
 from nigrani.canvass import footage, service
 from nigrani.canvass.models import FootageRequest, Incident
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NotFound, PermissionDenied
+from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
 
 OWNER_COOKIE = "nigrani_footage"
 
 
-async def get_investigator(scope: StaffScope) -> Scope:
-    """A staff member whose role may open incidents and canvass (403 otherwise)."""
-    if not has_permission(Role(scope.user.role), Permission.CANVASS):
-        raise PermissionDenied(_("Your role does not allow incident canvass."))
-    return scope
+# A staff member whose role may open incidents and canvass (403 otherwise).
+get_investigator = require_staff(
+    Permission.CANVASS, lambda: _("Your role does not allow incident canvass.")
+)
 
 
 Investigator = Annotated[Scope, Depends(get_investigator)]

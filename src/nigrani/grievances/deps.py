@@ -6,21 +6,19 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from nigrani.accounts.deps import Scope, StaffScope
-from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.accounts.deps import Scope, require_staff
+from nigrani.accounts.roles import Permission
 from nigrani.core import audit
 from nigrani.core.deps import DbSession
-from nigrani.core.errors import NotFound, PermissionDenied
+from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
 from nigrani.grievances import service
 from nigrani.grievances.models import Complaint
 
-
-def get_grievance_officer(scope: StaffScope) -> Scope:
-    """A staff member whose role works complaints (403 otherwise)."""
-    if not has_permission(Role(scope.user.role), Permission.GRIEVANCES):
-        raise PermissionDenied(_("Your role does not allow work on complaints."))
-    return scope
+# A staff member whose role works complaints (403 otherwise).
+get_grievance_officer = require_staff(
+    Permission.GRIEVANCES, lambda: _("Your role does not allow work on complaints.")
+)
 
 
 GrievanceOfficer = Annotated[Scope, Depends(get_grievance_officer)]

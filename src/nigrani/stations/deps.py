@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from nigrani.accounts.deps import Scope, StaffScope
+from nigrani.accounts.deps import Scope, require_staff
 from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import PermissionDenied, ValidationFailed
@@ -22,9 +22,10 @@ def watcher_scope(scope: Scope) -> Scope:
     return scope
 
 
-async def get_watcher(scope: StaffScope) -> Scope:
-    """A staff member whose role may see station cameras and their footage."""
-    return watcher_scope(scope)
+# A staff member whose role may see station cameras and their footage (403 otherwise).
+get_watcher = require_staff(
+    Permission.STATION_VIDEO, lambda: _("Your role does not allow station CCTV.")
+)
 
 
 Watcher = Annotated[Scope, Depends(get_watcher)]
