@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     recorder_lease_seconds: int = Field(default=30, ge=5, le=600)
     # A camera counts as working when it recorded within this many minutes.
     compliance_working_minutes: int = Field(default=10, ge=1, le=1440)
+    # The audit chain's anchor (core/audit_anchor.py): checkpoints of its head, signed with
+    # a key the database does not hold, appended to a file off this machine and/or syslog.
+    # Keys: comma-separated, newest first (the first signs, all verify); the demo makes its
+    # own under var_dir. Unset outside demo: not anchored, and `audit verify` says so.
+    audit_key: SecretStr = SecretStr("")
+    audit_key_file: Path | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_syslog: str = ""
+    audit_checkpoint_minutes: int = Field(default=10, ge=1, le=1440)
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
@@ -80,6 +89,7 @@ class Settings(BaseSettings):
             raise ValueError(f"default_language {self.default_language!r} not in languages")
         _check_whatsapp(self)
         _check_sms(self)
+        _check_audit(self)
         if self.demo:
             _check_keys(self.encryption_key)
             return self
@@ -140,6 +150,12 @@ def _check_whatsapp(settings: Settings) -> None:
 
 def _check_sms(settings: Settings) -> None:
     from nigrani.core.sms.profile import check
+
+    check(settings)
+
+
+def _check_audit(settings: Settings) -> None:
+    from nigrani.core.audit_anchor import check
 
     check(settings)
 
