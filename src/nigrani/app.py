@@ -123,8 +123,11 @@ def _install_errors(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _number_refused)
     app.add_exception_handler(DataError, _number_refused)
 
+    # Sync, so Starlette runs it on a worker thread: the error page looks up the signed-in
+    # user, and waiting on the database (SQLite's writer queue) must not stall the loop
+    # that the requests ahead of it need to finish.
     @app.exception_handler(NigraniError)
-    async def domain_error(request: Request, exc: NigraniError) -> Response:
+    def domain_error(request: Request, exc: NigraniError) -> Response:
         response = _error_response(request, exc.status, exc.code, exc.message, exc.field)
         if retry := getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(retry)
