@@ -47,6 +47,9 @@ class User(Base):
     node_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdiction_nodes.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+    # A new secret shown to the user, in force only once a code from it confirms it.
+    totp_pending_enc: Mapped[str | None] = mapped_column(Text)
+    totp_pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_enc: Mapped[str | None] = mapped_column(Text)
     phone_masked: Mapped[str | None] = mapped_column(String(32))
@@ -71,8 +74,22 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A password-correct login waiting for its TOTP code is not yet a full session.
     pending_totp: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Wrong codes tried on this pending login; at the limit it is revoked (password again).
+    totp_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship()
+
+
+class AuthThrottle(Base):
+    """Recent failed sign-in tries of one subject (a client address, an account name, a
+    second factor), and until when its next try must wait (accounts/throttle.py)."""
+
+    __tablename__ = "auth_throttles"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OtpChallenge(Base):
