@@ -17,7 +17,7 @@ depends_on = None
 
 # Masks written before this revision kept every word's initial and length ("R***** K****").
 # The new mask needs only the first character, which the old one holds: no key is needed.
-_TABLES = (("sites", "owner_name_masked"), ("complaints", "name_masked"))
+_TABLES = (("camera_sites", "owner_name_masked"), ("complaints", "name_masked"))
 
 
 def upgrade() -> None:
