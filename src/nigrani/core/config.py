@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     default_language: str = "hi"
     phone_region: str = "IN"
     cookie_secure: bool = True
+    # Reverse proxies whose X-Forwarded-For is believed, as addresses or CIDR networks (a
+    # JSON list: NIGRANI_TRUSTED_PROXIES='["127.0.0.1", "10.0.0.0/8"]'). Empty: the client is
+    # the socket peer, whatever the header says (sign-in limits count per client address).
+    trusted_proxies: tuple[str, ...] = ()
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     otp_ttl_seconds: int = Field(default=300, ge=60, le=1800)
     otp_max_attempts: int = Field(default=5, ge=1, le=10)
@@ -88,6 +92,7 @@ class Settings(BaseSettings):
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} not in languages")
         _check_whatsapp(self)
+        _check_proxies(self.trusted_proxies)
         _check_sms(self)
         _check_audit(self)
         if self.demo:
@@ -146,6 +151,17 @@ def _check_whatsapp(settings: Settings) -> None:
     base = settings.whatsapp_api_base
     if not base.startswith(("https://", "http://")) or base.endswith("/"):
         raise ValueError("NIGRANI_WHATSAPP_API_BASE must be an http(s) URL without a trailing /")
+
+
+def _check_proxies(values: tuple[str, ...]) -> None:
+    from nigrani.core.security import parse_networks
+
+    try:
+        parse_networks(values)
+    except ValueError as exc:
+        raise ValueError(
+            f"NIGRANI_TRUSTED_PROXIES: {exc} (give addresses or networks such as 10.0.0.0/8)"
+        ) from exc
 
 
 def _check_sms(settings: Settings) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Iterable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -85,3 +87,36 @@ class FieldCipher:
 def generate_key() -> str:
     """A fresh field-encryption key."""
     return Fernet.generate_key().decode()
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """Addresses or CIDR networks ("10.0.0.5", "10.1.0.0/16"); ValueError on any other."""
+    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values if v.strip())
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted)
+
+
+def client_address(peer: str, forwarded_for: Sequence[str], trusted: Sequence[Network]) -> str:
+    """Who is asking: the socket peer, or, when the peer is a trusted proxy, the nearest
+    address in X-Forwarded-For that is not one (a client cannot forge what its own proxy
+    appended; what a client wrote before it is never believed)."""
+    if not _is_trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for value in forwarded_for for h in value.split(",")]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a hop no proxy wrote: trust nothing before it
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer  # every hop a proxy of ours: the first is the client
