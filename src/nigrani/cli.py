@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts.cli_tokens import token_app
 from nigrani.cameras.cli import export_cameras, import_cameras
+from nigrani.core.audit_cli import audit_app
 from nigrani.core.commands import sessions, settings_or_exit
 from nigrani.core.config import Settings
 from nigrani.core.sms.cli import sms_app
@@ -33,7 +34,6 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 import_app = typer.Typer(help="Import operator data.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
@@ -260,28 +260,11 @@ def import_boundaries(
     console.print(f"Imported {result.created} new and {result.updated} updated jurisdictions")
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Re-hash the whole audit chain; report the first broken row (exit 1 if any)."""
-    from nigrani.core import audit
-
-    settings = _settings()
-    with sessions(settings) as factory, factory() as session:
-        result = audit.verify(session)
-    if result.ok:
-        console.print(f"[green]Audit chain intact[/green]: {result.checked} rows")
-        return
-    console.print(
-        f"[red]Audit chain broken[/red] at row {result.broken_id}: {result.problem} "
-        f"({result.checked} rows before it are intact)"
-    )
-    raise typer.Exit(1)
-
-
 @app.command()
 def keygen() -> None:
-    """Print a new field-encryption key and a secret key for the settings."""
+    """Print a new field-encryption key, a secret key and an audit key for the settings."""
     from nigrani.core.security import generate_key, new_token
 
     console.print(f"NIGRANI_ENCRYPTION_KEY={generate_key()}")
     console.print(f"NIGRANI_SECRET_KEY={new_token(32)}")
+    console.print(f"NIGRANI_AUDIT_KEY={new_token(32)}")

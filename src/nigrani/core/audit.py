@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -229,10 +229,16 @@ def _entries(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain from the start; report the first row whose link or hash is wrong."""
+PROGRESS_EVERY = 2000
+
+
+def verify(session: Session, *, on_progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Walk the chain from the start; report the first row whose link or hash is wrong.
+    `on_progress(rows checked)` is called every PROGRESS_EVERY rows, for a progress bar."""
     prev, expected_id, checked = GENESIS, 1, 0
-    for entry in _entries(session):
+    for entry in _entries(session, batch=PROGRESS_EVERY):
+        if on_progress is not None and checked and not checked % PROGRESS_EVERY:
+            on_progress(checked)
         if entry.id != expected_id:
             return VerifyResult(checked, expected_id, f"row {expected_id} is missing")
         if entry.prev_hash != prev:

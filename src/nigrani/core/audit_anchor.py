@@ -26,6 +26,7 @@ from nigrani.core.security import keyed_hash, new_token, same
 
 if TYPE_CHECKING:
     from nigrani.core.config import Settings
+    from nigrani.core.outbox import PeriodicTask
 
 KIND = "nigrani.audit.checkpoint"
 VERSION = 1
@@ -266,41 +267,65 @@ def _send_syslog(address: str, line: str) -> None:
         handler.close()
 
 
+def still_holds(session: Session, earlier: Checkpoint) -> None:
+    """Refuse to sign a head that no longer contains an earlier checkpoint's row."""
+    stored = session.scalar(
+        select(audit.AuditEntry.row_hash).where(audit.AuditEntry.id == earlier.row_id)
+    )
+    if earlier.row_id and stored != earlier.row_hash:
+        raise AnchorError(
+            f"row {earlier.row_id} is gone or changed since this process signed it at "
+            f"{earlier.at.isoformat()}: nothing signed (run nigrani audit verify)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    at: datetime
+    signed: Checkpoint | None
+
+
 class CheckpointTask:
     """The scheduler's periodic checkpoint: one every NIGRANI_AUDIT_CHECKPOINT_MINUTES while
-    the chain grows (none while it stands still), per database this process serves."""
+    the chain grows (none while it stands still), per database and destination. It never
+    signs a chain that lost or changed the row it signed last."""
 
     __name__ = "audit_checkpoint"
 
     def __init__(self) -> None:
-        self._last: dict[str, tuple[datetime, int]] = {}
+        self._turns: dict[str, _Turn] = {}
         self._warned: set[str] = set()
 
     def __call__(self, factory: sessionmaker[Session], settings: Settings) -> None:
-        anchor, now = anchor_of(settings, create=True), utcnow()
-        if not anchor.keys or not anchor.destinations:
-            self._warn_once(settings.db_url)
-            return
-        last = self._last.get(settings.db_url)
+        where = (settings.audit_checkpoint_file, settings.audit_checkpoint_syslog, settings.var_dir)
+        name = " ".join(map(str, (settings.db_url, *where)))
+        now, turn = utcnow(), self._turns.get(name)
         every = timedelta(minutes=settings.audit_checkpoint_minutes)
-        if last is not None and last[0] <= now < last[0] + every:
+        if turn is not None and turn.at <= now < turn.at + every:
+            return
+        earlier = turn.signed if turn else None
+        self._turns[name] = _Turn(now, earlier)  # a failed turn waits for the next one too
+        anchor = anchor_of(settings, create=True)
+        if not anchor.keys or not anchor.destinations:
+            self._warn_once(name)
             return
         with factory() as session:
             checkpoint = take(session, anchor.keys[0])
-        if last is not None and last[1] == checkpoint.count:
-            self._last[settings.db_url] = (now, checkpoint.count)
-            return
+            if earlier is not None:
+                if (earlier.count, earlier.row_hash) == (checkpoint.count, checkpoint.row_hash):
+                    return
+                still_holds(session, earlier)
         write(anchor, checkpoint)
-        self._last[settings.db_url] = (now, checkpoint.count)
+        self._turns[name] = _Turn(now, checkpoint)
         log.info("audit checkpoint: row %d to %s", checkpoint.row_id, anchor.destinations)
 
-    def _warn_once(self, url: str) -> None:
-        if url not in self._warned:
-            self._warned.add(url)
+    def _warn_once(self, name: str) -> None:
+        if name not in self._warned:
+            self._warned.add(name)
             log.warning(
                 "audit chain not anchored: set NIGRANI_AUDIT_KEY and "
                 "NIGRANI_AUDIT_CHECKPOINT_FILE or _SYSLOG (docs/configuration.md)"
             )
 
 
-PERIODIC = [CheckpointTask()]
+PERIODIC: list[PeriodicTask] = [CheckpointTask()]
