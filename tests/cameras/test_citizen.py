@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,7 +48,7 @@ def test_register_edit_and_see_access(client: TestClient, db: Session, settings:
     assert status == 200 and "Your cameras are registered" in text and "Sharma House" in text
     site = db.scalars(select(Site)).one()
     assert site.source == "citizen" and site.consent_version and site.camera_count == 3
-    assert "Sunita" not in (site.owner_name_enc or "") and site.owner_name_masked == "S***** S*****"
+    assert "Sunita" not in (site.owner_name_enc or "") and site.owner_name_masked == "S***"
     owner = db.get(User, site.owner_user_id)
     assert owner is not None and owner.role == Role.CAMERA_OWNER
     token = csrf_from(client, f"/citizen/cameras/{site.id}")
@@ -84,6 +85,43 @@ def test_consent_and_place_are_required(client: TestClient, db: Session) -> None
     status, text = _register(client, camera_count="-2")
     assert status == 422 and "Number of cameras" in text
     assert db.scalar(select(func.count(Site.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"category": "smart_city"}, "What kind of place is it?"),  # the city's own category
+        ({"category": "spaceport"}, "What kind of place is it?"),
+        ({"facing": "towards the temple"}, "Which way do they face?"),
+        ({"facing": "<b>N</b>"}, "Which way do they face?"),
+    ],
+)
+def test_category_and_facing_come_from_the_lists(
+    client: TestClient, db: Session, change: dict[str, str], says: str
+) -> None:
+    make_tree(db)
+    db.commit()
+    sign_in_citizen(client, db, "9876543210")
+    status, text = _register(client, **change)
+    assert status == 422 and says in text
+    assert db.scalar(select(func.count(Site.id))) == 0
+
+
+def test_an_edit_keeps_facing_to_the_list(client: TestClient, db: Session) -> None:
+    make_tree(db)
+    db.commit()
+    sign_in_citizen(client, db, "9876543210")
+    _register(client)
+    site = db.scalars(select(Site)).one()
+    token = csrf_from(client, f"/citizen/cameras/{site.id}")
+    form = {"camera_count": "4", "retention_days": "60", "csrf_token": token}
+    refused = client.post(f"/citizen/cameras/{site.id}/edit", data={**form, "facing": "up"})
+    assert refused.status_code == 422 and "from the list" in refused.text
+    db.refresh(site)
+    assert (site.facing, site.camera_count) == ("road", 3)
+    client.post(f"/citizen/cameras/{site.id}/edit", data={**form, "facing": "NE"})
+    db.refresh(site)
+    assert (site.facing, site.camera_count) == ("NE", 4)
 
 
 def test_same_place_twice_is_a_duplicate(client: TestClient, db: Session) -> None:

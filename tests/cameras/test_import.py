@@ -154,10 +154,7 @@ def test_a_site_gets_its_station_an_encrypted_owner_and_linked_cameras(
     cipher = FieldCipher(settings.encryption_key)
     assert shop.owner_name_enc and cipher.decrypt(shop.owner_name_enc) == OWNER_NAME
     assert shop.owner_phone_enc and cipher.decrypt(shop.owner_phone_enc) == "+919812345678"
-    assert (shop.owner_name_masked, shop.owner_phone_masked) == (
-        "R***** K**** G****",
-        "+91 ********78",
-    )
+    assert (shop.owner_name_masked, shop.owner_phone_masked) == ("R***", "+91 ********78")
     raw = db.execute(text("SELECT * FROM camera_sites")).all()
     assert OWNER_NAME not in repr(raw) and "9812345678" not in repr(raw)
     road = db.scalars(select(Site).where(Site.external_id == "E-2")).one()
@@ -168,7 +165,7 @@ def test_reimport_is_idempotent_and_updates_what_changed(db: Session, settings: 
     first = [row(1), row(2, linked_cameras=2), row(3)]
     run(db, settings, csv_file(first))
     again = run(db, settings, csv_file(first))
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert (again.created, again.updated, again.unchanged, again.contacts) == (0, 0, 3, 3)
     changed = [row(1, name="Gupta Sweets & Namkeen"), row(2, linked_cameras=0), row(3, at=S3)]
     report = run(db, settings, csv_file([*changed, row(4)]))
     assert (report.created, report.updated, report.unchanged) == (1, 3, 0)
@@ -177,8 +174,14 @@ def test_reimport_is_idempotent_and_updates_what_changed(db: Session, settings: 
     assert sites["E-1"].name == "Gupta Sweets & Namkeen"
     assert [sites[f"E-{n}"].linked_count for n in (1, 2, 3, 4)] == [1, 0, 1, 1]
     assert sites["E-3"].node_path == paths(db)["S3"]
+    # A new contact is written, though the site counts as unchanged: contacts are never compared.
     owner_changed = run(db, settings, csv_file([*changed, row(4, owner_name="Suresh")]))
-    assert (owner_changed.updated, owner_changed.unchanged) == (1, 3)
+    assert (owner_changed.updated, owner_changed.unchanged, owner_changed.contacts) == (0, 4, 4)
+    db.refresh(sites["E-4"])
+    cipher = FieldCipher(settings.encryption_key)
+    assert cipher.decrypt(sites["E-4"].owner_name_enc or "") == "Suresh"
+    no_owner = run(db, settings, csv_file([row(1, owner_name="", owner_mobile="")]))
+    assert (no_owner.updated, no_owner.contacts) == (1, 0)  # the contact goes: masks show it
 
 
 def test_utf8_with_bom_and_hindi_text(db: Session, settings: Settings) -> None:
@@ -187,7 +190,7 @@ def test_utf8_with_bom_and_hindi_text(db: Session, settings: Settings) -> None:
     assert report.errors == [] and report.created == 1
     site = db.scalars(select(Site)).one()
     assert (site.name, site.address) == ("गुप्ता मिष्ठान भंडार", "माल रोड, कानपुर")
-    assert site.owner_name_masked == "र*** क****"
+    assert site.owner_name_masked == "र***"
 
 
 def test_latin1_bytes_are_refused_naming_the_line(db: Session, settings: Settings) -> None:
@@ -381,3 +384,22 @@ def test_cli_import_shows_problems_then_imports(tmp_path: Path) -> None:
         get_settings.cache_clear()
         assert done.exit_code == 0, done.output
         assert "Created 2" in done.output
+
+
+def test_a_dry_run_answers_alike_for_a_right_and_a_wrong_guessed_contact(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    run(db, settings, csv_file([row(1)]))
+    operator = make_staff(db, Role.CONTROL_ROOM, "C")
+    db.commit()
+    login(client, operator.username or "")
+    headers = {"x-csrf-token": csrf_from(client, "/cameras/import")}
+    answers = []
+    for name, mobile in ((OWNER_NAME, OWNER_MOBILE), ("Suresh Yadav", "98123 45600")):
+        guess = csv_file([row(1, owner_name=name, owner_mobile=mobile)])
+        files = {"file": ("guess.csv", guess, "text/csv")}
+        answer = client.post("/api/v1/cameras/import?dry_run=true", files=files, headers=headers)
+        assert answer.status_code == 200
+        answers.append(answer.json())
+    assert answers[0] == answers[1]
+    assert (answers[0]["unchanged"], answers[0]["updated"], answers[0]["contacts"]) == (1, 0, 1)

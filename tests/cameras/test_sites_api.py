@@ -128,3 +128,48 @@ def test_filters(client: TestClient, db: Session, settings: Settings) -> None:
     assert names(q="bus") == ["Bus Stand"]
     html = client.get("/cameras", params={"public": "no"}).text
     assert "Gupta Sweets" in html and "Bus Stand" not in html
+
+
+@pytest.mark.parametrize(("role", "node"), [(Role.AUDITOR, "C"), (Role.STATION_STAFF, "S1")])
+def test_read_only_roles_cannot_change_the_registry(
+    client: TestClient, db: Session, settings: Settings, role: Role, node: str
+) -> None:
+    headers = _staff(client, db, role, node)
+    site = make_site(db, settings)
+    db.commit()
+    owner = {"owner_name": "Ramesh Kumar Gupta", "owner_mobile": "+919812345678"}
+    at_s1 = {**BODY, "lat": 26.47, "lon": 80.26, **owner}
+    created = client.post("/api/v1/cameras/sites", json=at_s1, headers=headers)
+    renamed = client.patch(f"/api/v1/cameras/sites/{site.id}", json={"name": "X"}, headers=headers)
+    assert (created.status_code, renamed.status_code) == (403, 403)
+    assert "not change it" in renamed.json()["error"]["message"]
+    db.expire_all()
+    assert db.scalars(select(Site.name)).all() == ["Gupta Sweets"]
+    assert client.get(f"/api/v1/cameras/sites/{site.id}").status_code == 200  # reading is fine
+
+
+def test_the_sho_registers_and_edits_sites_of_the_own_station(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    headers = _staff(client, db, Role.SHO, "S1")
+    site = make_site(db, settings)
+    db.commit()
+    at_s1 = {**BODY, "lat": 26.47, "lon": 80.26}
+    assert client.post("/api/v1/cameras/sites", json=at_s1, headers=headers).status_code == 201
+    renamed = client.patch(f"/api/v1/cameras/sites/{site.id}", json={"name": "G"}, headers=headers)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "G"
+
+
+def test_the_duplicate_check_does_not_confirm_a_guessed_mobile(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    headers = _staff(client, db)
+    site = make_site(db, settings)  # Gupta Sweets, owner +91 98123 45678
+    db.commit()
+    statuses = []
+    for n, mobile in enumerate(("+919812345678", "+919812345600")):  # right, then wrong
+        guess = {"name": f"Shop {n}", "lat": site.lat + 0.00005, "lon": site.lon}
+        body = {**BODY, "external_id": None, **guess, "owner_mobile": mobile}
+        response = client.post("/api/v1/cameras/sites", json=body, headers=headers)
+        statuses.append((response.status_code, f"site {site.id}" in response.text))
+    assert statuses == [(201, False), (201, False)]

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from nigrani.accounts import service as accounts_service
-from nigrani.accounts.deps import CurrentUser, StaffScope, require_scope
+from nigrani.accounts.deps import StaffScope, require_scope
 from nigrani.cameras import service
-from nigrani.cameras.deps import StaffSite
+from nigrani.cameras.deps import EditableSite, Registrar, StaffSite
 from nigrani.cameras.schemas import SiteCreate, SitePage, SiteRead, SiteUpdate
 from nigrani.core.deps import DbSession, SettingsDep
 
@@ -50,14 +50,14 @@ def list_sites(
 
 @router.post("/sites", status_code=201)
 def create_site(
-    body: SiteCreate, db: DbSession, settings: SettingsDep, user: CurrentUser, scope: StaffScope
+    body: SiteCreate, db: DbSession, settings: SettingsDep, scope: Registrar
 ) -> SiteRead:
-    """Register a site (staff); the point decides the station."""
+    """Register a site (registry staff); the point decides the station."""
     site = service.create_site(
         db,
         settings=settings,
         data=body,
-        actor=accounts_service.actor_of(user),
+        actor=accounts_service.actor_of(scope.user),
         scope_path=scope.node.path,
     )
     return service.site_read(site, _station_code(db, site.station_id))
@@ -70,7 +70,7 @@ def get_site(site: StaffSite, db: DbSession) -> SiteRead:
 
 
 @router.patch("/sites/{site_id}")
-def update_site(site: StaffSite, body: SiteUpdate, db: DbSession, user: CurrentUser) -> SiteRead:
-    """Change a site's details."""
-    service.update_site(db, site=site, data=body, actor=accounts_service.actor_of(user))
+def update_site(site: EditableSite, body: SiteUpdate, db: DbSession, scope: Registrar) -> SiteRead:
+    """Change a site's details (registry staff)."""
+    service.update_site(db, site=site, data=body, actor=accounts_service.actor_of(scope.user))
     return service.site_read(site, _station_code(db, site.station_id))

@@ -96,7 +96,8 @@ def import_cameras(
     verb = "Would create" if dry_run else "Created"
     console.print(
         f"{report.rows} rows. {verb} {report.created}, updated {report.updated}, "
-        f"unchanged {report.unchanged}." + (" Nothing written (dry run)." if dry_run else "")
+        f"unchanged {report.unchanged}; owner contacts written as given {report.contacts}."
+        + (" Nothing written (dry run)." if dry_run else "")
     )
     if report.errors:
         raise typer.Exit(1)

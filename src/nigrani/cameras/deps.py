@@ -1,4 +1,4 @@
-"""Load-or-404 and jurisdiction checks for camera sites."""
+"""Who may change the registry, and load-or-404 with jurisdiction checks for camera sites."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from nigrani.accounts.deps import Citizen, StaffScope
+from nigrani.accounts.deps import Citizen, Scope, StaffScope, require_staff
+from nigrani.accounts.roles import Permission
 from nigrani.cameras import service
 from nigrani.cameras.models import Site
 from nigrani.core.deps import DbSession
@@ -14,12 +15,33 @@ from nigrani.core.errors import NotFound, PermissionDenied
 from nigrani.core.i18n import _
 
 
-def get_staff_site(site_id: int, scope: StaffScope, db: DbSession) -> Site:
-    """A site in the caller's jurisdiction (403 outside it)."""
+def _not_a_registrar() -> str:
+    return _("Your role may look at the camera registry but not change it.")
+
+
+# Staff who add and edit sites inside their charge (403 for every other role).
+get_registrar = require_staff(Permission.REGISTER_CAMERAS, _not_a_registrar)
+# Staff who import sites in bulk from CSV/XLSX.
+get_importer = require_staff(Permission.IMPORT_CAMERAS, _not_a_registrar)
+Registrar = Annotated[Scope, Depends(get_registrar)]
+Importer = Annotated[Scope, Depends(get_importer)]
+
+
+def _in_scope(site_id: int, scope: Scope, db: DbSession) -> Site:
     site = service.get_site(db, site_id)
     if not site.node_path.startswith(scope.node.path):
         raise PermissionDenied(_("This site is outside your charge."))
     return site
+
+
+def get_staff_site(site_id: int, scope: StaffScope, db: DbSession) -> Site:
+    """A site in the caller's jurisdiction (403 outside it)."""
+    return _in_scope(site_id, scope, db)
+
+
+def get_editable_site(site_id: int, scope: Registrar, db: DbSession) -> Site:
+    """A site the caller may change: their role edits the registry, the site is in charge."""
+    return _in_scope(site_id, scope, db)
 
 
 def get_own_site(site_id: int, user: Citizen, db: DbSession) -> Site:
@@ -31,4 +53,5 @@ def get_own_site(site_id: int, user: Citizen, db: DbSession) -> Site:
 
 
 StaffSite = Annotated[Site, Depends(get_staff_site)]
+EditableSite = Annotated[Site, Depends(get_editable_site)]
 OwnSite = Annotated[Site, Depends(get_own_site)]

@@ -24,7 +24,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.core.security import FieldCipher, sha256_hex
+from nigrani.core.security import sha256_hex
 
 Progress = Callable[[int, int], None]
 _Stored = Row[*tuple[Any, ...]]  # a site as it is in the database
@@ -36,8 +36,9 @@ COLUMNS = (
 REQUIRED = ("external_id", "name", "lat", "lon", "category")
 # Columns our own export adds: ignored here, so an exported file can be imported again.
 EXPORT_ONLY = frozenset({"station", "source", "status", "owner_name_masked", "owner_phone_masked"})
+# The owner's contact is never compared (see _same), only whether a site has one.
 COMPARED = ("name", "address", "lat", "lon", "category_code", "is_public", "camera_count",
-            "facing", "retention_days", "station_id", "owner_phone_hash")  # fmt: skip
+            "facing", "retention_days", "station_id")  # fmt: skip
 NEW_SITE = {"source": "import", "status": "active", "owner_user_id": None,
             "consent_version": None, "consent_at": None, "keep_point_on_withdrawal": False,
             "withdrawn_at": None}  # fmt: skip
@@ -59,6 +60,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    contacts: int = 0  # rows whose owner contact is written as given (never compared)
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -259,14 +261,19 @@ def _place(session: Session, rows: list[_Row], scope: str, errors: list[RowError
 class _Plan:
     new: list[_Row] = field(default_factory=list)
     changed: list[tuple[int, int, _Row]] = field(default_factory=list)  # id, linked now, row
+    updated: int = 0
     unchanged: int = 0
+    contacts: int = 0
 
 
 def _existing(session: Session, external_ids: list[str]) -> dict[str, _Stored]:
     columns = [getattr(Site, c) for c in ("id", "external_id", "status", "node_path", *COMPARED)]
     found: dict[str, _Stored] = {}
     for keys in bulk.chunks(external_ids):
-        stmt = select(*columns, Site.owner_name_enc).where(Site.external_id.in_(keys))
+        owner = (Site.owner_name_enc.is_not(None) | Site.owner_phone_hash.is_not(None)).label(
+            "has_owner"
+        )
+        stmt = select(*columns, owner).where(Site.external_id.in_(keys))
         found.update((row.external_id, row) for row in session.execute(stmt))
     return found
 
@@ -283,34 +290,45 @@ def _linked_counts(session: Session, site_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def _same(row: _Row, old: _Stored, linked: int, cipher: FieldCipher) -> bool:
+def _gives_owner(row: _Row) -> bool:
+    return bool(row.owner and any(row.owner))
+
+
+def _differs(row: _Row, old: _Stored, linked: int) -> bool:
+    """Whether a row changes what staff may see of a site: its fields, its linked cameras,
+    or whether it has an owner at all (the masks show that much). An owner's name and
+    mobile are never compared with the stored ones: an answer would confirm a guessed
+    contact without an audited reveal. A row that gives them writes them again."""
     if row.linked != linked or any(row.values[c] != getattr(old, c) for c in COMPARED):
-        return False
-    if old.owner_name_enc is None or row.owner_name is None:
-        return old.owner_name_enc is None and row.owner_name is None
-    return bool(cipher.decrypt(old.owner_name_enc) == row.owner_name)
+        return True
+    return bool(old.has_owner) and not _gives_owner(row)
 
 
-def _plan(
-    session: Session, settings: Settings, rows: list[_Row], scope: str, errors: list[RowError]
-) -> _Plan:
+def _plan(session: Session, rows: list[_Row], scope: str, errors: list[RowError]) -> _Plan:
     old = _existing(session, [r.external_id for r in rows])
     linked = _linked_counts(session, [o.id for o in old.values()])
-    cipher, plan = FieldCipher(settings.encryption_key), _Plan()
+    plan = _Plan()
     for row in rows:
         prev = old.get(row.external_id)
         if prev is None:
             plan.new.append(row)
+            plan.contacts += _gives_owner(row)
         elif prev.status == "withdrawn":
             reason = _("The owner withdrew this site; it cannot be imported again.")
             errors.append(RowError(row.line, "external_id", reason))
         elif not prev.node_path.startswith(scope):
             errors.append(RowError(row.line, "external_id", _("This site is outside your charge.")))
-        elif _same(row, prev, linked.get(prev.id, 0), cipher):
-            plan.unchanged += 1
         else:
-            plan.changed.append((prev.id, linked.get(prev.id, 0), row))
+            _plan_existing(plan, row, prev, linked.get(prev.id, 0))
     return plan
+
+
+def _plan_existing(plan: _Plan, row: _Row, prev: _Stored, linked: int) -> None:
+    differs, gives = _differs(row, prev, linked), _gives_owner(row)
+    plan.updated, plan.unchanged = plan.updated + differs, plan.unchanged + (not differs)
+    plan.contacts += gives
+    if differs or gives:
+        plan.changed.append((prev.id, linked, row))
 
 
 def _write(session: Session, plan: _Plan, tick: _Ticker) -> None:
@@ -366,9 +384,9 @@ def import_sites(
     checked = [checker.check(line, cells) for line, cells in body] if checker else []
     _add_owners(settings, checked, report.errors, tick)
     rows = _place(session, checked, scope_path, report.errors)
-    plan = _plan(session, settings, rows, scope_path, report.errors)
-    report.created, report.updated = len(plan.new), len(plan.changed)
-    report.unchanged = plan.unchanged
+    plan = _plan(session, rows, scope_path, report.errors)
+    report.created, report.updated = len(plan.new), plan.updated
+    report.unchanged, report.contacts = plan.unchanged, plan.contacts
     report.errors.sort()
     if report.errors and not dry_run:
         raise ImportFailed(report)
@@ -383,7 +401,7 @@ def _audit(session: Session, actor: audit.Actor, report: ImportReport) -> None:
     """One row per import: the file's name and hash and the counts, no personal data."""
     detail = {"file": report.file_name, "sha256": report.sha256, "rows": report.rows}
     detail |= {"created": report.created, "updated": report.updated}
-    detail |= {"unchanged": report.unchanged}
+    detail |= {"unchanged": report.unchanged, "contacts": report.contacts}
     audit.record(
         session,
         actor=actor,

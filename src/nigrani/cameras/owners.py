@@ -14,10 +14,13 @@ from nigrani.core.i18n import _
 from nigrani.core.phones import mask_mobile, normalize_mobile
 from nigrani.core.security import FieldCipher, keyed_hash
 
+NAME_MASK = "***"
+
 
 def mask_name(name: str) -> str:
-    """First letter of each word: 'Ramesh Kumar' → 'R***** K****'."""
-    return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split() if w)
+    """The first letter and a fixed mask: 'Ramesh Kumar Gupta' → 'R***' (no length shows)."""
+    text = name.strip()
+    return f"{text[0]}{NAME_MASK}" if text else ""
 
 
 def set_owner(site: Site, *, settings: Settings, name: str | None, mobile: str | None) -> None:

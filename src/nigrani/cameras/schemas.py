@@ -8,6 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Where cameras point; the last, empty, choice means "not said".
 FACINGS = ("road", "N", "NE", "E", "SE", "S", "SW", "W", "NW", "inside", "")
+# What a citizen may list (the public categories are the city's own cameras).
+CITIZEN_CATEGORIES = ("residence", "shop", "commercial", "school", "hospital", "hotel",
+                      "medical_store", "petrol_pump", "industry", "bank_atm", "other")  # fmt: skip
+
+
+def is_facing(value: str) -> bool:
+    """Whether a site's facing is one of the fixed choices (citizens pick from the list)."""
+    return value in FACINGS
 
 
 class CameraIn(BaseModel):
@@ -76,6 +84,20 @@ class CitizenSiteCreate(BaseModel):
     retention_days: int = Field(ge=0, le=3650)
     consent: bool
     keep_point_on_withdrawal: bool = False
+
+    @field_validator("category")
+    @classmethod
+    def _citizen_category(cls, value: str) -> str:
+        if value not in CITIZEN_CATEGORIES:
+            raise ValueError(f"category must be one of {', '.join(CITIZEN_CATEGORIES)}")
+        return value
+
+    @field_validator("facing")
+    @classmethod
+    def _facing(cls, value: str) -> str:
+        if not is_facing(value):
+            raise ValueError(f"facing must be one of {', '.join(FACINGS[:-1])} or empty")
+        return value
 
 
 class SiteUpdate(BaseModel):

@@ -70,7 +70,10 @@ def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371008.8 * math.asin(math.sqrt(a))
 
 
-def _refuse_duplicate(session: Session, site: Site) -> None:
+def _refuse_duplicate(session: Session, site: Site, *, by_owner: bool = False) -> None:
+    """409 for a site already registered within 25 m under the same name (or, `by_owner`,
+    with the same owner's mobile: only for a citizen's own verified number, so that staff
+    cannot confirm a guessed mobile by the answer)."""
     if site.external_id and session.scalar(
         select(Site.id).where(Site.external_id == site.external_id, Site.id != site.id)
     ):
@@ -86,7 +89,8 @@ def _refuse_duplicate(session: Session, site: Site) -> None:
         other = session.get(Site, hit.site_id)
         if other is None or other.id == site.id:
             continue
-        same_owner = site.owner_phone_hash and other.owner_phone_hash == site.owner_phone_hash
+        mobile = site.owner_phone_hash
+        same_owner = by_owner and mobile is not None and other.owner_phone_hash == mobile
         if same_owner or other.name.casefold() == site.name.casefold():
             raise Conflict(
                 _("This site is already registered (site {id}).").format(id=other.id),
@@ -185,7 +189,7 @@ def register_own_site(
     site.owner_user_id = user.id
     site.consent_version, site.consent_at = CONSENT_VERSION, utcnow()
     site.keep_point_on_withdrawal = data.keep_point_on_withdrawal
-    _refuse_duplicate(session, site)
+    _refuse_duplicate(session, site, by_owner=True)
     session.add(site)
     session.flush()
     if user.role == "citizen":

@@ -12,27 +12,14 @@ from nigrani.accounts.deps import Citizen
 from nigrani.accounts.views import page, see_other
 from nigrani.cameras import access_log, places, service
 from nigrani.cameras.deps import OwnSite
-from nigrani.cameras.schemas import FACINGS, CitizenSiteCreate
+from nigrani.cameras.schemas import CITIZEN_CATEGORIES, FACINGS, CitizenSiteCreate, is_facing
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NigraniError
+from nigrani.core.errors import NigraniError, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.templating import render
 
 router = APIRouter(include_in_schema=False)
-CITIZEN_CATEGORIES = (
-    "residence",
-    "shop",
-    "commercial",
-    "school",
-    "hospital",
-    "hotel",
-    "medical_store",
-    "petrol_pump",
-    "industry",
-    "bank_atm",
-    "other",
-)
 RETENTION_CHOICES = (3, 7, 15, 30, 60, 90)
 
 
@@ -112,6 +99,8 @@ def _first_error(exc: ValidationError) -> str:
         "retention_days": _("Days footage is kept"),
         "name": _("Name of the place"),
         "owner_name": _("Your name"),
+        "category": _("What kind of place is it?"),
+        "facing": _("Which way do they face?"),
     }
     return _("Check this field: {field}").format(field=labels.get(field, field))
 
@@ -192,6 +181,10 @@ def edit_site(
     """Change the number of cameras, how long footage is kept, or where they face."""
     from nigrani.cameras.schemas import SiteUpdate
 
+    if not is_facing(facing):
+        raise ValidationFailed(
+            _("Choose which way the cameras face from the list."), field="facing"
+        )
     data = SiteUpdate(camera_count=camera_count, retention_days=retention_days, facing=facing)
     service.update_site(db, site=site, data=data, actor=_actor(user))
     return see_other(f"/citizen/cameras/{site.id}")
