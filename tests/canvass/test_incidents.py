@@ -145,3 +145,33 @@ def test_api_creates_and_canvasses(client: TestClient, db: Session, settings: Se
         headers={"X-CSRF-Token": token},
     )
     assert naive.status_code == 422
+
+
+def test_the_officer_in_charge_may_canvass_and_covers_the_station(
+    client: TestClient, db: Session
+) -> None:
+    make_tree(db)
+    io = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
+    refused = [
+        make_staff(db, Role.AUDITOR, "C", "auditor"),  # may not canvass
+        make_staff(db, Role.STATION_STAFF, "S1", "desk"),  # may not canvass
+        make_staff(db, Role.INVESTIGATING_OFFICER, "S2", "io-s2"),  # another station
+        make_staff(db, Role.INVESTIGATING_OFFICER, "P1", "io-p1"),  # a post: not all of S1
+    ]
+    accepted = [make_staff(db, Role.SHO, "S1", "sho"), make_staff(db, Role.ACP, "C1", "acp")]
+    db.commit()
+    login(client, io.username or "")
+    headers = {"X-CSRF-Token": csrf_from(client, "/incidents/new")}
+    body = {"kind": "theft", **PLACE}
+    body |= {"window_start": "2026-11-30T12:00:00Z", "window_end": "2026-11-30T13:00:00Z"}
+    for officer in refused:
+        reply = client.post(
+            "/api/v1/incidents", json={**body, "officer_id": officer.id}, headers=headers
+        )
+        assert reply.status_code == 422 and reply.json()["error"]["field"] == "officer_id"
+    assert _count(db) == 0
+    for officer in accepted:
+        reply = client.post(
+            "/api/v1/incidents", json={**body, "officer_id": officer.id}, headers=headers
+        )
+        assert reply.status_code == 201 and reply.json()["officer_id"] == officer.id

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode, User
-from nigrani.accounts.roles import STAFF_ROLES, Role
+from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.cameras import service as camera_service
 from nigrani.cameras.models import Site
 from nigrani.canvass import cards, fov, spatial
@@ -54,12 +54,24 @@ class Hit:
         return (int(gone), order[self.view], self.distance_m, self.site.id)
 
 
-def _officer(session: Session, officer_id: int | None, default: User) -> User:
+def _officer(
+    session: Session, officer_id: int | None, default: User, station: JurisdictionNode
+) -> User:
+    """The officer in charge: one who may canvass, attached where the station lies."""
     if officer_id is None:
         return default
     officer = session.get(User, officer_id)
-    if officer is None or not officer.is_active or Role(officer.role) not in STAFF_ROLES:
-        raise ValidationFailed(_("No such officer"), field="officer_id")
+    if (
+        officer is None
+        or not officer.is_active
+        or not has_permission(Role(officer.role), Permission.CANVASS)
+        or officer.node is None
+        or not station.path.startswith(officer.node.path)
+    ):
+        raise ValidationFailed(
+            _("Choose an active officer who may investigate and whose charge covers this station."),
+            field="officer_id",
+        )
     return officer
 
 
@@ -78,7 +90,7 @@ def create_incident(
     station = camera_service.station_at(session, lat=data.lat, lon=data.lon)
     if not station.path.startswith(scope_path):
         raise PermissionDenied(_("This place is outside your charge."))
-    officer = _officer(session, data.officer_id, user)
+    officer = _officer(session, data.officer_id, user, station)
     incident = Incident(
         number="pending",
         **data.model_dump(exclude={"officer_id"}),
