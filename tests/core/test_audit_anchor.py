@@ -283,6 +283,27 @@ def test_settings_that_would_anchor_nothing_are_refused(env: dict[str, str]) -> 
     assert short.exit_code == 2 and "32+ characters" in short.output
     syslog = run({**env, "NIGRANI_AUDIT_CHECKPOINT_SYSLOG": "loghost"}, "audit", "verify")
     assert syslog.exit_code == 2 and "host:port" in syslog.output
+    both = run({**env, "NIGRANI_AUDIT_KEY_FILE": "/nonexistent"}, "audit", "verify")
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_keys_from_a_key_file(
+    env: dict[str, str], chain_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    _reveals(chain_db[1], 1)
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(f"# newest first\n{KEY}\n{OLD_KEY}\n")
+    from_file = {k: v for k, v in env.items() if k != "NIGRANI_AUDIT_KEY"}
+    from_file["NIGRANI_AUDIT_KEY_FILE"] = str(key_file)
+    assert run({**env, "NIGRANI_AUDIT_KEY": OLD_KEY}, "audit", "checkpoint").exit_code == 0
+    assert run(from_file, "audit", "checkpoint").exit_code == 0
+    lines = [json.loads(line) for line in _lines(env)]
+    assert lines[0]["kid"] != lines[1]["kid"]  # the file's first key signs
+    verified = run(from_file, "audit", "verify")
+    assert verified.exit_code == 0 and "2 with a valid MAC" in verified.output, verified.output
+    key_file.write_text("# nothing yet\n")
+    empty = run(from_file, "audit", "verify")
+    assert empty.exit_code == 2 and "holds no key" in empty.output
 
 
 def test_the_demo_makes_its_own_key(env: dict[str, str], chain_db: tuple[str, Engine]) -> None:
