@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nigrani import tasks as all_tasks
 from nigrani.accounts import api as accounts_api
+from nigrani.accounts import service as accounts_service
 from nigrani.accounts import web as accounts_web
 from nigrani.accounts import web_admin as accounts_admin
 from nigrani.accounts import web_sms as accounts_sms
@@ -43,6 +45,7 @@ from nigrani.core.errors import AuthenticationFailed, NigraniError
 from nigrani.core.i18n import gettext
 from nigrani.core.metrics import Metrics, MetricsMiddleware
 from nigrani.core.outbox import Scheduler
+from nigrani.core.security import mask_secret_paths
 from nigrani.core.sms import api as sms_api
 from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
@@ -173,6 +176,7 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
 # Called by other programs (civic apps, WhatsApp's servers), never by a browser form: no
 # CSRF check and no CSRF cookie.
 MACHINE_PATHS = ("/open311/", "/webhooks/")
+SECRET_PATHS = ("/f/",)  # paths whose next segment is a secret (the owner's footage link)
 
 
 def _body_rules(settings: Settings) -> dict[str, edge.BodyRule]:
@@ -209,6 +213,9 @@ def create_app(
     app.state.sessions = make_sessionmaker(engine)
     app.state.templates = make_templates()
     app.state.csrf_exempt = MACHINE_PATHS
+    app.state.bearer_verifier = accounts_service.token_for  # a live token skips CSRF
+    # The footage link in an access-log line is as good as the link: mask its token.
+    mask_secret_paths(logging.getLogger("uvicorn.access"), SECRET_PATHS)
     metrics = Metrics()
     rules = _body_rules(settings)
     # Innermost, so its refusals render with the language and page context set outside it.

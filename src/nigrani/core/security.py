@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 
@@ -120,3 +122,26 @@ def client_address(peer: str, forwarded_for: Sequence[str], trusted: Sequence[Ne
         if not _is_trusted(hop, trusted):
             return hop
     return hops[0] if hops else peer  # every hop a proxy of ours: the first is the client
+
+
+class SecretPathFilter(logging.Filter):
+    """Masks the secret part of paths such as `/f/<token>` in log lines (the access log)."""
+
+    def __init__(self, prefixes: Sequence[str]) -> None:
+        super().__init__()
+        alternatives = "|".join(re.escape(p) for p in prefixes)
+        self._pattern = re.compile(rf"({alternatives})[^\s/?#\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with each secret replaced; never drops a record."""
+        message = record.getMessage()
+        masked = self._pattern.sub(r"\g<1>******", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def mask_secret_paths(logger: logging.Logger, prefixes: Sequence[str]) -> None:
+    """Install (once) a filter that masks secrets after these path prefixes."""
+    if not any(isinstance(f, SecretPathFilter) for f in logger.filters):
+        logger.addFilter(SecretPathFilter(prefixes))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from http.cookies import SimpleCookie
+from typing import Any
 
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nigrani.core import i18n
 from nigrani.core.config import Settings
+from nigrani.core.deps import DbSession
 from nigrani.core.errors import CsrfFailed
 from nigrani.core.security import new_token, same
 
@@ -20,6 +25,9 @@ LANG_COOKIE = "nigrani_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set by the app (app.state.bearer_verifier): checks an API token, raising when it is not
+# live; core knows no tokens of its own.
+BearerVerifier = Callable[[Session, str], Any]
 
 
 def csrf_token_for(secret: str, cookie: str) -> str:
@@ -100,14 +108,32 @@ class WebContextMiddleware:
         await self.app(scope, receive, send_with_cookies)
 
 
-async def csrf_protect(request: Request) -> None:
-    """Refuse a state-changing browser request whose form or header lacks the CSRF token."""
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
+def _forget_cookies(request: Request) -> None:
+    """Make the request cookie-less: a token request acts for its token, never a cookie."""
+    request.scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k != b"cookie"]
+    request.cookies.clear()  # the dict every later reader of this request is handed
+
+
+async def csrf_protect(request: Request, db: DbSession) -> None:
+    """Refuse a state-changing browser request whose form or header lacks the CSRF token.
+
+    A request with a valid API token needs none (a token is no ambient credential a
+    foreign page could borrow), and its cookies are then ignored; an unknown, revoked or
+    expired token is refused (401), never taken as a reason to skip the check."""
     if request.method in SAFE_METHODS:
         return
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        return  # token clients carry no ambient cookies, so they cannot be forged cross-site
     exempt: tuple[str, ...] = request.app.state.csrf_exempt
     if request.url.path.startswith(exempt):
+        return
+    verify: BearerVerifier | None = getattr(request.app.state, "bearer_verifier", None)
+    if (raw := _bearer(request)) and verify is not None:
+        await run_in_threadpool(verify, db, raw)  # raises for a token that is not live
+        _forget_cookies(request)
         return
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and "form" in request.headers.get("content-type", ""):
