@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,9 +17,13 @@ from nigrani.core.sms import SmsMessage
 from tests.accounts.factories import csrf_from
 
 
-def request_code(client: TestClient, mobile: str) -> tuple[int, str]:
+def ask(client: TestClient, mobile: str) -> Response:
     token = csrf_from(client, "/citizen/login")
-    response = client.post("/citizen/login", data={"mobile": mobile, "csrf_token": token})
+    return client.post("/citizen/login", data={"mobile": mobile, "csrf_token": token})
+
+
+def request_code(client: TestClient, mobile: str) -> tuple[int, str]:
+    response = ask(client, mobile)
     return response.status_code, response.text
 
 
@@ -36,14 +41,17 @@ def last_code(db: Session) -> str:
     return match.group(1)
 
 
-def submit_code(client: TestClient, mobile: str, code: str) -> int:
+def try_code(client: TestClient, mobile: str, code: str) -> Response:
     token = csrf_from(client, "/citizen/login")
-    response = client.post(
+    return client.post(
         "/citizen/login/code",
         follow_redirects=False,
         data={"mobile": mobile, "code": code, "csrf_token": token},
     )
-    return int(response.status_code)
+
+
+def submit_code(client: TestClient, mobile: str, code: str) -> int:
+    return int(try_code(client, mobile, code).status_code)
 
 
 def age_challenges(db: Session, by: timedelta) -> None:
@@ -108,23 +116,29 @@ def test_attempt_limit_locks_the_code(client: TestClient, db: Session) -> None:
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         assert submit_code(client, "+919876543210", wrong) == 401
-    assert submit_code(client, "+919876543210", code) == 401
+    used_up = try_code(client, "+919876543210", code)
+    # Refused as a limit, with when a new code can be asked for (the resend gap).
+    assert used_up.status_code == 429 and "Too many wrong tries" in used_up.text
+    assert 0 < int(used_up.headers["retry-after"]) <= 60
     challenge = db.scalar(select(OtpChallenge))
     assert challenge is not None and challenge.attempts == 5 and challenge.consumed_at is None
 
 
 def test_resend_is_throttled(client: TestClient, db: Session) -> None:
     assert request_code(client, "9876543210")[0] == 200
-    status, text = request_code(client, "9876543210")
-    assert status == 429
-    assert "seconds" in text
+    again = ask(client, "9876543210")
+    assert again.status_code == 429 and "seconds" in again.text
+    assert 0 < int(again.headers["retry-after"]) <= 60
     # an older request no longer blocks, until the hourly cap is reached
     for _ in range(4):
         age_challenges(db, timedelta(seconds=120))
         assert request_code(client, "9876543210")[0] == 200
     age_challenges(db, timedelta(seconds=120))
-    status, text = request_code(client, "9876543210")
-    assert status == 429 and "hour" in text
+    capped = ask(client, "9876543210")
+    assert capped.status_code == 429 and "Too many codes for this number" in capped.text
+    # The oldest of the five was sent 600 s ago: the hour frees a place in 3000 s.
+    assert 2990 <= int(capped.headers["retry-after"]) <= 3000
+    assert "in 50 minutes" in capped.text
     assert len(db.scalars(select(OtpChallenge)).all()) == 5
 
 
