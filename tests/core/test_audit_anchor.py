@@ -317,3 +317,42 @@ def test_the_demo_makes_its_own_key(env: dict[str, str], chain_db: tuple[str, En
     assert len((var / "audit-checkpoints.jsonl").read_text().splitlines()) == 1
     verified = run(demo, "audit", "verify")
     assert verified.exit_code == 0 and "Proven: rows 1–2" in verified.output, verified.output
+
+
+def test_an_unhashed_edit_breaks_the_chain_and_bounds_what_is_proven(
+    env: dict[str, str], chain_db: tuple[str, Engine], tmp_path: Path
+) -> None:
+    engine = chain_db[1]
+    _reveals(engine, 3)
+    assert run(env, "audit", "checkpoint").exit_code == 0
+    _reveals(engine, 2)
+    assert run(env, "audit", "checkpoint").exit_code == 0
+    with open(env["NIGRANI_AUDIT_CHECKPOINT_FILE"], "a") as handle:
+        handle.write('{"type": "nigrani.audit.checkpoint", "v": 1, "row_id": \n')
+    _tamper(engine, "UPDATE audit_log SET reason = 'nothing happened' WHERE id = 4")
+    missing = tmp_path / "elsewhere.jsonl"
+    result = run(
+        env,
+        "audit",
+        "verify",
+        "--checkpoints",
+        env["NIGRANI_AUDIT_CHECKPOINT_FILE"],
+        "--checkpoints",
+        str(missing),
+    )
+    assert result.exit_code == 1, result.output
+    assert "Audit chain broken at row 4" in result.output
+    assert "Proven: rows 1–3" in result.output  # row 5's checkpoint cannot vouch for row 4
+    assert "unreadable checkpoint line" in result.output and "line 3" in result.output
+    assert f"{missing} does not exist" in result.output
+
+
+def test_checkpoint_refuses_a_head_that_names_another_hash(
+    env: dict[str, str], chain_db: tuple[str, Engine]
+) -> None:
+    _reveals(chain_db[1], 2)
+    with chain_db[1].begin() as conn:
+        conn.execute(update(audit.AuditHead).values(last_hash="f" * 64))
+    refused = run(env, "audit", "checkpoint")
+    assert refused.exit_code == 1 and "nothing signed" in refused.output
+    assert not Path(env["NIGRANI_AUDIT_CHECKPOINT_FILE"]).exists()
