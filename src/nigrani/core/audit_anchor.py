@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from logging.handlers import SysLogHandler
 from pathlib import Path
@@ -45,7 +45,7 @@ class AnchorError(Exception):
 class Anchor:
     """Where checkpoints are signed (keys, newest first) and sent (a file, syslog)."""
 
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = field(repr=False)  # secrets: never in a log line
     file: Path | None = None
     syslog: str = ""
 
