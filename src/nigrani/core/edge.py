@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nigrani.core.edge_text import BodyChecker, checker_for
+from nigrani.core.edge_text import BodyChecker, Problem, checker_for
 from nigrani.core.i18n import gettext
 from nigrani.core.text import has_control
 
@@ -66,6 +66,18 @@ def control_characters(part: str) -> EdgeRefused:
         ),
     }
     return EdgeRefused(422, "invalid", messages[part])
+
+
+def not_utf8() -> EdgeRefused:
+    """422: text in a body (a form field, JSON) whose bytes are not UTF-8."""
+    return EdgeRefused(
+        422,
+        "invalid",
+        gettext(
+            "A field of the request is not valid UTF-8 text. "
+            "Send it again encoded as UTF-8 (any browser does)."
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +190,9 @@ class _Body:
             return self._refuse(too_large(rule.max_bytes))
         checker = self._checker(rule)
         final = not message.get("more_body", False)
-        if checker is not None and checker.feed(chunk, final=final):
-            return self._refuse(control_characters("body"))
+        if checker is not None and (problem := checker.feed(chunk, final=final)):
+            encoding = problem is Problem.ENCODING
+            return self._refuse(not_utf8() if encoding else control_characters("body"))
         return message
 
     def _refuse(self, exc: EdgeRefused) -> Message:

@@ -1,15 +1,18 @@
-"""Control characters in request bodies, found while the bytes stream past (nothing buffered).
+"""Control characters and broken UTF-8 in request bodies, found while the bytes stream past
+(nothing buffered).
 
 One checker per kind of body: url-encoded forms (percent escapes), multipart forms (text
 fields and every part's headers, never a file's bytes) and everything else taken as text
-(JSON's `\\u0000` escapes and raw control bytes). `feed` answers True at the first chunk
-that carries a control character; the decision is `core.text.has_control`'s.
+(JSON's `\\u0000` escapes and raw control bytes). `feed` answers the Problem of the first
+chunk that carries a control character (the decision is `core.text.has_control`'s) or bytes
+that are not UTF-8 (which the parsers after us would silently replace), else None.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from enum import StrEnum
 from typing import Protocol
 from urllib.parse import unquote_to_bytes
 
@@ -23,41 +26,75 @@ _ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
 _LONGEST_ESCAPE = 6
 
 
+class Problem(StrEnum):
+    """Why a body is refused (truthy, so `if checker.feed(...)` reads as "refuse")."""
+
+    CONTROL = "control"
+    ENCODING = "encoding"
+
+
+def _utf8() -> codecs.IncrementalDecoder:
+    return codecs.getincrementaldecoder("utf-8")(errors="strict")
+
+
+def _decodes(decoder: codecs.IncrementalDecoder, data: bytes, *, final: bool) -> bool:
+    try:
+        decoder.decode(data, final=final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _raw_control(data: bytes) -> bool:
     # Latin-1 maps each byte to the code point of the same number: a control byte shows.
     return has_control(data.decode("latin-1"))
 
 
 class BodyChecker(Protocol):
-    """Told each chunk of a body; answers whether it holds a control character."""
+    """Told each chunk of a body; answers what is wrong with it so far, if anything."""
 
-    def feed(self, chunk: bytes, *, final: bool) -> bool: ...
+    def feed(self, chunk: bytes, *, final: bool) -> Problem | None: ...
 
 
 class FormChecker:
-    """application/x-www-form-urlencoded: raw bytes and %XX escapes, across chunks."""
+    """application/x-www-form-urlencoded: raw bytes and %XX escapes, across chunks. Text
+    beyond ASCII must come percent-encoded, as UTF-8 (browsers send nothing else; the
+    form parser would turn raw bytes into Latin-1 and broken escapes into U+FFFD)."""
 
     def __init__(self) -> None:
         self.tail = b""
+        self.decoder = _utf8()
 
-    def feed(self, chunk: bytes, *, final: bool) -> bool:
-        """Whether this chunk (with the escape left open by the last) holds a control."""
+    def feed(self, chunk: bytes, *, final: bool) -> Problem | None:
+        """What this chunk (with the escape left open by the last) holds that is refused."""
         data = self.tail + chunk
         cut = -1 if final else data.rfind(b"%", max(len(data) - 2, 0))
         self.tail, data = (data[cut:], data[:cut]) if cut >= 0 else (b"", data)
-        return _raw_control(unquote_to_bytes(data))
+        text = unquote_to_bytes(data)
+        if _raw_control(text):
+            return Problem.CONTROL
+        if not data.isascii() or not _decodes(self.decoder, text, final=final):
+            return Problem.ENCODING
+        return None
 
 
 class TextChecker:
-    """JSON and other text: raw control bytes, and `\\u0000`-style escapes across chunks."""
+    """JSON and other text: raw control bytes, `\\u0000`-style escapes across chunks, and
+    bytes that are not UTF-8 (JSON is UTF-8)."""
 
     def __init__(self) -> None:
         self.tail = b""
+        self.decoder = _utf8()
 
-    def feed(self, chunk: bytes, *, final: bool) -> bool:
-        """Whether this chunk (with the escape left open by the last) holds a control."""
+    def feed(self, chunk: bytes, *, final: bool) -> Problem | None:
+        """What this chunk (with the escape left open by the last) holds that is refused."""
         if _raw_control(chunk):
-            return True
+            return Problem.CONTROL
+        if not _decodes(self.decoder, chunk, final=final):
+            return Problem.ENCODING
+        return Problem.CONTROL if self._escaped_control(chunk, final=final) else None
+
+    def _escaped_control(self, chunk: bytes, *, final: bool) -> bool:
         data, self.tail = self.tail + chunk, b""
         for match in _ESCAPE.finditer(data):
             if not final and match.start() > len(data) - _LONGEST_ESCAPE:
@@ -78,9 +115,10 @@ class MultipartChecker:
             self.charset = codecs.lookup(params.get(b"charset", b"utf-8").decode("latin-1")).name
         except LookupError:
             self.charset = "latin-1"
-        self.found = self.broken = self.is_file = False
+        self.found: Problem | None = None
+        self.broken = self.is_file = False
         self.field, self.value, self.disposition = b"", b"", b""
-        self.decoder = codecs.getincrementaldecoder(self.charset)(errors="replace")
+        self.decoder = codecs.getincrementaldecoder(self.charset)(errors="strict")
         boundary = params.get(b"boundary")
         callbacks = {
             "on_part_begin": self._begin,
@@ -89,12 +127,19 @@ class MultipartChecker:
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._data,
+            "on_part_end": self._end,
         }
         self.parser = MultipartParser(boundary, callbacks) if boundary else None  # type: ignore[arg-type]
 
-    def _control(self, data: bytes, text: str) -> bool:
+    def _check(self, data: bytes, *, final: bool = True) -> Problem | None:
         # The raw bytes too: Starlette falls back to Latin-1 where the charset fails.
-        return _raw_control(data) or has_control(text)
+        if _raw_control(data):
+            return Problem.CONTROL
+        try:
+            text = self.decoder.decode(data, final=final)
+        except UnicodeDecodeError:
+            return Problem.ENCODING
+        return Problem.CONTROL if has_control(text) else None
 
     def _begin(self) -> None:
         self.is_file, self.disposition = False, b""
@@ -108,7 +153,9 @@ class MultipartChecker:
 
     def _header_end(self) -> None:
         for part in (self.field, self.value):
-            self.found = self.found or self._control(part, part.decode(self.charset, "replace"))
+            self.decoder.reset()
+            self.found = self.found or self._check(part)
+        self.decoder.reset()
         if self.field.lower() == b"content-disposition":
             self.disposition = self.value
         self.field, self.value = b"", b""
@@ -119,13 +166,16 @@ class MultipartChecker:
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if not self.is_file and not self.found:
-            piece = data[start:end]
-            self.found = self._control(piece, self.decoder.decode(piece))
+            self.found = self._check(data[start:end], final=False)
 
-    def feed(self, chunk: bytes, *, final: bool) -> bool:
-        """Whether the parts seen so far hold a control character outside a file."""
+    def _end(self) -> None:
+        if not self.is_file and not self.found:
+            self.found = self._check(b"")  # a character cut off by the part's end
+
+    def feed(self, chunk: bytes, *, final: bool) -> Problem | None:
+        """What the parts seen so far hold outside a file that is refused, if anything."""
         if self.parser is None or self.broken:
-            return False  # the app's own parser refuses what ours cannot read
+            return None  # the app's own parser refuses what ours cannot read
         try:
             self.parser.write(chunk)
         except MultipartParseError:
