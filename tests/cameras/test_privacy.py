@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.roles import Role
@@ -12,8 +18,10 @@ from nigrani.cameras.models import Site
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.security import FieldCipher
+from nigrani.grievances.models import Complaint
 from tests.accounts.factories import login, make_staff, make_tree
 from tests.cameras.factories import OWNER_MOBILE, OWNER_NAME, make_site
+from tests.grievances.factories import make_complaint
 
 SECRETS = (
     OWNER_NAME,
@@ -119,3 +127,45 @@ def test_reveal_needs_a_reference_and_reason_and_is_audited(
     db.commit()  # audit rows are appended at the commit
     rows = audit.entries_for(db, object_type="site", object_id=str(site.id))
     assert rows[0].action == "site.owner_revealed" and rows[0].reference == "FIR 7/2026"
+
+
+def test_masks_show_neither_length_nor_more_than_two_digits(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    long = make_site(db, settings)  # Ramesh Kumar Gupta
+    short = make_site(db, settings, name="Tea stall", lat=26.48, owner_name="Al", owner_mobile=None)
+    make_staff(db, Role.SHO, "S1", "masks")
+    db.commit()
+    login(client, "masks")
+    read = {s["id"]: s for s in client.get("/api/v1/cameras/sites").json()["items"]}
+    assert (read[long.id]["owner_name_masked"], read[short.id]["owner_name_masked"]) == (
+        "R***",
+        "A***",
+    )
+    assert read[long.id]["owner_phone_masked"] == "+91 ********78"
+
+
+def _migration(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_masks_written_before_lose_their_lengths_in_the_migration(
+    db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    site = make_site(db, settings)
+    bare = make_site(db, settings, name="Bus stop", lat=26.48, owner_name=None, owner_mobile=None)
+    complaint = make_complaint(db, settings)
+    db.execute(update(Site).where(Site.id == site.id).values(owner_name_masked="R***** K****"))
+    db.execute(update(Complaint).values(name_masked="र*** क****"))
+    with Operations.context(MigrationContext.configure(db.connection())):
+        _migration("0011_shorter_name_masks.py").upgrade()
+    db.expire_all()
+    assert (site.owner_name_masked, bare.owner_name_masked) == ("R***", None)
+    assert complaint.name_masked == "र***"
