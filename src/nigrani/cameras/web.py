@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.deps import StaffScope
 from nigrani.accounts.models import JurisdictionNode
+from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.accounts.views import page
 from nigrani.cameras import service
 from nigrani.cameras.deps import StaffSite
@@ -64,6 +65,7 @@ def sites_page(
         stations=stations,
         station_names=_station_names(db, sites),
         filters=request.query_params,
+        can_import=has_permission(Role(scope.user.role), Permission.IMPORT_CAMERAS),
     )
 
 
