@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.app import create_app
 from nigrani.core import clock as clocks
+from nigrani.core import security
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine
 from nigrani.core.migrate import upgrade
@@ -26,6 +28,11 @@ from nigrani.core.security import generate_key
 PG_ENV = "NIGRANI_TEST_DATABASE_URL"
 # The SMS fake gateway and an app that sends through it, for tests of any feature.
 pytest_plugins = ["tests.core.sms_fixtures"]
+
+# Passwords hash with argon2's cheapest profile in tests: the product's default costs about
+# 0.36 s a hash on a CI machine, and every test user and sign-in pays it. A hash records its
+# own parameters, so verifying and the product's rules are the same with either profile.
+security._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 def _admin_url(url: str) -> str:
