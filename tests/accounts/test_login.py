@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import parse_qs, unquote, urlparse
+from datetime import UTC, datetime, timedelta
 
 import pyotp
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nigrani.accounts.models import User
+from nigrani.accounts import signin, throttle
+from nigrani.accounts.models import AuthThrottle, User
 from nigrani.accounts.roles import Role
+from nigrani.app import create_app
 from nigrani.core.audit import AuditEntry
+from nigrani.core.config import Settings
 from tests.accounts.factories import PASSWORD, csrf_from, login, make_staff, make_tree
+from tests.accounts.signin_helpers import code_tries, turn_on_totp
+from tests.conftest import Freeze, SwitchClock
 
 
 def test_wrong_password_is_refused_and_audited(client: TestClient, db: Session) -> None:
@@ -94,26 +100,18 @@ def test_login_form_itself_needs_csrf(client: TestClient, db: Session) -> None:
     assert "nigrani_session" not in client.cookies
 
 
-def test_totp_second_step(client: TestClient, db: Session) -> None:
+def test_totp_second_step(client: TestClient, db: Session, clock: SwitchClock) -> None:
     make_tree(db)
     make_staff(db, Role.DCP, "Z1", "dcp1")
     db.commit()
     login(client, "dcp1")
-    page = client.post("/account/totp", data={"csrf_token": csrf_from(client, "/account")})
-    uri = unquote(re.search(r"(otpauth://[^<\s]+)", page.text).group(1))  # type: ignore[union-attr]
-    secret = parse_qs(urlparse(uri.replace("&amp;", "&")).query)["secret"][0]
+    secret = turn_on_totp(client, clock.now())
     client.post("/logout", data={"csrf_token": csrf_from(client, "/account")})
     first = login(client, "dcp1")
     assert first.status_code == 303 and first.headers["location"].startswith("/login/totp")
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
-    token = csrf_from(client, "/login/totp")
-    wrong = client.post("/login/totp", data={"code": "000000", "csrf_token": token})
-    assert wrong.status_code == 401
-    code = pyotp.TOTP(secret).now()
-    ok = client.post(
-        "/login/totp", data={"code": code, "csrf_token": token}, follow_redirects=False
-    )
-    assert ok.status_code == 303
+    assert code_tries(client, "000000").status_code == 401
+    assert code_tries(client, pyotp.TOTP(secret).at(clock.now())).status_code == 303
     assert client.get("/dashboard").status_code == 200
 
 
@@ -150,17 +148,214 @@ def test_api_token_scopes(client: TestClient, db: Session, other_client: TestCli
     assert stored == 1
 
 
-def test_repeated_wrong_passwords_lock_the_account_for_a_while(
-    client: TestClient, db: Session
+MOMENT = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+
+
+@pytest.fixture()
+def quick_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of the counting, not of argon2: the password check without its 0.1 s hash."""
+    monkeypatch.setattr(signin, "verify_password", lambda _stored, password: password == PASSWORD)
+
+
+@pytest.fixture()
+def few_per_address(monkeypatch: pytest.MonkeyPatch, quick_hash: None) -> int:
+    """A per-address allowance of 4 free failures, so the tests need few tries."""
+    monkeypatch.setattr(throttle, "ADDRESS", throttle.Policy("login-addr", free=4))
+    return 4
+
+
+def _tries(client: TestClient, username: str, passwords: list[str]) -> list[tuple[int, str]]:
+    """(status, Retry-After) of each sign-in try, in order."""
+    answers = []
+    for password in passwords:
+        response = login(client, username, password)
+        answers.append((response.status_code, response.headers.get("retry-after", "")))
+    return answers
+
+
+def test_wrong_passwords_slow_down_but_the_owner_gets_back_in(
+    client: TestClient, db: Session, freeze: Freeze
+) -> None:
+    clock = freeze(MOMENT)
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    wrong = ["guess guess guess"] * 5
+    assert _tries(client, "sho1", wrong) == [(401, "")] * 5
+    waiting = login(client, "sho1")  # even the right password waits now, but not for long
+    assert (waiting.status_code, waiting.headers["retry-after"]) == (429, "15")
+    assert "Try again in 15 seconds" in waiting.text
+    clock.advance(timedelta(seconds=15))
+    assert login(client, "sho1").status_code == 303
+    # The owner's success forgets the failures: five free ones again.
+    assert _tries(client, "sho1", wrong) == [(401, "")] * 5
+
+
+def test_the_waits_double_up_to_five_minutes_and_an_hour_forgets_them(
+    client: TestClient, db: Session, freeze: Freeze, quick_hash: None
+) -> None:
+    clock = freeze(MOMENT)
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    _tries(client, "sho1", ["guess guess guess"] * 5)
+    waits = []
+    for _ in range(7):
+        refused = login(client, "sho1", "guess guess guess")
+        waits.append(int(refused.headers["retry-after"]))
+        clock.advance(timedelta(seconds=waits[-1]))
+        assert login(client, "sho1", "guess guess guess").status_code == 401
+    assert waits == [15, 30, 60, 120, 240, 300, 300]
+    assert "Try again in 5 minutes" in login(client, "sho1").text
+    clock.advance(throttle.FORGET)
+    assert _tries(client, "sho1", ["guess guess guess"] * 5) == [(401, "")] * 5
+
+
+def test_known_and_unknown_names_are_answered_alike(
+    client: TestClient, db: Session, freeze: Freeze, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze(MOMENT)
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    hashed: list[str] = []
+
+    def verify(stored: str, password: str) -> bool:
+        hashed.append(stored)
+        return False
+
+    monkeypatch.setattr(signin, "verify_password", verify)
+    answers = {}
+    for name in ("sho1", "nobody-here"):
+        texts: list[object] = []
+        for _ in range(7):
+            response = login(client, name, "guess guess guess")
+            texts.append((response.status_code, response.headers.get("retry-after")))
+            texts.append(response.text.replace(name, "NAME"))
+        answers[name] = texts
+    assert answers["sho1"] == answers["nobody-here"]
+    assert len(hashed) == 10  # a hash computed for every try that was not refused, both names
+    failed = db.scalars(select(AuditEntry.object_type).where(AuditEntry.action == "login.failed"))
+    assert sorted(failed) == ["login"] * 5 + ["user"] * 5
+
+
+def test_one_address_trying_many_names_slows_down_and_others_do_not(
+    client: TestClient, db: Session, freeze: Freeze, few_per_address: int
+) -> None:
+    freeze(MOMENT)
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    for i in range(few_per_address):
+        assert login(client, f"name{i}", "guess guess guess").status_code == 401
+    refused = login(client, "sho1")  # a new name, but the same client
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "15"
+    # X-Forwarded-For is not believed from a peer that is no trusted proxy.
+    forged = csrf_from(client)
+    spoofed = client.post(
+        "/login",
+        data={"username": "sho1", "password": PASSWORD, "csrf_token": forged},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        follow_redirects=False,
+    )
+    assert spoofed.status_code == 429
+    with TestClient(client.app, client=("198.51.100.7", 40000)) as elsewhere:
+        assert login(elsewhere, "sho1").status_code == 303
+    keys = set(db.scalars(select(AuthThrottle.key)))
+    assert "login-addr:testclient" in keys and "login-addr:198.51.100.7" in keys
+    assert not any("sho1" in k or "name1" in k for k in keys)  # names are only hashed
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
+    app: FastAPI, db: Session, freeze: Freeze, settings: Settings, few_per_address: int
+) -> None:
+    freeze(MOMENT)
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    proxied = create_app(
+        settings.model_copy(update={"trusted_proxies": ("127.0.0.0/8",)}), clock=app.state.clock
+    )
+    proxied.state.sessions = app.state.sessions
+    with TestClient(proxied, client=("127.0.0.1", 40000)) as via_proxy:
+        token = csrf_from(via_proxy)
+        for i in range(few_per_address):
+            via_proxy.post(
+                "/login",
+                data={"username": f"n{i}", "password": "guess guess guess", "csrf_token": token},
+                headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.5"},  # the proxy appended .5
+            )
+        other = via_proxy.post(
+            "/login",
+            data={"username": "sho1", "password": PASSWORD, "csrf_token": token},
+            headers={"X-Forwarded-For": "203.0.113.6"},
+            follow_redirects=False,
+        )
+        assert other.status_code == 303
+        same_one = via_proxy.post(
+            "/login",
+            data={"username": "sho1", "password": PASSWORD, "csrf_token": token},
+            headers={"X-Forwarded-For": "9.9.9.9, 203.0.113.5"},
+            follow_redirects=False,
+        )
+        assert same_one.status_code == 429
+    assert db.get(AuthThrottle, "login-addr:203.0.113.5") is not None
+    assert db.get(AuthThrottle, "login-addr:1.2.3.4") is None
+
+
+@pytest.mark.parametrize("encoding", ["form", "multipart"])
+def test_nul_in_the_name_is_refused_before_anything_is_counted(
+    client: TestClient, db: Session, encoding: str
 ) -> None:
     make_tree(db)
     make_staff(db, Role.SHO, "S1", "sho1")
     db.commit()
-    for _ in range(10):
-        assert login(client, "sho1", "guess guess guess").status_code == 401
-    locked = login(client, "sho1")  # even the right password waits now
-    assert locked.status_code == 429
-    assert "15 minutes" in locked.text
+    fields = {"username": "sho\x001", "password": PASSWORD, "csrf_token": csrf_from(client)}
+    if encoding == "form":
+        response = client.post("/login", data=fields)
+    else:
+        response = client.post("/login", files={k: (None, v) for k, v in fields.items()})
+    assert response.status_code == 422
+    assert "control character" in response.text
+    assert db.scalar(select(func.count(AuthThrottle.key))) == 0
+    assert (
+        db.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "login.failed")) == 0
+    )
+
+
+def test_a_bogus_bearer_header_does_not_skip_csrf(client: TestClient, db: Session) -> None:
+    make_tree(db)
+    make_staff(db, Role.SHO, "S1", "sho1")
+    db.commit()
+    login(client, "sho1")
+    refused = client.post("/logout", headers={"Authorization": "Bearer ngr_bogus_token"})
+    assert refused.status_code == 401
+    assert client.get("/dashboard", follow_redirects=False).status_code == 200  # still in
+
+
+def test_a_live_bearer_skips_csrf_and_its_request_uses_no_cookie(
+    client: TestClient, db: Session, other_client: TestClient
+) -> None:
+    make_tree(db)
+    make_staff(db, Role.ADMIN, "C", "admin1")
+    db.commit()
+    login(client, "admin1")
+    headers = {"X-CSRF-Token": csrf_from(client, "/dashboard")}
+    issued = client.post("/api/v1/tokens", headers=headers, json={"name": "w", "scopes": ["admin"]})
+    auth = {"Authorization": f"Bearer {issued.json()['token']}"}
+    # No CSRF token: the live bearer is enough; the session cookie is not used (not ended).
+    cookie = client.cookies.get("nigrani_session")
+    assert client.post("/logout", headers=auth, follow_redirects=False).status_code == 303
+    client.cookies.set("nigrani_session", cookie or "")
+    assert client.get("/dashboard", follow_redirects=False).status_code == 200
+    body = {
+        "username": "acp9",
+        "full_name": "A",
+        "role": "acp",
+        "node_code": "C1",
+        "password": PASSWORD,
+    }
+    assert other_client.post("/api/v1/users", headers=auth, json=body).status_code == 201
 
 
 def test_user_api_validates_and_writes_nothing_on_error(client: TestClient, db: Session) -> None:

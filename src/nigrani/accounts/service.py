@@ -1,4 +1,4 @@
-"""Users, staff login (password + optional TOTP), sessions and API tokens."""
+"""Users, login sessions and API tokens (the sign-in steps themselves: `signin`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
-import pyotp
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from nigrani.accounts import jurisdiction
@@ -22,17 +20,14 @@ from nigrani.core.errors import (
     AuthenticationFailed,
     Conflict,
     NotFound,
-    RateLimited,
     ValidationFailed,
 )
 from nigrani.core.i18n import _
 from nigrani.core.security import (
-    FieldCipher,
     hash_password,
     new_token,
     same,
     sha256_hex,
-    verify_password,
 )
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -113,50 +108,6 @@ def create_staff(
     return user
 
 
-MAX_FAILURES, FAILURE_WINDOW = 10, timedelta(minutes=15)
-
-
-def _throttle_failures(session: Session, user: User) -> None:
-    since = utcnow() - FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count(audit.AuditEntry.id)).where(
-            audit.AuditEntry.action == "login.failed",
-            audit.AuditEntry.object_type == "user",
-            audit.AuditEntry.object_id == str(user.id),
-            audit.AuditEntry.at > since,
-        )
-    )
-    if (failures or 0) >= MAX_FAILURES:
-        raise RateLimited(
-            _("Too many wrong passwords. Wait 15 minutes or ask an administrator."),
-            retry_after=int(FAILURE_WINDOW.total_seconds()),
-        )
-
-
-@cache
-def _dummy_hash() -> str:
-    return hash_password("not-a-real-password")
-
-
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    """The active staff user with this username and password, or AuthenticationFailed."""
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is None or not user.password_hash or not user.is_active:
-        verify_password(_dummy_hash(), password)  # same work whether or not the user exists
-        raise AuthenticationFailed(_("Wrong username or password."))
-    _throttle_failures(session, user)
-    if not verify_password(user.password_hash, password):
-        audit.record(
-            session,
-            actor=actor_of(user),
-            action="login.failed",
-            object_type="user",
-            object_id=user.id,
-        )
-        raise AuthenticationFailed(_("Wrong username or password."))
-    return user
-
-
 def start_session(
     session: Session, *, user: User, settings: Settings, pending_totp: bool = False
 ) -> str:
@@ -203,44 +154,6 @@ def end_session(session: Session, token: str) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
-
-
-def _totp(user: User, settings: Settings) -> pyotp.TOTP | None:
-    if not user.totp_secret_enc:
-        return None
-    return pyotp.TOTP(FieldCipher(settings.encryption_key).decrypt(user.totp_secret_enc))
-
-
-def totp_enabled(user: User) -> bool:
-    """Whether the user has a second factor."""
-    return bool(user.totp_secret_enc)
-
-
-def complete_totp(session: Session, *, token: str, code: str, settings: Settings) -> str:
-    """Turn a password-correct pending login into a full session when the code is right."""
-    pending = session_for_token(session, token)
-    if pending is None or not pending.pending_totp:
-        raise AuthenticationFailed(_("Your sign-in has expired. Start again."))
-    totp = _totp(pending.user, settings)
-    if totp is None or not totp.verify(code.strip(), valid_window=1):
-        raise AuthenticationFailed(_("Wrong authenticator code."))
-    pending.revoked_at = utcnow()
-    return start_session(session, user=pending.user, settings=settings)
-
-
-def enable_totp(session: Session, *, user: User, settings: Settings) -> str:
-    """Give the user a TOTP secret; returns the otpauth:// URI for an authenticator app."""
-    secret = pyotp.random_base32()
-    user.totp_secret_enc = FieldCipher(settings.encryption_key).encrypt(secret)
-    audit.record(
-        session,
-        actor=actor_of(user),
-        action="user.totp_enabled",
-        object_type="user",
-        object_id=user.id,
-    )
-    session.flush()
-    return pyotp.TOTP(secret).provisioning_uri(name=user.username or "", issuer_name="Nigrani")
 
 
 @dataclass(frozen=True, slots=True)

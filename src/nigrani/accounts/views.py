@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +18,7 @@ from nigrani.accounts.roles import (
     Role,
 )
 from nigrani.core.i18n import current_language
+from nigrani.core.security import Network, client_address, parse_networks
 from nigrani.core.templating import render
 
 
@@ -70,3 +72,15 @@ def safe_next(value: str | None, default: str) -> str:
 def see_other(url: str) -> RedirectResponse:
     """Redirect after a successful form post."""
     return RedirectResponse(url, status_code=303)
+
+
+@cache
+def _networks(values: tuple[str, ...]) -> tuple[Network, ...]:
+    return parse_networks(values)
+
+
+def client_of(request: Request) -> str:
+    """The client's address: the socket peer, or what a trusted proxy says it forwarded."""
+    peer = request.client.host if request.client else ""
+    trusted = _networks(request.app.state.settings.trusted_proxies)
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)[:45]

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from nigrani.accounts import otp, service
+from nigrani.accounts import otp, service, signin
 from nigrani.accounts.deps import SESSION_COOKIE, Citizen, CurrentUser, OptionalUser
-from nigrani.accounts.views import page, safe_next, see_other
+from nigrani.accounts.models import User
+from nigrani.accounts.views import client_of, page, safe_next, see_other
+from nigrani.core.config import Settings
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import AuthenticationFailed, NigraniError, NotFound, RateLimited
+from nigrani.core.errors import (
+    AuthenticationFailed,
+    NigraniError,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from nigrani.core.i18n import _
-from nigrani.core.sms import SmsMessage
+from nigrani.core.sms import SmsMessage, sent_texts
 from nigrani.core.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,6 +43,14 @@ def _set_session(
     return response
 
 
+def _refusal(request: Request, template: str, exc: NigraniError, **context: Any) -> HTMLResponse:
+    """The form again with the error; a 429 says in `Retry-After` when to try again."""
+    response = page(request, template, error=exc.message, status_code=exc.status, **context)
+    if isinstance(exc, RateLimited) and exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @router.get("/login")
 def login_form(request: Request, user: OptionalUser, next: str | None = None) -> HTMLResponse:
     """Staff sign-in form."""
@@ -51,20 +67,23 @@ def login(
     next: Annotated[str, Form()] = "/dashboard",
 ) -> Response:
     """Check the password; finish, or ask for the authenticator code."""
+    address = client_of(request)
     try:
-        user = service.authenticate(db, username=username, password=password)
+        signin.reserve_password_try(db, settings=settings, username=username, address=address)
+        db.commit()  # the try is counted before the slow hash, and no row stays locked in it
+        user = signin.check_password(
+            db, settings=settings, username=username, password=password, address=address
+        )
     except (AuthenticationFailed, RateLimited) as exc:
-        db.commit()  # keep the audit row of the failed attempt
-        return page(
+        return _refusal(
             request,
             "accounts/login.html",
+            exc,
             user=None,
-            error=exc.message,
             username=username,
             next=safe_next(next, "/dashboard"),
-            status_code=exc.status,
         )
-    pending = service.totp_enabled(user)
+    pending = signin.totp_enabled(user)
     token = service.start_session(db, user=user, settings=settings, pending_totp=pending)
     if pending:
         target = f"/login/totp?next={safe_next(next, '/dashboard')}"
@@ -93,15 +112,11 @@ def totp_check(
     """Finish a staff sign-in with the authenticator code."""
     pending = request.cookies.get(TOTP_COOKIE, "")
     try:
-        token = service.complete_totp(db, token=pending, code=code, settings=settings)
-    except AuthenticationFailed as exc:
-        return page(
-            request,
-            "accounts/totp.html",
-            user=None,
-            error=exc.message,
-            next=safe_next(next, "/dashboard"),
-            status_code=401,
+        token = signin.complete_totp(db, token=pending, code=code, settings=settings)
+    except (AuthenticationFailed, RateLimited) as exc:
+        # The wrong try stays counted: the refusal is a page, so the request commits.
+        return _refusal(
+            request, "accounts/totp.html", exc, user=None, next=safe_next(next, "/dashboard")
         )
     response = see_other(safe_next(next, "/dashboard"))
     response.delete_cookie(TOTP_COOKIE, path="/")
@@ -118,25 +133,58 @@ def logout(request: Request, db: DbSession) -> Response:
     return response
 
 
+def _account_context(user: User, settings: Settings) -> dict[str, Any]:
+    # The key waiting for its confirming code is shown until it is confirmed or expires.
+    return {
+        "user": user,
+        "totp_on": signin.totp_enabled(user),
+        "totp_uri": signin.pending_uri(user, settings),
+    }
+
+
 @router.get("/account")
-def account(request: Request, user: CurrentUser) -> HTMLResponse:
+def account(request: Request, user: CurrentUser, settings: SettingsDep) -> HTMLResponse:
     """The signed-in staff user's own settings (two-factor sign-in)."""
-    return page(
-        request,
-        "accounts/account.html",
-        user=user,
-        totp_on=service.totp_enabled(user),
-        totp_uri=None,
-    )
+    return page(request, "accounts/account.html", **_account_context(user, settings))
 
 
 @router.post("/account/totp")
 def account_totp(
-    request: Request, db: DbSession, settings: SettingsDep, user: CurrentUser
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    user: CurrentUser,
+    password: Annotated[str, Form(max_length=256)] = "",
 ) -> HTMLResponse:
-    """Turn on two-factor sign-in and show the secret once."""
-    uri = service.enable_totp(db, user=user, settings=settings)
-    return page(request, "accounts/account.html", user=user, totp_on=True, totp_uri=uri)
+    """After the password again, a new authenticator key, in force once a code confirms it."""
+    address = client_of(request)
+    try:
+        signin.reserve_password_try(
+            db, settings=settings, username=user.username or "", address=address
+        )
+        db.commit()  # counted before the slow hash, as at sign-in
+        signin.reauthenticate(db, user=user, settings=settings, password=password, address=address)
+    except (AuthenticationFailed, RateLimited) as exc:
+        return _refusal(request, "accounts/account.html", exc, **_account_context(user, settings))
+    signin.begin_totp(db, user=user, settings=settings)
+    return page(request, "accounts/account.html", **_account_context(user, settings))
+
+
+@router.post("/account/totp/confirm")
+def account_totp_confirm(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    user: CurrentUser,
+    code: Annotated[str, Form(max_length=10)] = "",
+) -> HTMLResponse:
+    """Put the new authenticator key in force with a code it produced."""
+    try:
+        signin.confirm_totp(db, user=user, settings=settings, code=code)
+    except (AuthenticationFailed, RateLimited, ValidationFailed) as exc:
+        return _refusal(request, "accounts/account.html", exc, **_account_context(user, settings))
+    context = _account_context(user, settings)
+    return page(request, "accounts/account.html", confirmed=True, **context)
 
 
 @router.get("/citizen/login")
@@ -188,8 +236,9 @@ def citizen_demo_sms(
     if not settings.demo:
         raise NotFound(_("Not available outside demo mode"))
     ph = otp.phone_hash(settings, mobile)
-    stmt = select(SmsMessage.body).where(SmsMessage.to_hash == ph).order_by(SmsMessage.id.desc())
-    body = db.scalar(stmt.limit(1))
+    stmt = select(SmsMessage.job_id).where(SmsMessage.to_hash == ph).order_by(SmsMessage.id.desc())
+    job = db.scalar(stmt.limit(1))
+    body = sent_texts(db, [job]).get(job) if job is not None else None  # sms_log is masked
     return render(request, "accounts/partials/demo_sms.html", {"body": body})
 
 

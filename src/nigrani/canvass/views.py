@@ -19,7 +19,7 @@ from nigrani.canvass.service import Footage, Hit
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.i18n import _, current_language
-from nigrani.core.sms import SmsMessage
+from nigrani.core.sms import SmsMessage, sent_texts
 from nigrani.evidence import bundle
 from nigrani.evidence.models import EvidenceItem
 
@@ -113,10 +113,10 @@ def demo_messages(
     if not settings.demo:
         return {}
     jobs = {r.last_job_id: r.id for r in requests if r.last_job_id}
-    rows = session.execute(
-        select(SmsMessage.job_id, SmsMessage.body).where(SmsMessage.job_id.in_(list(jobs)))
-    ).all()
-    return {jobs[job_id]: body for job_id, body in rows}
+    # Only messages the backend has taken; sms_log keeps them masked, so the text (link
+    # included) comes from the outbox job.
+    sent = session.scalars(select(SmsMessage.job_id).where(SmsMessage.job_id.in_(list(jobs))))
+    return {jobs[job_id]: body for job_id, body in sent_texts(session, list(sent)).items()}
 
 
 def incident_context(

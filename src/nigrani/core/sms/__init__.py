@@ -5,6 +5,6 @@
 """
 
 from nigrani.core.sms.models import SmsMessage
-from nigrani.core.sms.service import queue_sms
+from nigrani.core.sms.service import queue_sms, sent_texts
 
-__all__ = ["SmsMessage", "queue_sms"]
+__all__ = ["SmsMessage", "queue_sms", "sent_texts"]

@@ -46,6 +46,7 @@ class Outgoing:
     body: str
     template: str | None
     key: int  # the outbox job: one id per message, the same on every try
+    kept: str = ""  # the body with its codes and secret links masked: what may be logged
 
 
 class Backend(Protocol):
@@ -67,7 +68,7 @@ class LogBackend:
         return None
 
     def deliver(self, message: Outgoing) -> str | None:
-        log.info("SMS to %s: %s", mask_mobile(message.to), message.body)
+        log.info("SMS to %s: %s", mask_mobile(message.to), message.kept or "(text not kept)")
         return None
 
 

@@ -29,7 +29,7 @@ class SmsMessage(Base):
     job_id: Mapped[int] = mapped_column(Integer, unique=True)
     to_hash: Mapped[str] = mapped_column(String(64), index=True)
     to_masked: Mapped[str] = mapped_column(String(32))
-    # The full text with the log backend (the demo shows it); codes and links as dots else.
+    # The text with its codes and secret links masked (templates.MASK), for any backend.
     body: Mapped[str] = mapped_column(Text)
     backend: Mapped[str] = mapped_column(String(32))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

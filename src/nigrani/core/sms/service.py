@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +33,7 @@ def queue_sms(
         "to": FieldCipher(settings.encryption_key).encrypt(to),
         "template": chosen.name,
         "body": templates.render(chosen, fitted),
-        "kept": templates.redacted(chosen, fitted),  # what sms_log keeps after a real send
+        "kept": templates.redacted(chosen, fitted),  # what the log and sms_log keep
     }
     return outbox.enqueue(session, kind=JOB_KIND, payload=payload)
 
@@ -54,7 +55,7 @@ def _record(
     now = utcnow()
     row.to_hash = keyed_hash(settings.secret_key, "phone", message.to)
     row.to_masked = mask_mobile(message.to)
-    row.body = message.body if backend.name == "log" else kept
+    row.body = kept  # never the code or the link itself, whichever backend sent it
     row.backend, row.sent_at, row.template = backend.name, now, message.template
     row.dlt_template_id = backend.dlt_template_id(message.template)
     row.provider_id, row.status, row.status_at, row.error = provider_id, status, now, error
@@ -69,11 +70,13 @@ def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     )
     if done in (SENT, DELIVERED):
         return  # an earlier try went through (a retry asked for after a late report)
+    kept = str(payload.get("kept", payload["body"]))
     message = Outgoing(
         to=FieldCipher(ctx.settings.encryption_key).decrypt(payload["to"]),
         body=payload["body"],
         template=payload.get("template"),  # absent in jobs queued before templates
         key=ctx.job_id,
+        kept=kept,
     )
     backend = backend_for(ctx.settings)
     try:
@@ -81,5 +84,19 @@ def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     except Refused as exc:  # permanent: trying again would be refused again
         log.warning("SMS job %s refused by the gateway: %s", ctx.job_id, exc)
         outcome = (None, FAILED, str(exc))
-    kept = str(payload.get("kept", payload["body"]))
     _record(ctx.session, ctx.settings, message=message, kept=kept, backend=backend, outcome=outcome)
+
+
+def sent_texts(session: Session, job_ids: list[int]) -> dict[int, str]:
+    """Demo pages only: each job's message as it went out, code and link included.
+
+    `sms_log` keeps the masked text; the demo, whose log backend sends nothing, shows the
+    message from its outbox job instead (callers check demo mode)."""
+    if not job_ids:
+        return {}
+    rows = session.execute(
+        select(outbox.OutboxJob.id, outbox.OutboxJob.payload).where(
+            outbox.OutboxJob.id.in_(job_ids), outbox.OutboxJob.kind == JOB_KIND
+        )
+    ).all()
+    return {job_id: str(json.loads(payload).get("body", "")) for job_id, payload in rows}

@@ -16,8 +16,10 @@ DLT_VAR, VAR_CHARS = "{#var#}", 30
 CUT = "..."  # GSM-7, so a cut English value keeps the message out of Unicode
 # Variables longer than one {#var#}: registered as that many {#var#} side by side.
 SLOTS = {"text": 3, "url": 4, "link": 4}
-# Values shown as dots wherever a message is kept after sending (codes, secret links).
+# Values masked wherever a message is kept or logged (codes, secret links): only the SMS
+# itself carries them.
 SECRET = frozenset({"code", "link"})
+MASK = "******"
 
 _GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
@@ -138,8 +140,8 @@ def render(template: Template, values: Mapping[str, str]) -> str:
 
 
 def redacted(template: Template, values: Mapping[str, str]) -> str:
-    """The message with its secret variables as dots, for keeping after it is sent."""
-    return template.text.format(**{k: "•••" if k in SECRET else v for k, v in values.items()})
+    """The message with its secret variables masked, for the log and `sms_log`."""
+    return template.text.format(**{k: MASK if k in SECRET else v for k, v in values.items()})
 
 
 def is_unicode(text: str) -> bool:

@@ -1,0 +1,146 @@
+"""Backoff for sign-in tries: per client address, per account name, per second factor.
+
+Nothing is ever locked for good: each subject gets a few free failures, then every further
+failure makes it wait before its next try, the wait doubling up to a few minutes, so the
+owner's right password works again soon and a guesser gets a handful of tries an hour. A
+try that arrives while its subject waits is refused without being counted or checked.
+
+A try is *reserved* before it is checked: one statement that writes the subject's row
+first (so it holds the row's lock, on PostgreSQL and on SQLite alike) counts it as a failure
+and refuses it if the subject is waiting. Concurrent tries therefore take turns at the
+counter, never at the check. A right answer gives the reservation back (`succeeded`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import AuthThrottle
+from nigrani.core.errors import RateLimited
+from nigrani.core.i18n import _
+
+FORGET = timedelta(hours=1)  # a subject quiet this long starts again from nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How many failures are free, and the waits after them: first, doubling, at most."""
+
+    prefix: str
+    free: int
+    first: timedelta = timedelta(seconds=15)
+    cap: timedelta = timedelta(minutes=5)
+
+    def wait(self, failures: int) -> timedelta:
+        """How long the subject waits after this many failures in a row."""
+        if failures < self.free:
+            return timedelta(0)
+        return min(self.first * (1 << min(failures - self.free, 16)), self.cap)
+
+
+# Passwords: 5 free per account name, 20 per client address (a station's officers may sit
+# behind one address); then 15 s, 30 s, 1, 2, 4 min and 5 min for every failure after.
+ACCOUNT = Policy("login-user", free=5)
+ADDRESS = Policy("login-addr", free=20)
+# Authenticator codes of one account, over all its pending logins: 10 free, then the same.
+SECOND_FACTOR = Policy("totp-user", free=10)
+
+
+def key(policy: Policy, subject: str) -> str:
+    """The row key of one subject under a policy (the subject is a hash or an address)."""
+    return f"{policy.prefix}:{subject}"[:100]
+
+
+def _insert_missing(session: Session, row_key: str, now: datetime) -> bool:
+    """Add the subject's row if it has none; whether it was added."""
+    dialect = session.get_bind().dialect.name
+    values = {"key": row_key, "failures": 0, "last_at": now, "blocked_until": None}
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(AuthThrottle).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _count(session: Session, row_key: str, now: datetime) -> int | None:
+    """Count one more failure unless the subject waits; the new count, or None."""
+    fresh = AuthThrottle.last_at <= now - FORGET
+    stmt = (
+        update(AuthThrottle)
+        .where(AuthThrottle.key == row_key)
+        .where((AuthThrottle.blocked_until.is_(None)) | (AuthThrottle.blocked_until <= now))
+        .values(failures=case((fresh, 1), else_=AuthThrottle.failures + 1), last_at=now)
+        .returning(AuthThrottle.failures)
+        .execution_options(synchronize_session=False)
+    )
+    return session.scalar(stmt)
+
+
+def retry_after(wait: timedelta) -> RateLimited:
+    """429 with how long to wait, in words and in `Retry-After`."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        message = _("Too many sign-in attempts. Try again in {n} seconds.").format(n=seconds)
+    else:
+        minutes = math.ceil(seconds / 60)
+        message = _("Too many sign-in attempts. Try again in {n} minutes.").format(n=minutes)
+    return RateLimited(message, retry_after=seconds)
+
+
+def reserve(session: Session, policy: Policy, subject: str, *, now: datetime) -> None:
+    """Count a try against the subject before it is checked, or RateLimited if it waits."""
+    row_key = key(policy, subject)
+    for _attempt in range(3):  # a row purged between its insert and its update: again
+        if _insert_missing(session, row_key, now):
+            _purge(session, now=now)  # a new subject: make room by forgetting old ones
+        failures = _count(session, row_key, now)
+        if failures is not None:
+            if (wait := policy.wait(failures)) > timedelta(0):
+                session.execute(
+                    update(AuthThrottle)
+                    .where(AuthThrottle.key == row_key)
+                    .values(blocked_until=now + wait)
+                    .execution_options(synchronize_session=False)
+                )
+            return
+        until = session.scalar(
+            select(AuthThrottle.blocked_until).where(AuthThrottle.key == row_key)
+        )
+        if until is not None:
+            raise retry_after(until - now)
+    raise RuntimeError(f"throttle row {row_key} vanished three times")  # pragma: no cover
+
+
+def succeeded(session: Session, policy: Policy, subject: str, *, forget: bool) -> None:
+    """Give a right answer's reservation back: `forget` all failures, or only this one."""
+    row_key = key(policy, subject)
+    stmt = update(AuthThrottle).where(AuthThrottle.key == row_key)
+    if forget:
+        stmt = stmt.values(failures=0, blocked_until=None)
+    else:
+        left = case((AuthThrottle.failures > 0, AuthThrottle.failures - 1), else_=0)
+        still = case((left >= policy.free, AuthThrottle.blocked_until), else_=None)
+        stmt = stmt.values(failures=left, blocked_until=still)
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
+PURGE_BATCH = 100
+
+
+def _purge(session: Session, *, now: datetime) -> None:
+    """Drop some rows of subjects quiet for longer than FORGET (their waits are long over).
+
+    Rows another transaction holds are skipped (PostgreSQL), so two purges never wait for
+    each other; each new subject clears up to a batch, so the table stays near its users."""
+    stale = (
+        select(AuthThrottle.key)
+        .where(AuthThrottle.last_at <= now - FORGET - ADDRESS.cap)
+        .limit(PURGE_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = delete(AuthThrottle).where(AuthThrottle.key.in_(stale.scalar_subquery()))
+    session.execute(stmt.execution_options(synchronize_session=False))
