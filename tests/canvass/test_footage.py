@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.accounts.models import User
 from nigrani.accounts.roles import Role
 from nigrani.cameras import access_log
+from nigrani.cameras import service as camera_service
 from nigrani.cameras.models import Site
 from nigrani.canvass import footage, uploads
-from nigrani.canvass.models import FootageRequest, Incident
+from nigrani.canvass.models import FootageRequest, FootageUpload, Incident
+from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.outbox import OutboxRunner
+from nigrani.core.outbox import OutboxJob, OutboxRunner
 from nigrani.core.sms import SmsMessage
 from nigrani.evidence import store
 from nigrani.evidence.models import CustodyEvent, EvidenceItem
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
 from tests.cameras.factories import make_site
 from tests.canvass.factories import make_incident
+from tests.conftest import Freeze
 
 VTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "vtest.avi"
 LINK = re.compile(r"http://\S+/f/([A-Za-z0-9_-]+)")
@@ -64,8 +69,11 @@ def case(db: Session, settings: Settings, client: TestClient) -> Case:
 def _deliver(sessions: sessionmaker[Session], settings: Settings, db: Session) -> str:
     """Run the outbox like the scheduler does; the token from the last SMS sent."""
     OutboxRunner(sessions, settings).run_due()
-    body = db.scalar(select(SmsMessage.body).order_by(SmsMessage.id.desc()).limit(1))
-    assert body is not None
+    # The text as it went out is in the outbox job (sms_log keeps it masked).
+    job = db.scalar(select(SmsMessage.job_id).order_by(SmsMessage.id.desc()).limit(1))
+    payload = db.scalar(select(OutboxJob.payload).where(OutboxJob.id == job))
+    assert payload is not None
+    body = str(json.loads(payload)["body"])
     match = LINK.search(body)
     assert match, body
     return match.group(1)
@@ -296,3 +304,79 @@ def test_unfinished_uploads_of_a_closed_request_are_swept(
     assert uploads.sweep(db, settings=settings, now=later) == 1
     assert not list(uploads.staging_dir(settings).glob("*.part"))
     assert owner.head(created.headers["location"], headers=head).status_code == 404
+
+
+def _start(owner: TestClient, csrf: str, length: int) -> Response:
+    head = {"Tus-Resumable": "1.0.0", "X-CSRF-Token": csrf, "Accept": "application/json"}
+    reply: Response = owner.post("/footage/uploads", headers={**head, "Upload-Length": str(length)})
+    return reply
+
+
+def _opened(db: Session) -> int:
+    return (
+        db.scalar(select(func.count(FootageUpload.id)).where(FootageUpload.status == "open")) or 0
+    )
+
+
+def test_refused_uploads_are_closed_and_do_not_count_as_unfinished(
+    case: Case, db: Session, settings: Settings, sessions: sessionmaker[Session], app: object
+) -> None:
+    case.ask()
+    owner = TestClient(app)  # type: ignore[arg-type]
+    csrf = _open(owner, _deliver(sessions, settings, db))
+    letter = b"This is a letter, not a video.\n" * 200
+    noise = hashlib.sha256(b"x").digest() * 40000  # refused only once complete
+    for i in range(uploads.MAX_OPEN_UPLOADS + 2):
+        refused = _tus(owner, csrf, noise if i % 2 else letter, "clip.avi", chunk=len(noise))
+        assert refused == [201, 415]
+    assert _opened(db) == 0
+    statuses = set(db.scalars(select(FootageUpload.status)))
+    assert statuses == {"refused"}
+    assert "not a video" in (db.scalar(select(FootageUpload.refused_reason)) or "")
+    url = f"/footage/uploads/{db.scalar(select(FootageUpload.id))}"
+    assert owner.head(url, headers={"Tus-Resumable": "1.0.0"}).status_code == 404
+
+    data = VTEST.read_bytes()
+    assert _tus(owner, csrf, data, "cam1.avi", chunk=4 * CHUNK)[-1] == 204
+    assert _evidence_count(db) == 1
+
+
+def test_unfinished_uploads_are_limited_until_one_goes_quiet(
+    case: Case,
+    db: Session,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    app: object,
+    freeze: Freeze,
+) -> None:
+    case.ask()
+    owner = TestClient(app)  # type: ignore[arg-type]
+    csrf = _open(owner, _deliver(sessions, settings, db))
+    moment = freeze(utcnow())
+    for _ in range(uploads.MAX_OPEN_UPLOADS):
+        assert _start(owner, csrf, 9).status_code == 201
+        moment.advance(timedelta(minutes=1))
+    refused = _start(owner, csrf, 9)
+    assert refused.status_code == 429 and "already in progress" in refused.text
+    # The first began 20 minutes ago: it goes quiet (UPLOAD_IDLE) in 40 minutes.
+    assert int(refused.headers["retry-after"]) == 40 * 60
+    moment.advance(timedelta(minutes=40))
+    assert _start(owner, csrf, 9).status_code == 201
+    assert _opened(db) == uploads.MAX_OPEN_UPLOADS
+    assert db.scalar(select(func.count()).where(FootageUpload.status == "abandoned")) == 1
+
+
+def test_a_paused_listing_is_not_asked_for_footage(
+    case: Case, db: Session, settings: Settings
+) -> None:
+    camera_service.set_paused(db, site=case.site, paused=True, actor=audit.SYSTEM)
+    db.flush()
+    token = csrf_from(case.client, f"/incidents/{case.incident.id}")
+    reply = case.client.post(
+        f"/incidents/{case.incident.id}/requests",
+        data={"site_id": str(case.site.id), "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 409 and "paused or withdrawn" in reply.text
+    assert db.scalar(select(func.count(FootageRequest.id))) == 0
+    assert db.scalar(select(func.count(SmsMessage.id))) == 0

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts.roles import Role
 from nigrani.cameras import access_log
+from nigrani.cameras import service as camera_service
 from nigrani.canvass.models import OwnerReveal
+from nigrani.core import audit
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
@@ -17,6 +19,7 @@ from tests.cameras.factories import OWNER_MOBILE, OWNER_NAME, make_site
 from tests.canvass.factories import make_incident
 
 REASON = "CCTV footage needed for the snatching on Mall Road"
+MOBILE_2 = "+919812345677"
 
 
 def _reveal(client: TestClient, incident_id: int, site_id: int, reason: str, htmx: bool = True):  # type: ignore[no-untyped-def]
@@ -96,3 +99,28 @@ def test_reveals_are_rationed_per_officer(
     assert _reveals(db) == settings.reveals_per_hour
     login(other_client, sho.username or "")  # another officer has their own allowance
     assert OWNER_MOBILE in _reveal(other_client, incident.id, site.id, REASON).text
+
+
+def test_a_paused_or_withdrawn_listing_is_not_revealed(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    io = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
+    paused = make_site(db, settings)
+    withdrawn = make_site(db, settings, name="Sharma Medical", owner_mobile=MOBILE_2)
+    withdrawn.keep_point_on_withdrawal = True  # the bare point stays, the owner is erased
+    incident = make_incident(db, io)
+    camera_service.set_paused(db, site=paused, paused=True, actor=audit.SYSTEM)
+    db.flush()
+    assert camera_service.withdraw(db, site=withdrawn, actor=audit.SYSTEM)
+    login(client, io.username or "")
+
+    shown = _reveal(client, incident.id, paused.id, REASON)
+    assert shown.status_code == 200 and "paused this listing" in shown.text
+    assert OWNER_NAME not in shown.text and OWNER_MOBILE not in shown.text
+    refused = _reveal(client, incident.id, paused.id, REASON, htmx=False)
+    assert refused.status_code == 409 and "paused this listing" in refused.text
+    gone = _reveal(client, incident.id, withdrawn.id, REASON, htmx=False)
+    assert gone.status_code == 404  # a withdrawn listing is gone, its owner erased
+    assert _reveals(db) == 0
+    assert not db.scalar(select(AuditEntry.id).where(AuditEntry.action == "site.owner_revealed"))

@@ -101,6 +101,10 @@ def send_request(
     user: User,
 ) -> Link:
     """Ask a site's owner for footage; one live request per site and incident."""
+    if site.status != "active":  # paused or withdrawn: the owner asked not to be contacted
+        raise Conflict(
+            _("The owner has paused or withdrawn this listing; they cannot be asked for footage.")
+        )
     if service.live_request(session, incident=incident, site=site) is not None:
         raise Conflict(_("This owner has already been asked; send the link again instead."))
     now = utcnow()

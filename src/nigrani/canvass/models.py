@@ -108,7 +108,8 @@ class FootageUpload(Base):
     filename: Mapped[str] = mapped_column(String(255))
     length: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, stored, abandoned
+    # open, stored, refused (not video), abandoned (request closed, or idle at the limit)
+    status: Mapped[str] = mapped_column(String(16), default="open")
     refused_reason: Mapped[str] = mapped_column(Text, default="")
     evidence_item_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,13 +15,29 @@ from nigrani.canvass.models import Incident, OwnerReveal
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.errors import RateLimited, ValidationFailed
+from nigrani.core.errors import Conflict, RateLimited, ValidationFailed
 from nigrani.core.i18n import _
 
 WINDOW = timedelta(hours=1)
 
 
+def _refuse_unlisted(site: Site) -> None:
+    # A paused or withdrawn listing is the owner saying "do not contact me": no reveal.
+    if site.status == "paused":
+        raise Conflict(
+            _(
+                "The owner has paused this listing, so their contact cannot be shown. "
+                "Choose another camera nearby."
+            )
+        )
+    if site.status != "active":
+        raise Conflict(_("The owner has withdrawn this listing; there is no contact to show."))
+
+
 def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
+    # The officer's own row is the lock: their reveals take turns, so concurrent ones
+    # cannot all count the same total (core.locks).
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     since = now - WINDOW
     count, oldest = session.execute(
         select(func.count(OwnerReveal.id), func.min(OwnerReveal.at)).where(
@@ -51,6 +67,7 @@ def reveal_owner(
 ) -> owners.OwnerContact:
     """The owner's contact for this incident; audited (the owner sees it) and rationed."""
     now = now or utcnow()
+    _refuse_unlisted(site)
     if not (site.owner_phone_enc or site.owner_name_enc):
         raise ValidationFailed(_("This site has no owner's contact on record."), field="site")
     _check_rate(session, user=user, settings=settings, now=now)

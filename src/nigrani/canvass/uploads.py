@@ -6,8 +6,9 @@ video becomes evidence; anything else is deleted, never stored."""
 
 from __future__ import annotations
 
+import math
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
 from sqlalchemy import or_, select
@@ -17,13 +18,20 @@ from nigrani.canvass import footage
 from nigrani.canvass.models import FootageRequest, FootageUpload
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from nigrani.core.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ValidationFailed,
+)
 from nigrani.core.i18n import _
 from nigrani.core.security import new_token
 from nigrani.evidence import probe, store
 from nigrani.evidence.models import EvidenceItem
 
 MAX_OPEN_UPLOADS = 20
+UPLOAD_IDLE = timedelta(hours=1)  # an unfinished upload this quiet may make room for another
 HEAD_BYTES = 4096
 
 
@@ -41,6 +49,42 @@ def _safe_name(name: str) -> str:
     return PurePath(name.replace("\\", "/")).name.strip()[:255] or "footage"
 
 
+def _open_uploads(session: Session, request: FootageRequest) -> list[FootageUpload]:
+    stmt = select(FootageUpload).where(
+        FootageUpload.request_id == request.id, FootageUpload.status == "open"
+    )
+    return list(session.scalars(stmt.order_by(FootageUpload.updated_at)))
+
+
+def _make_room(
+    session: Session, *, settings: Settings, request: FootageRequest, now: datetime
+) -> None:
+    """Refuse a new upload while MAX_OPEN_UPLOADS are unfinished and still moving.
+
+    The request's row is the lock (core.locks): concurrent starts on one link take turns,
+    so they cannot all count the same number of open uploads. At the limit, uploads idle
+    for UPLOAD_IDLE are abandoned to make room; only then is the owner told to wait."""
+    session.execute(
+        select(FootageRequest.id).where(FootageRequest.id == request.id).with_for_update()
+    )
+    waiting = _open_uploads(session, request)
+    if len(waiting) < MAX_OPEN_UPLOADS:
+        return
+    for upload in waiting:
+        if upload.updated_at <= now - UPLOAD_IDLE:
+            _close(settings, upload, "abandoned", "idle while too many uploads were open", now)
+    moving = [u for u in waiting if u.status == "open"]
+    if len(moving) >= MAX_OPEN_UPLOADS:
+        wait = max(1, math.ceil((moving[0].updated_at + UPLOAD_IDLE - now).total_seconds()))
+        raise RateLimited(
+            _(
+                "{n} uploads are already in progress. Let them finish, or try again in "
+                "{minutes} minutes."
+            ).format(n=len(moving), minutes=math.ceil(wait / 60)),
+            retry_after=wait,
+        )
+
+
 def create(
     session: Session, *, settings: Settings, request: FootageRequest, length: int, filename: str
 ) -> FootageUpload:
@@ -50,9 +94,8 @@ def create(
     if length > settings.footage_max_bytes:
         limit = settings.footage_max_bytes // (1024 * 1024)
         raise PayloadTooLarge(_("The file is too large; the limit is {n} MB.").format(n=limit))
-    if sum(u.status == "open" for u in request.uploads) >= MAX_OPEN_UPLOADS:
-        raise Conflict(_("Too many unfinished uploads. Finish or restart the ones you began."))
     now = utcnow()
+    _make_room(session, settings=settings, request=request, now=now)
     upload = FootageUpload(
         id=new_token(16)[:22],
         request=request,
@@ -79,7 +122,7 @@ def get(
     if upload is None or upload.request_id != request.id:
         raise NotFound(_("No such upload. Choose the file again to start over."))
     gone = upload.status == "open" and not part_path(settings, upload).is_file()
-    if gone or upload.status == "abandoned":
+    if gone or upload.status in ("abandoned", "refused"):
         raise NotFound(_("This upload was refused or has expired. Choose the file again."))
     return upload
 
@@ -98,6 +141,22 @@ def _discard(settings: Settings, upload: FootageUpload) -> None:
     part_path(settings, upload).unlink(missing_ok=True)
 
 
+def _close(
+    settings: Settings, upload: FootageUpload, status: str, reason: str, now: datetime
+) -> None:
+    """End an unfinished upload for good: its bytes go, and it no longer counts as open."""
+    upload.status, upload.refused_reason, upload.updated_at = status, reason, now
+    _discard(settings, upload)
+
+
+def _refuse(
+    session: Session, settings: Settings, upload: FootageUpload, exc: probe.NotVideo
+) -> None:
+    # The caller commits this before answering with the error (see web_owner._append).
+    _close(settings, upload, "refused", exc.message, utcnow())
+    session.flush()
+
+
 def append(
     session: Session, *, settings: Settings, upload: FootageUpload, offset: int, data: bytes
 ) -> FootageUpload:
@@ -113,8 +172,8 @@ def append(
     if offset == 0:
         try:
             probe.refuse_early(data[:HEAD_BYTES])
-        except probe.NotVideo:
-            _discard(settings, upload)
+        except probe.NotVideo as exc:
+            _refuse(session, settings, upload, exc)
             raise
     _write_at(part_path(settings, upload), offset, data)
     upload.offset, upload.updated_at = offset + len(data), utcnow()
@@ -129,8 +188,8 @@ def finish(
     path = part_path(settings, upload)
     try:
         info = probe.probe_video(path)
-    except probe.NotVideo:
-        _discard(settings, upload)
+    except probe.NotVideo as exc:
+        _refuse(session, settings, upload, exc)
         raise
     item = _store(session, settings=settings, upload=upload, info=info, path=path)
     upload.status, upload.evidence_item_id = "stored", item.id
@@ -190,7 +249,6 @@ def sweep(session: Session, *, settings: Settings, now: datetime) -> int:
         )
     ).all()
     for upload in stale:
-        upload.status, upload.refused_reason = "abandoned", "request closed before it finished"
-        _discard(settings, upload)
+        _close(settings, upload, "abandoned", "request closed before it finished", now)
     session.flush()
     return len(stale)

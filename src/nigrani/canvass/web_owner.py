@@ -20,6 +20,7 @@ from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.evidence import probe
 from nigrani.evidence.models import EvidenceItem
 
 router = APIRouter(include_in_schema=False)
@@ -195,11 +196,15 @@ def _append(
     data: bytes,
 ) -> dict[str, str]:
     upload = uploads.get(db, settings=settings, request=asked, upload_id=upload_id)
-    uploads.append(db, settings=settings, upload=upload, offset=offset, data=data)
-    headers = {**TUS, "Upload-Offset": str(upload.offset)}
-    if upload.offset == upload.length:
-        item = uploads.finish(db, settings=settings, upload=upload)
-        headers["Nigrani-Evidence-Sha256"] = item.sha256
+    try:
+        uploads.append(db, settings=settings, upload=upload, offset=offset, data=data)
+        headers = {**TUS, "Upload-Offset": str(upload.offset)}
+        if upload.offset == upload.length:
+            item = uploads.finish(db, settings=settings, upload=upload)
+            headers["Nigrani-Evidence-Sha256"] = item.sha256
+    except probe.NotVideo:
+        db.commit()  # the refused upload stays closed: it no longer counts as unfinished
+        raise
     return headers
 
 
