@@ -207,14 +207,13 @@ def citizen_send_code(
     try:
         e164 = otp.request_code(db, settings=settings, mobile=mobile)
     except NigraniError as exc:
-        return page(
+        return _refusal(
             request,
             "accounts/citizen_login.html",
+            exc,
             user=None,
-            error=exc.message,
             mobile=mobile,
             next=safe_next(next, "/citizen"),
-            status_code=exc.status,
         )
     return page(
         request,
@@ -255,15 +254,18 @@ def citizen_verify(
     result = otp.check_code(db, settings=settings, mobile=mobile, code=code)
     if result.error is not None:
         db.commit()  # the failed try counts against the attempt limit
-        return page(
+        refused = page(
             request,
             "accounts/citizen_code.html",
             user=None,
             mobile=mobile,
             error=result.error,
             next=safe_next(next, "/citizen"),
-            status_code=401,
+            status_code=401 if result.retry_after is None else 429,
         )
+        if result.retry_after is not None:  # the code is used up: when a new one can come
+            refused.headers["Retry-After"] = str(result.retry_after)
+        return refused
     user = otp.citizen_for(db, settings=settings, e164=result.e164)
     token = service.start_session(db, user=user, settings=settings)
     return _set_session(
