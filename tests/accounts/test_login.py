@@ -174,7 +174,7 @@ def _tries(client: TestClient, username: str, passwords: list[str]) -> list[tupl
 
 
 def test_wrong_passwords_slow_down_but_the_owner_gets_back_in(
-    client: TestClient, db: Session, freeze: Freeze
+    client: TestClient, db: Session, freeze: Freeze, quick_hash: None
 ) -> None:
     clock = freeze(MOMENT)
     make_tree(db)
@@ -209,6 +209,25 @@ def test_the_waits_double_up_to_five_minutes_and_an_hour_forgets_them(
     assert "Try again in 5 minutes" in login(client, "sho1").text
     clock.advance(throttle.FORGET)
     assert _tries(client, "sho1", ["guess guess guess"] * 5) == [(401, "")] * 5
+
+
+def test_subjects_quiet_long_enough_are_dropped_when_new_ones_come(
+    client: TestClient, db: Session, freeze: Freeze, quick_hash: None
+) -> None:
+    clock = freeze(MOMENT)
+    make_tree(db)
+    db.commit()
+    for name in ("old1", "old2"):
+        login(client, name, "guess guess guess")
+    assert db.scalar(select(func.count(AuthThrottle.key))) == 3  # two names, one address
+    clock.advance(throttle.FORGET + throttle.ADDRESS.cap)
+    login(client, "old1", "guess guess guess")  # known subjects: nothing new, nothing dropped
+    assert db.scalar(select(func.count(AuthThrottle.key))) == 3
+    clock.advance(throttle.FORGET + throttle.ADDRESS.cap)
+    with TestClient(client.app, client=("198.51.100.8", 1)) as newcomer:
+        login(newcomer, "new1", "guess guess guess")
+    keys = set(db.scalars(select(AuthThrottle.key)))
+    assert "login-addr:198.51.100.8" in keys and len(keys) == 2  # the new address and name
 
 
 def test_known_and_unknown_names_are_answered_alike(
