@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nigrani import tasks as all_tasks
@@ -39,7 +40,7 @@ from nigrani.canvass import web_owner as canvass_owner
 from nigrani.core import clock as clocks
 from nigrani.core import edge
 from nigrani.core.config import Settings
-from nigrani.core.db import make_engine, make_sessionmaker
+from nigrani.core.db import RETRY_AFTER_S, make_engine, make_sessionmaker
 from nigrani.core.deps import bind_clock
 from nigrani.core.errors import AuthenticationFailed, NigraniError
 from nigrani.core.i18n import gettext
@@ -65,6 +66,10 @@ from nigrani.web import pages as web_pages
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL's SQLSTATE for an integer past its column type
+# SQLite's SQLITE_BUSY and SQLITE_LOCKED (any extended code); PostgreSQL's serialization
+# failure, deadlock and lock_not_available: the database was busy, not the request wrong.
+SQLITE_BUSY_CODES = (5, 6)
+PG_BUSY_STATES = ("40001", "40P01", "55P03")
 
 
 def _wants_json(request: Request) -> bool:
@@ -120,11 +125,31 @@ async def _number_refused(request: Request, exc: Exception) -> Response:
     return _error_response(request, 422, "invalid", message)
 
 
+def _database_busy(exc: BaseException) -> bool:
+    """Whether the database refused for being busy (locked, a deadlock), so a retry may pass."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, sqlite3.OperationalError):
+        return (getattr(orig, "sqlite_errorcode", 0) & 0xFF) in SQLITE_BUSY_CODES
+    return getattr(orig, "sqlstate", None) in PG_BUSY_STATES
+
+
+async def _busy(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After when the database was busy; anything else stays a server error."""
+    if not _database_busy(exc):
+        raise exc
+    message = gettext("The database is busy. Wait a few seconds and try again.")
+    response = _error_response(request, 503, "busy", message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 def _install_errors(app: FastAPI) -> None:
     app.add_exception_handler(edge.EdgeRefused, _refused)  # type: ignore[arg-type]
     # The transaction has already rolled back when these reach a handler: nothing changed.
     app.add_exception_handler(OverflowError, _number_refused)
     app.add_exception_handler(DataError, _number_refused)
+    app.add_exception_handler(DBAPIError, _busy)
+    app.add_exception_handler(sqlite3.OperationalError, _busy)  # raised by a COMMIT event
 
     # Sync, so Starlette runs it on a worker thread: the error page looks up the signed-in
     # user, and waiting on the database (SQLite's writer queue) must not stall the loop
@@ -228,6 +253,8 @@ def create_app(
     )
     app.add_middleware(WebContextMiddleware, settings=settings, machine_paths=MACHINE_PATHS)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Outermost: every database use of a GET or HEAD, the page context's too, reads first.
+    app.add_middleware(edge.ReadsFirst)
     _install_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Each request tries the routers in this order, so the Open311 API (bulk machine

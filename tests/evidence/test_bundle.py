@@ -268,7 +268,7 @@ def test_a_file_changed_after_the_check_is_caught_while_copying(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The check and the copy are two reads: stand in for a change made between them.
-    monkeypatch.setattr(store, "verify_item", lambda *_a, **_k: None)
+    monkeypatch.setattr(store, "check_item", lambda *_a, **_k: None)
     clip, photo = items
     _tamper(store.blob_path(media, photo.sha256))
     with pytest.raises(Conflict, match=f"item {photo.id} changed while"):

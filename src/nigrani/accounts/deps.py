@@ -13,9 +13,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from nigrani.accounts import jurisdiction, service
 from nigrani.accounts.models import ApiToken, JurisdictionNode, User
 from nigrani.accounts.roles import STAFF_ROLES, Permission, Role, has_permission
+from nigrani.core.db import reads_first
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import AuthenticationFailed, NotFound, PermissionDenied
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 
 SESSION_COOKIE = "nigrani_session"
 
@@ -66,9 +68,12 @@ def user_for_error_page(request: Request) -> User | None:
         return None
     session = request.app.state.sessions()
     try:
-        user = signed_in(session, cookie)
-        if user is not None:
-            _ = user.node  # load what the shell shows before the session closes
+        # Reads first: the page for a POST that timed out in SQLite's writer queue (503)
+        # must not queue there again.
+        with reads_first():
+            user = signed_in(session, cookie)
+            if user is not None:
+                _ = user.node  # load what the shell shows before the session closes
         return user
     finally:
         session.close()
@@ -192,7 +197,7 @@ KeyAdmin = Annotated[User, Depends(require(Permission.MANAGE_API_KEYS))]
 Citizen = Annotated[User, Depends(require(Permission.CITIZEN_SELF))]
 
 
-def get_managed_token(token_id: int, db: DbSession, _admin: KeyAdmin) -> ApiToken:
+def get_managed_token(token_id: PathId, db: DbSession, _admin: KeyAdmin) -> ApiToken:
     """The API token named in the path, for someone who manages keys (404 if none)."""
     token = db.get(ApiToken, token_id)
     if token is None:

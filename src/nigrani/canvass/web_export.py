@@ -12,6 +12,7 @@ from nigrani.accounts.views import see_other
 from nigrani.canvass import service, views
 from nigrani.canvass.deps import CurrentIncident, Investigator
 from nigrani.canvass.models import Incident
+from nigrani.core.db import reads_first
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import Conflict, NotFound
 from nigrani.core.i18n import _
@@ -40,14 +41,26 @@ def export_incident(
 ) -> RedirectResponse:
     """Package the incident's evidence for the court; a changed file stops the export."""
     items = views.evidence_for(db, incident)
-    actor = accounts_service.actor_of(scope.user)
-    try:
-        exported = bundle.export_bundle(
-            db, settings=settings, items=items, case=_case(db, incident), actor=actor, reason=reason
-        )
-    except Conflict:
-        db.commit()  # the failed re-verification stays in the chain of custody
-        raise
+    case, actor = _case(db, incident), accounts_service.actor_of(scope.user)
+    # Re-hashing and zipping the files is the long part: none of it runs in a write
+    # transaction. Nothing is written yet, so end this one; from here on the session reads
+    # first (SQLite's writer lock only for the custody records), and the records of the
+    # re-verification are committed before the bundle is written.
+    db.commit()
+    with reads_first():
+        try:
+            exported = bundle.export_bundle(
+                db,
+                settings=settings,
+                items=items,
+                case=case,
+                actor=actor,
+                reason=reason,
+                verified=db.commit,
+            )
+        except Conflict:
+            db.commit()  # the failed re-verification stays in the chain of custody
+            raise
     return see_other(f"/incidents/{incident.id}/exports/{exported.name}")
 
 

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nigrani.core import db
 from nigrani.core.edge_text import BodyChecker, Problem, checker_for
 from nigrani.core.i18n import gettext
 from nigrani.core.text import has_control
@@ -146,6 +147,21 @@ class EdgeMiddleware:
     async def _respond(self, scope: Scope, receive: Receive, send: Send, exc: EdgeRefused) -> None:
         response = await self.render(Request(scope, receive), exc)
         await response(scope, receive, send)
+
+
+class ReadsFirst:
+    """GET and HEAD requests read first: on SQLite their transactions take the writer lock
+    only at a first write, so pages never queue behind writers (`core.db.reads_first`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            with db.reads_first():
+                await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _Body:

@@ -56,3 +56,14 @@ class RateLimited(NigraniError):
 class PayloadTooLarge(NigraniError):
     status = 413
     code = "too_large"
+
+
+class Busy(NigraniError):
+    """503: the database could not take this request in time; `retry_after` in seconds."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -14,7 +14,7 @@ import re
 import secrets
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -102,10 +102,16 @@ def export_bundle(
     case: CaseInfo,
     actor: audit.Actor,
     reason: str,
+    verified: Callable[[], None] | None = None,
 ) -> ExportedBundle:
-    """Re-verify, package and record an export of evidence items for the court."""
+    """Re-verify, package and record an export of evidence items for the court.
+
+    `verified` is called once the re-verification is recorded, before the bundle is
+    written: the web route commits there, so writing the ZIP holds no write transaction."""
     chosen = _selection(items, case=case, reason=reason)
     _verify(session, settings=settings, items=chosen, actor=actor)
+    if verified is not None:
+        verified()
     at = utcnow()
     export = Export(_bundle_name(case, at), case, actor, reason, at)
     entries = [Entry(item, _entry_name(item), _device(session, item)) for item in chosen]
@@ -138,9 +144,11 @@ def _verify(
     session: Session, *, settings: Settings, items: Sequence[EvidenceItem], actor: audit.Actor
 ) -> None:
     """Re-hash every file; refuse the export, before anything is written, if one is wrong."""
-    found = [
-        store.verify_item(session, settings=settings, item=item, actor=actor) for item in items
-    ]
+    # Every file first, then the custody records: on SQLite a transaction that reads first
+    # takes the writer lock at its first write, and the hashing is the long part.
+    found = [store.check_item(settings, item) for item in items]
+    for item, problem in zip(items, found, strict=True):
+        store.record_check(session, item=item, actor=actor, problem=problem)
     problems = [p for p in found if p is not None]
     if problems:
         listed = "; ".join(f"item {p.item_id}: {p.problem}" for p in problems)

@@ -319,15 +319,28 @@ def verify_all(
     return problems
 
 
+def check_item(settings: Settings, item: EvidenceItem) -> Problem | None:
+    """Re-hash one item's file (no database): None while it still has its recorded hash."""
+    found = _check_file(settings, item.sha256)
+    return None if found is None else Problem(item.id, item.sha256, found[0], found[1])
+
+
+def record_check(
+    session: Session, *, item: EvidenceItem, actor: audit.Actor, problem: Problem | None
+) -> None:
+    """Record a re-hash of the item's file in its custody ("verified", ok or the problem)."""
+    result = {"ok": problem is None} | ({"problem": problem.problem} if problem else {})
+    record_custody(session, item=item, actor=actor, action="verified", detail=result)
+    session.flush()
+
+
 def verify_item(
     session: Session, *, settings: Settings, item: EvidenceItem, actor: audit.Actor
 ) -> Problem | None:
     """Re-hash one item's file (before an export, say) and record the result in custody."""
-    found = _check_file(settings, item.sha256)
-    result = {"ok": found is None} | ({"problem": found[0]} if found else {})
-    record_custody(session, item=item, actor=actor, action="verified", detail=result)
-    session.flush()
-    return None if found is None else Problem(item.id, item.sha256, found[0], found[1])
+    problem = check_item(settings, item)
+    record_check(session, item=item, actor=actor, problem=problem)
+    return problem
 
 
 def _still_used(session: Session, sha256: str) -> bool:

@@ -62,6 +62,9 @@ def compliance_report(
     """The board as a printable A4 PDF for oversight committees (`?lang=hi|en`)."""
     # The language middleware has already applied `?lang`; the parameter only validates it.
     board = compliance.board(db, node=node, settings=settings, now=now)
+    # The board is loaded: end the transaction before the long part, so rendering holds no
+    # database snapshot (nor, on SQLite, anything a writer waits for).
+    db.commit()
     language = current_language.get()
     body = compliance_pdf.render(board, lang=language, demo=settings.demo, tz=settings.timezone)
     code = UNSAFE_FILENAME.sub("-", node.code).strip("-") or "node"
