@@ -17,6 +17,7 @@ from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _, current_language
+from nigrani.core.params import QueryId
 
 router = APIRouter(include_in_schema=False)
 
@@ -182,7 +183,7 @@ def audit_page(
     db: DbSession,
     auditor: Auditor,
     verify: bool = False,
-    before: int | None = None,
+    before: QueryId = None,
 ) -> HTMLResponse:
     """The latest audit rows, and a check of the whole chain on request."""
     stmt = select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc()).limit(100)

@@ -9,6 +9,7 @@ from nigrani.accounts import service
 from nigrani.accounts.deps import Admin
 from nigrani.accounts.views import page, see_other
 from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.params import PathId, QueryId
 from nigrani.core.sms import dead_letters
 
 router = APIRouter(include_in_schema=False)
@@ -16,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/admin/sms")
 def failed_sms_page(
-    request: Request, db: DbSession, settings: SettingsDep, admin: Admin, retried: int = 0
+    request: Request, db: DbSession, settings: SettingsDep, admin: Admin, retried: QueryId = None
 ) -> HTMLResponse:
     """Failed SMS (refused, undelivered, or out of retries), newest first."""
     return page(
@@ -30,7 +31,7 @@ def failed_sms_page(
 
 
 @router.post("/admin/sms/{job_id}/retry", response_model=None)
-def retry_sms(db: DbSession, admin: Admin, job_id: int) -> Response:
+def retry_sms(db: DbSession, admin: Admin, job_id: PathId) -> Response:
     """Queue a failed SMS again (audited)."""
     dead_letters.retry(db, job_id=job_id, actor=service.actor_of(admin))
     return see_other(f"/admin/sms?retried={job_id}")

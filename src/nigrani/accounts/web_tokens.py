@@ -15,6 +15,7 @@ from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import NigraniError
 from nigrani.core.i18n import _
+from nigrani.core.params import QueryId
 
 router = APIRouter(include_in_schema=False)
 # The secret is on this page once: no browser or proxy may keep a copy.
@@ -40,7 +41,7 @@ def tokens_page(
     db: DbSession,
     admin: KeyAdmin,
     error: str | None = None,
-    revoked: int | None = None,
+    revoked: QueryId = None,
 ) -> HTMLResponse:
     """Every API key (never its secret), and the form to issue one."""
     return page(

@@ -12,6 +12,7 @@ from nigrani.cameras import service
 from nigrani.cameras.deps import EditableSite, Registrar, StaffSite
 from nigrani.cameras.schemas import SiteCreate, SitePage, SiteRead, SiteUpdate
 from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.params import PageNo
 
 # Systems reach the registry with integration tokens, as they do its import and export.
 router = APIRouter(
@@ -36,7 +37,7 @@ def list_sites(
     is_public: bool | None = None,
     linked: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SitePage:
     """Sites in the caller's jurisdiction, filtered."""

@@ -13,6 +13,7 @@ from nigrani.cameras.models import Site
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import NotFound, PermissionDenied
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 
 
 def _not_a_registrar() -> str:
@@ -34,17 +35,17 @@ def _in_scope(site_id: int, scope: Scope, db: DbSession) -> Site:
     return site
 
 
-def get_staff_site(site_id: int, scope: StaffScope, db: DbSession) -> Site:
+def get_staff_site(site_id: PathId, scope: StaffScope, db: DbSession) -> Site:
     """A site in the caller's jurisdiction (403 outside it)."""
     return _in_scope(site_id, scope, db)
 
 
-def get_editable_site(site_id: int, scope: Registrar, db: DbSession) -> Site:
+def get_editable_site(site_id: PathId, scope: Registrar, db: DbSession) -> Site:
     """A site the caller may change: their role edits the registry, the site is in charge."""
     return _in_scope(site_id, scope, db)
 
 
-def get_own_site(site_id: int, user: Citizen, db: DbSession) -> Site:
+def get_own_site(site_id: PathId, user: Citizen, db: DbSession) -> Site:
     """A site the signed-in citizen owns (404 for anyone else's, so ids reveal nothing)."""
     site = service.get_site(db, site_id)
     if site.owner_user_id != user.id:

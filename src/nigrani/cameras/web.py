@@ -17,6 +17,7 @@ from nigrani.cameras.deps import StaffSite
 from nigrani.cameras.models import Site
 from nigrani.core import audit
 from nigrani.core.deps import DbSession
+from nigrani.core.params import PageNo
 from nigrani.core.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +38,7 @@ def sites_page(
     linked: str | None = None,
     station: str | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    page_no: PageNo = 1,
 ) -> HTMLResponse:
     """Sites in the caller's jurisdiction with filters; htmx swaps just the table."""
     station_node = jurisdiction.get_by_code(db, station) if station else None

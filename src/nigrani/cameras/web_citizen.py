@@ -17,6 +17,7 @@ from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.params import QueryId
 from nigrani.core.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +71,7 @@ def facing_label(code: str) -> str:
 
 @router.get("/citizen/cameras")
 def my_cameras(
-    request: Request, db: DbSession, user: Citizen, done: int | None = None
+    request: Request, db: DbSession, user: Citizen, done: QueryId = None
 ) -> HTMLResponse:
     """The citizen's own listings."""
     return page(

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import Field
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts import service as accounts_service
@@ -19,6 +20,7 @@ from nigrani.cameras import report, report_pdf
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _, current_language
+from nigrani.core.params import MAX_COUNT, Flag
 from nigrani.core.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +73,7 @@ def _picker(db: DbSession, scope: StaffScope) -> list[tuple[JurisdictionNode, in
 
 @router.get("/cameras/report")
 def report_page(
-    request: Request, db: DbSession, scope: StaffScope, node: ReportNode, saved: int = 0
+    request: Request, db: DbSession, scope: StaffScope, node: ReportNode, saved: Flag = 0
 ) -> HTMLResponse:
     """The category report for a jurisdiction; htmx gets only the report's body."""
     crumbs = [a for a in jurisdiction.ancestors(db, node) if scope.contains(a)]
@@ -105,7 +107,9 @@ def report_pdf_download(
 ) -> Response:
     """The category report as a printable A4 PDF (language from `?lang=hi|en`)."""
     # The language middleware has already applied `?lang`; the parameter only validates it.
-    body = report_pdf.render(_report(db, node), demo=settings.demo, tz=settings.timezone)
+    loaded = _report(db, node)
+    db.commit()  # loaded: rendering holds no transaction (see stations' compliance PDF)
+    body = report_pdf.render(loaded, demo=settings.demo, tz=settings.timezone)
     return _download(body, "application/pdf", _filename(node, "pdf", current_language.get()))
 
 
@@ -115,7 +119,7 @@ def report_targets(
     admin: Admin,
     scope: StaffScope,
     code: Annotated[list[str], Form()],
-    target: Annotated[list[int], Form()],
+    target: Annotated[list[Annotated[int, Field(ge=0, le=MAX_COUNT)]], Form()],
     node: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Set the categories' targets (administrators only), then go back to the report."""

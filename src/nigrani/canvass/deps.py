@@ -13,6 +13,7 @@ from nigrani.canvass.models import FootageRequest, Incident
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 
 OWNER_COOKIE = "nigrani_footage"
 
@@ -26,7 +27,7 @@ get_investigator = require_staff(
 Investigator = Annotated[Scope, Depends(get_investigator)]
 
 
-def get_current_incident(incident_id: int, scope: Investigator, db: DbSession) -> Incident:
+def get_current_incident(incident_id: PathId, scope: Investigator, db: DbSession) -> Incident:
     """An incident in the caller's jurisdiction; outside it, as if it did not exist."""
     incident = service.get_incident(db, incident_id)
     if not incident.node_path.startswith(scope.node.path):
@@ -38,7 +39,7 @@ CurrentIncident = Annotated[Incident, Depends(get_current_incident)]
 
 
 def get_incident_request(
-    request_id: int, incident: CurrentIncident, db: DbSession
+    request_id: PathId, incident: CurrentIncident, db: DbSession
 ) -> FootageRequest:
     """A footage request of the incident in the path."""
     found = db.get(FootageRequest, request_id)

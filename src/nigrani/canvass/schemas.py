@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nigrani.canvass.kinds import KINDS
+from nigrani.core.db import MAX_ID
 from nigrani.core.moments import Moment
 
 MAX_WINDOW = timedelta(days=7)
@@ -27,7 +28,7 @@ class IncidentCreate(BaseModel):
     window_start: Moment
     window_end: Moment
     fir_number: str = Field(default="", max_length=60)
-    officer_id: int | None = None
+    officer_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
     @field_validator("kind")
     @classmethod

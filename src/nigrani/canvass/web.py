@@ -18,6 +18,7 @@ from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
 from nigrani.core.i18n import to_ist
+from nigrani.core.params import PageNo
 from nigrani.core.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +33,7 @@ def incidents_page(
     db: DbSession,
     scope: Investigator,
     status: Annotated[str | None, Query(pattern="^(open|closed)?$")] = None,
-    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    page_no: PageNo = 1,
 ) -> HTMLResponse:
     """Incidents in the caller's jurisdiction, newest first."""
     rows, total = service.list_incidents(

@@ -13,6 +13,7 @@ from nigrani.canvass.deps import CurrentIncident, IncidentRequest, Investigator
 from nigrani.canvass.schemas import FootageRequestCreate
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
+from nigrani.core.params import FormId, PathId
 from nigrani.core.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,7 @@ def reveal_owner(
     settings: SettingsDep,
     scope: Investigator,
     incident: CurrentIncident,
-    site_id: int,
+    site_id: PathId,
     reason: Reason = "",
 ) -> HTMLResponse:
     """Show one owner's contact for this incident, after a reason; audited and rationed."""
@@ -64,7 +65,7 @@ def send_request(
     settings: SettingsDep,
     scope: Investigator,
     incident: CurrentIncident,
-    site_id: Annotated[int, Form()],
+    site_id: FormId,
     note: Reason = "",
 ) -> RedirectResponse:
     """Send the owner a one-time link by SMS (through the outbox)."""

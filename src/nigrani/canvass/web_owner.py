@@ -16,7 +16,7 @@ from nigrani.canvass import footage, service, uploads
 from nigrani.canvass.deps import OWNER_COOKIE, AnswerableRequest, OwnerRequest
 from nigrani.canvass.kinds import kind_label
 from nigrani.canvass.models import LIVE_REQUEST, FootageRequest
-from nigrani.core.db import utcnow
+from nigrani.core.db import MAX_BIG_ID, utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _
@@ -148,7 +148,7 @@ def create_upload(
     db: DbSession,
     settings: SettingsDep,
     asked: AnswerableRequest,
-    upload_length: Annotated[int, Header(ge=0)],
+    upload_length: Annotated[int, Header(ge=0, le=MAX_BIG_ID)],
     upload_metadata: Annotated[str, Header(max_length=2000)] = "",
 ) -> Response:
     """Start a resumable upload of Upload-Length bytes (tus creation)."""
@@ -215,7 +215,7 @@ async def append_chunk(
     db: DbSession,
     settings: SettingsDep,
     asked: AnswerableRequest,
-    upload_offset: Annotated[int, Header(ge=0)],
+    upload_offset: Annotated[int, Header(ge=0, le=MAX_BIG_ID)],
     content_type: Annotated[str, Header()] = "",
 ) -> Response:
     """Append bytes at Upload-Offset; the last part is checked with FFmpeg and stored."""

@@ -10,11 +10,12 @@ from nigrani.canvass.deps import Investigator
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 from nigrani.evidence import store
 from nigrani.evidence.models import EvidenceItem
 
 
-def get_evidence_item(item_id: int, scope: Investigator, db: DbSession) -> EvidenceItem:
+def get_evidence_item(item_id: PathId, scope: Investigator, db: DbSession) -> EvidenceItem:
     """A live item in the caller's jurisdiction; outside it, as if it did not exist."""
     item = store.get_item(db, item_id=item_id)
     if not item.node_path.startswith(scope.node.path):

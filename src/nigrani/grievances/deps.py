@@ -12,6 +12,7 @@ from nigrani.core import audit
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 from nigrani.grievances import service
 from nigrani.grievances.models import Complaint
 
@@ -24,7 +25,7 @@ get_grievance_officer = require_staff(
 GrievanceOfficer = Annotated[Scope, Depends(get_grievance_officer)]
 
 
-def get_scoped_complaint(complaint_id: int, scope: GrievanceOfficer, db: DbSession) -> Complaint:
+def get_scoped_complaint(complaint_id: PathId, scope: GrievanceOfficer, db: DbSession) -> Complaint:
     """A complaint in the caller's charge; outside it, as if it did not exist."""
     complaint = service.get_complaint(db, complaint_id)
     if not complaint.node_path.startswith(scope.node.path):

@@ -12,6 +12,7 @@ from nigrani.accounts.models import User
 from nigrani.accounts.roles import STAFF_ROLES
 from nigrani.accounts.views import page
 from nigrani.core.deps import DbSession
+from nigrani.core.params import PageNo
 from nigrani.grievances import duplicates, labels, queries, service, timeline
 from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
 from nigrani.grievances.models import STATUSES
@@ -51,7 +52,7 @@ def queue_page(
     officer: Annotated[str, Query(max_length=12)] = "",
     channel: Annotated[str, Query(max_length=16)] = "",
     number: Annotated[str, Query(max_length=40)] = "",
-    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    page_no: PageNo = 1,
 ) -> HTMLResponse:
     """Complaints in the caller's charge, most urgent first; 'mine' is officer=<own id>."""
     f = _filter(status, category, officer, channel, number)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from nigrani.accounts.views import see_other
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import ValidationFailed
+from nigrani.core.params import FormId, Id
 from nigrani.grievances import service, workflow
 from nigrani.grievances.deps import (
     GrievanceOfficer,
@@ -117,7 +118,7 @@ def assign(
     db: DbSession,
     scope: GrievanceOfficer,
     complaint: ScopedComplaint,
-    officer_id: Annotated[int, Form()],
+    officer_id: FormId,
 ) -> RedirectResponse:
     """Give the complaint to one officer of its station."""
     workflow.assign_officer(db, complaint=complaint, officer_id=officer_id, actor=actor_of(scope))
@@ -128,8 +129,8 @@ def assign(
 def bulk_assign(
     db: DbSession,
     scope: GrievanceOfficer,
-    officer_id: Annotated[int, Form()],
-    complaint_ids: Annotated[list[int], Form(max_length=200)],
+    officer_id: FormId,
+    complaint_ids: Annotated[list[Id], Form(max_length=200)],
 ) -> RedirectResponse:
     """Give many complaints to one officer; all or none (any refusal rolls back the lot)."""
     for complaint_id in complaint_ids:

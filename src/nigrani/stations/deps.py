@@ -11,6 +11,7 @@ from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import PermissionDenied, ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 from nigrani.stations import service
 from nigrani.stations.models import StationCamera
 
@@ -31,7 +32,7 @@ get_watcher = require_staff(
 Watcher = Annotated[Scope, Depends(get_watcher)]
 
 
-def get_current_station_camera(camera_id: int, scope: Watcher, db: DbSession) -> StationCamera:
+def get_current_station_camera(camera_id: PathId, scope: Watcher, db: DbSession) -> StationCamera:
     """The camera in the path, if it lies under the caller's node (404 as if absent)."""
     return service.get_camera(db, camera_id=camera_id, scope_path=scope.node.path)
 

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from nigrani.accounts.deps import SESSION_COOKIE, signed_in, staff_scope
 from nigrani.core.errors import AuthenticationFailed
 from nigrani.core.i18n import _
+from nigrani.core.params import PathId
 from nigrani.core.security import sha256_hex
 from nigrani.stations import service
 from nigrani.stations.deps import watcher_scope
@@ -74,7 +75,7 @@ def _check(request: Request, cookie: str, camera_id: int) -> None:
         session.close()
 
 
-def get_live_camera_id(request: Request, camera_id: int) -> int:
+def get_live_camera_id(request: Request, camera_id: PathId) -> int:
     """The camera of a live file the signed-in caller may watch (401, 403, or 404)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nigrani.core import urls
+from nigrani.core.db import MAX_ID
+
 Role = Literal[
     "entry_exit",
     "lockup",
@@ -38,8 +41,8 @@ class Zone(BaseModel):
 
 
 def _check_stream(value: str | None) -> str | None:
-    if value and not value.startswith(STREAM_SCHEMES):
-        raise ValueError("stream URL must start with rtsp:// or rtsps://")
+    if value and (problem := urls.stream_problem(value, STREAM_SCHEMES)):
+        raise ValueError(problem)
     return value or None
 
 
@@ -48,7 +51,7 @@ class StationCameraCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    station_id: int
+    station_id: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=120)
     role: Role
     main_url: str = Field(min_length=8, max_length=500)

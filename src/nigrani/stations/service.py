@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.core import audit
+from nigrani.core import audit, urls
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, ValidationFailed
@@ -22,10 +21,7 @@ from nigrani.stations.schemas import StationCameraCreate, StationCameraUpdate
 
 def mask_url(url: str) -> str:
     """A stream URL without its user, password and query: safe to show and log."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    return urls.masked(url)
 
 
 def _station(session: Session, *, station_id: int, scope_path: str) -> JurisdictionNode:

@@ -20,6 +20,7 @@ from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.params import Id, PathBigId, QueryId
 from nigrani.evidence.models import EvidenceItem
 from nigrani.stations import clips, playback, service, views
 from nigrani.stations.deps import CurrentStationCamera, Watcher
@@ -109,9 +110,9 @@ def playback_page(
     settings: SettingsDep,
     scope: Watcher,
     now: Now,
-    camera: Annotated[list[int], Query(max_length=MAX_CAMERAS * 2)] = [],  # noqa: B006
+    camera: Annotated[list[Id], Query(max_length=MAX_CAMERAS * 2)] = [],  # noqa: B006
     at: Annotated[str, Query(max_length=40)] = "",
-    clip: Annotated[int | None, Query()] = None,
+    clip: QueryId = None,
 ) -> HTMLResponse:
     """Pick cameras of a station; for chosen ones, the day around `at` (IST) with gaps."""
     moment = playback.parse_at(at, settings.timezone) if at else now
@@ -209,7 +210,7 @@ def vod_playlist(
 
 @router.get("/stations/playback/{camera_id}/segments/{segment_id}.ts")
 def segment_file(
-    db: DbSession, settings: SettingsDep, camera: CurrentStationCamera, segment_id: int
+    db: DbSession, settings: SettingsDep, camera: CurrentStationCamera, segment_id: PathBigId
 ) -> FileResponse:
     """One recorded MPEG-TS file of a camera in the caller's charge."""
     seg = playback.get_segment(db, camera_id=camera.id, segment_id=segment_id)
