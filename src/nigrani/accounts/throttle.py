@@ -62,8 +62,9 @@ def _insert_missing(session: Session, row_key: str, now: datetime) -> bool:
     dialect = session.get_bind().dialect.name
     values = {"key": row_key, "failures": 0, "last_at": now, "blocked_until": None}
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(AuthThrottle).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    stmt = insert(AuthThrottle).values(**values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: a driver may report -1 for an insert it skipped.
+    return session.scalar(stmt.returning(AuthThrottle.key)) is not None
 
 
 def _count(session: Session, row_key: str, now: datetime) -> int | None:
@@ -96,7 +97,7 @@ def reserve(session: Session, policy: Policy, subject: str, *, now: datetime) ->
     row_key = key(policy, subject)
     for _attempt in range(3):  # a row purged between its insert and its update: again
         if _insert_missing(session, row_key, now):
-            _purge(session, now=now)  # a new subject: make room by forgetting old ones
+            _purge(session, now=now, keep=row_key)  # a new subject: forget some old ones
         failures = _count(session, row_key, now)
         if failures is not None:
             if (wait := policy.wait(failures)) > timedelta(0):
@@ -131,14 +132,14 @@ def succeeded(session: Session, policy: Policy, subject: str, *, forget: bool) -
 PURGE_BATCH = 100
 
 
-def _purge(session: Session, *, now: datetime) -> None:
+def _purge(session: Session, *, now: datetime, keep: str) -> None:
     """Drop some rows of subjects quiet for longer than FORGET (their waits are long over).
 
     Rows another transaction holds are skipped (PostgreSQL), so two purges never wait for
     each other; each new subject clears up to a batch, so the table stays near its users."""
     stale = (
         select(AuthThrottle.key)
-        .where(AuthThrottle.last_at <= now - FORGET - ADDRESS.cap)
+        .where(AuthThrottle.last_at <= now - FORGET - ADDRESS.cap, AuthThrottle.key != keep)
         .limit(PURGE_BATCH)
         .with_for_update(skip_locked=True)
     )
