@@ -37,9 +37,7 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("totp_pending_enc", sa.Text(), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "totp_pending_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True
-            )
+            sa.Column("totp_pending_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True)
         )
 
 
