@@ -102,10 +102,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             engine.dispose()
 
 
-def _password_try(live: Live, username: str, password: str) -> Callable[[], httpx.Response]:
+def _password_try(
+    live: Live, username: str, password: str, headers: dict[str, str] | None = None
+) -> Callable[[], httpx.Response]:
     client, token = live.browser()
     form = {"username": username, "password": password, "csrf_token": token}
-    return lambda: client.post("/login", data=form)
+    return lambda: client.post("/login", data=form, headers=headers)
 
 
 def test_wrong_passwords_together_are_counted_one_at_a_time(live: Live) -> None:
@@ -120,6 +122,20 @@ def test_wrong_passwords_together_are_counted_one_at_a_time(live: Live) -> None:
             )
         )
         assert list(counted) == [free, free]  # the client's address and the name, alike
+
+
+def test_many_names_together_from_one_address_stop_at_its_limit(live: Live) -> None:
+    # uvicorn takes the client from X-Forwarded-For when the peer is 127.0.0.1, as behind
+    # the nginx of deploy.md: one outside address, many names at once.
+    behind = {"X-Forwarded-For": "203.0.113.50"}
+    calls = [
+        _password_try(live, f"spray{i}", "guess guess guess", behind)
+        for i in range(throttle.ADDRESS.free + 4)
+    ]
+    free = throttle.ADDRESS.free
+    assert together(calls) == [401] * free + [429] * 4
+    row = throttle.key(throttle.ADDRESS, "203.0.113.50")
+    assert live.count(AuthThrottle.key, AuthThrottle.key == row, AuthThrottle.failures == free)
 
 
 def _pending_login(live: Live, username: str) -> tuple[httpx.Client, str]:
