@@ -47,6 +47,8 @@ PAGE_URL = "/grievances"
 WALK_IN = "/grievances/walk-in"
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 CATEGORY = re.compile(r'<option value="([a-z_]+)"')
+# A connection per request: under this load uvicorn resets some idle keep-alive ones.
+ONE_SHOT = httpx.Limits(max_keepalive_connections=0)
 
 
 @dataclass
@@ -104,10 +106,7 @@ def serve_process(settings: Settings) -> Iterator[str]:
 
 
 def _client(url: str, username: str, password: str) -> httpx.Client:
-    # A connection per request: under this load uvicorn resets some idle keep-alive ones.
-    client = httpx.Client(
-        base_url=url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
-    )
+    client = httpx.Client(base_url=url, timeout=120, limits=ONE_SHOT)
     sign_in(client, username, password)
     return client
 
@@ -150,15 +149,17 @@ def _loop(call: Callable[[], None], stop: threading.Event, limit: int | None = N
         done += 1
 
 
-def _pdfs(url: str, password: str, clients: int, rounds: int, samples: Samples) -> None:
+def _pdfs(browser: httpx.Client, clients: int, rounds: int, samples: Samples) -> None:
+    """`clients` threads at once, each `rounds` PDFs, all with the browser's cookies (signed
+    in once: repeated sign-ins from one address are slowed down on purpose)."""
+
     def run() -> None:
-        # Each signs in just before its first PDF: a connection idle for uvicorn's 5 s
-        # keep-alive while the others sign in would be closed under it.
-        client = _client(url, "commissioner", password)
-        for _ in range(rounds):
-            started = time.perf_counter()
-            samples.add(started, client.get(PDF_URL).status_code)
-        client.close()
+        with httpx.Client(
+            base_url=browser.base_url, timeout=120, cookies=browser.cookies, limits=ONE_SHOT
+        ) as client:
+            for _ in range(rounds):
+                started = time.perf_counter()
+                samples.add(started, client.get(PDF_URL).status_code)
 
     threads = [threading.Thread(target=run) for _ in range(clients)]
     for thread in threads:
@@ -171,12 +172,13 @@ def measure(url: str, logins: dict[str, str], pdfs: int, rounds: int, alone: int
     """The page and the writer alone, then beside the PDFs; print each figure."""
     reader = _client(url, "sho.kotwali", logins["sho.kotwali"])
     writer = _client(url, "staff.kotwali", logins["staff.kotwali"])
+    commissioner = _client(url, "commissioner", logins["commissioner"])
     quiet_read, quiet_write = Samples(), Samples()
     never = threading.Event()
     _loop(_reader(reader, quiet_read), never, alone)
     _loop(_writer(writer, quiet_write), never, alone)
     one_pdf = Samples()
-    _pdfs(url, logins["commissioner"], 1, 3, one_pdf)
+    _pdfs(commissioner, 1, 3, one_pdf)
     print(quiet_read.line(f"GET {PAGE_URL} alone"))
     print(quiet_write.line(f"POST {WALK_IN} alone"))
     print(one_pdf.line(f"GET {PDF_URL} alone"))
@@ -189,7 +191,7 @@ def measure(url: str, logins: dict[str, str], pdfs: int, rounds: int, alone: int
     for thread in side:
         thread.start()
     started = time.perf_counter()
-    _pdfs(url, logins["commissioner"], pdfs, rounds, pdf)
+    _pdfs(commissioner, pdfs, rounds, pdf)
     stop.set()
     for thread in side:
         thread.join()

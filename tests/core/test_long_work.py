@@ -8,6 +8,7 @@ transaction; each long step is wrapped to note whether the lock was free when it
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from nigrani.accounts.models import User
 from nigrani.accounts.roles import Role
 from nigrani.app import create_app
 from nigrani.cameras import report_pdf
-from nigrani.core import audit, db
+from nigrani.core import audit, db, pdf
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
@@ -118,9 +119,25 @@ def test_a_bundle_is_hashed_and_zipped_with_the_writer_lock_free(
     assert seen == [("check_item", True), ("_certificates", True), ("_write_zip", True)]
     with make_sessionmaker(app.state.engine)() as session:  # and everything was recorded
         actions = session.scalars(
-            select(audit.AuditEntry.action).where(
-                audit.AuditEntry.object_type == "evidence_bundle"
-            )
+            select(audit.AuditEntry.action).where(audit.AuditEntry.object_type == "evidence_bundle")
         ).all()
         assert actions == [bundle.EXPORTED]
         assert session.scalar(select(User.id).where(User.username == "officer")) is not None
+
+
+def test_renders_take_turns_and_a_full_line_is_told_to_come_back(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(pdf, "_line", line)
+    with TestClient(app) as client:
+        assert login(client, "commish").status_code == 303
+        assert line.acquire(blocking=False)  # someone else's report fills the line
+        try:
+            refused = client.get("/stations/compliance/report.pdf")
+        finally:
+            line.release()
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == str(pdf.RETRY_AFTER_S)
+        assert "Wait a few seconds and try again" in refused.text
+        assert client.get("/cameras/report.pdf").status_code == 200

@@ -17,6 +17,7 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Level
 from nigrani.accounts.views import page, see_other
 from nigrani.cameras import report, report_pdf
+from nigrani.core import pdf
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _, current_language
@@ -109,7 +110,8 @@ def report_pdf_download(
     # The language middleware has already applied `?lang`; the parameter only validates it.
     loaded = _report(db, node)
     db.commit()  # loaded: rendering holds no transaction (see stations' compliance PDF)
-    body = report_pdf.render(loaded, demo=settings.demo, tz=settings.timezone)
+    with pdf.render_turn():
+        body = report_pdf.render(loaded, demo=settings.demo, tz=settings.timezone)
     return _download(body, "application/pdf", _filename(node, "pdf", current_language.get()))
 
 

@@ -7,11 +7,17 @@ document (codes, hashes, "IST") and Hindi names in an English one come from the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+
+from nigrani.core.errors import Busy
+from nigrani.core.i18n import gettext
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "web" / "static" / "fonts"
 LATIN, DEVANAGARI = "notosans", "notosansdevanagari"
@@ -30,6 +36,32 @@ def use_noto(pdf: FPDF, lang: str) -> str:
     pdf.set_fallback_fonts([LATIN if lang == "hi" else DEVANAGARI])
     pdf.set_lang(lang)
     return DEVANAGARI if lang == "hi" else LATIN
+
+
+# Rendering is pure Python that holds the interpreter lock: more renders at once than half
+# the cores only slow every other request of the process (8 compliance PDFs at once made
+# pages wait seconds). Renders take turns; a request that would queue behind a full line
+# is told to come back, rather than hold one of the server's threads while it waits.
+RENDERS_AT_ONCE = max(1, (os.cpu_count() or 2) // 2)
+RENDER_LINE = 8
+RETRY_AFTER_S = 10
+_turns = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+_line = threading.BoundedSemaphore(RENDER_LINE)
+
+
+@contextmanager
+def render_turn() -> Iterator[None]:
+    """Wait for a turn to render a PDF (503 Busy when the line is already full)."""
+    if not _line.acquire(blocking=False):
+        raise Busy(
+            gettext("Many reports are being prepared. Wait a few seconds and try again."),
+            retry_after=RETRY_AFTER_S,
+        )
+    try:
+        with _turns:
+            yield
+    finally:
+        _line.release()
 
 
 class ReportPDF(FPDF):

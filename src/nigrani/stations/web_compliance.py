@@ -12,6 +12,7 @@ from nigrani.accounts import jurisdiction
 from nigrani.accounts.deps import StaffScope
 from nigrani.accounts.views import page
 from nigrani.cameras.web_report import ReportNode
+from nigrani.core import pdf
 from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.i18n import current_language
 from nigrani.core.templating import is_htmx
@@ -66,7 +67,8 @@ def compliance_report(
     # database snapshot (nor, on SQLite, anything a writer waits for).
     db.commit()
     language = current_language.get()
-    body = compliance_pdf.render(board, lang=language, demo=settings.demo, tz=settings.timezone)
+    with pdf.render_turn():
+        body = compliance_pdf.render(board, lang=language, demo=settings.demo, tz=settings.timezone)
     code = UNSAFE_FILENAME.sub("-", node.code).strip("-") or "node"
     filename = f"cctv-compliance-{code}-{language}.pdf"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
