@@ -43,6 +43,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import RETRY_AFTER_S, make_engine, make_sessionmaker
 from nigrani.core.deps import bind_clock
 from nigrani.core.errors import AuthenticationFailed, NigraniError
+from nigrani.core.headers import SecurityHeaders
 from nigrani.core.i18n import gettext
 from nigrani.core.metrics import Metrics, MetricsMiddleware
 from nigrani.core.outbox import Scheduler
@@ -165,7 +166,9 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = gettext("Not found") if exc.status_code == 404 else str(exc.detail)
+        # Starlette's own refusals (a form field over 1 MB...) come in English: translated.
+        detail = edge.form_refusal(str(exc.detail))
+        message = gettext("Not found") if exc.status_code == 404 else detail
         return _error_response(request, exc.status_code, "http", message)
 
     @app.exception_handler(RequestValidationError)
@@ -253,8 +256,9 @@ def create_app(
     )
     app.add_middleware(WebContextMiddleware, settings=settings, machine_paths=MACHINE_PATHS)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    # Outermost: every database use of a GET or HEAD, the page context's too, reads first.
+    # Outside every middleware that uses the database: a GET or HEAD reads first throughout.
     app.add_middleware(edge.ReadsFirst)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     _install_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Each request tries the routers in this order, so the Open311 API (bulk machine

@@ -12,6 +12,7 @@ route's own error format (the path and query refusals through `render`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
@@ -42,14 +43,41 @@ class EdgeRefused(HTTPException):
         self.code, self.message = code, message
 
 
+def _size(limit: int) -> str:
+    return f"{limit / MiB:.0f} MB" if limit >= MiB else f"{max(limit // 1024, 1)} KB"
+
+
 def too_large(limit: int) -> EdgeRefused:
     """413: the body is over the route's limit."""
-    size = f"{limit / MiB:.0f} MB" if limit >= MiB else f"{max(limit // 1024, 1)} KB"
     return EdgeRefused(
         413,
         "too_large",
-        gettext("The request is larger than this address accepts ({size}).").format(size=size),
+        gettext("The request is larger than this address accepts ({size}).").format(
+            size=_size(limit)
+        ),
     )
+
+
+# Starlette's form parser refuses in English (a 400 whose detail is its message).
+_PART_TOO_LARGE = re.compile(r"Part exceeded maximum size of (\d+(?:\.\d+)?)KB")
+_TOO_MANY = re.compile(r"Too many (?:files|fields)\. Maximum number of \w+ is (\d+)")
+_UNREADABLE = ("Missing boundary in multipart.", "There was an error parsing the body")
+
+
+def form_refusal(detail: str) -> str:
+    """A form parser's refusal in the request's language (any other detail as it is)."""
+    if found := _PART_TOO_LARGE.search(detail):
+        size = _size(int(float(found.group(1)) * 1024))
+        return gettext(
+            "A field of the form is longer than {size}. Shorten it and send the form again."
+        ).format(size=size)
+    if found := _TOO_MANY.search(detail):
+        return gettext(
+            "The form has too many fields or files (at most {count}). Send fewer and try again."
+        ).format(count=found.group(1))
+    if detail in _UNREADABLE:
+        return gettext("The form could not be read. Reload the page and send it again.")
+    return detail
 
 
 def control_characters(part: str) -> EdgeRefused:

@@ -22,7 +22,7 @@ from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.params import Id, PathBigId, QueryId
 from nigrani.evidence.models import EvidenceItem
-from nigrani.stations import clips, playback, service, views
+from nigrani.stations import clips, playback, service, views, watch_audit
 from nigrani.stations.deps import CurrentStationCamera, Watcher
 from nigrani.stations.models import RecordingSegment, StationCamera
 
@@ -194,14 +194,15 @@ def export_clip(
 
 @router.get("/stations/playback/{camera_id}/{day}.m3u8")
 def vod_playlist(
-    db: DbSession, settings: SettingsDep, camera: CurrentStationCamera, day: str
+    db: DbSession, settings: SettingsDep, scope: Watcher, camera: CurrentStationCamera, day: str
 ) -> Response:
-    """An HLS VOD playlist of the camera's files on a local day (IST)."""
+    """An HLS VOD playlist of the camera's files on a local day (IST); audited."""
     try:
         on = moments.parse_day(day)
     except ValueError as exc:
         raise NotFound(_("No such day")) from exc
     found = playback.day_of(db, camera_id=camera.id, day=on, tz=settings.timezone)
+    watch_audit.record_playlist(db, actor=actor_of(scope.user), camera_id=camera.id, day=on)
     body = playback.vod_playlist(found.segments, segment_url=segment_url)
     return Response(
         body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"}
@@ -210,10 +211,15 @@ def vod_playlist(
 
 @router.get("/stations/playback/{camera_id}/segments/{segment_id}.ts")
 def segment_file(
-    db: DbSession, settings: SettingsDep, camera: CurrentStationCamera, segment_id: PathBigId
+    db: DbSession,
+    settings: SettingsDep,
+    scope: Watcher,
+    camera: CurrentStationCamera,
+    segment_id: PathBigId,
 ) -> FileResponse:
-    """One recorded MPEG-TS file of a camera in the caller's charge."""
+    """One recorded MPEG-TS file of a camera in the caller's charge; audited by window."""
     seg = playback.get_segment(db, camera_id=camera.id, segment_id=segment_id)
+    watch_audit.record_watch(db, actor=actor_of(scope.user), segment=seg)
     return FileResponse(
         str(playback.segment_file(settings, seg)),
         media_type="video/mp2t",
