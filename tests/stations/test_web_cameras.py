@@ -246,3 +246,27 @@ def test_an_officer_over_several_stations_picks_one_from_a_summary(
     assert "Desk" not in summary and "S3 en" not in summary  # no camera rows, no other zone
     one = client.get(f"/stations/cameras?station={s1.id}").text
     assert "Desk" in one and "Lockup" in one and 'id="station-summary"' not in one
+
+
+def test_senior_officers_watch_but_do_not_change_a_camera(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    camera = make_camera(db, settings)
+    make_staff(db, Role.ACP, "C1")
+    login(client, "acp-c1")
+    listing = client.get(f"/stations/cameras?station={camera.station_id}")
+    assert listing.status_code == 200 and "/stations/cameras/new" not in listing.text
+    form = client.get(f"/stations/cameras/{camera.id}")
+    assert form.status_code == 200 and "Only the station's SHO or the control room" in form.text
+    token = csrf_from(client, f"/stations/cameras/{camera.id}")
+    before = db.scalars(select(StationCamera.name)).all()
+    changes = [
+        ("/stations/cameras", _form(camera.station_id, token, name="ACP's own")),
+        (f"/stations/cameras/{camera.id}", {"csrf_token": token, "name": "Renamed"}),
+        (f"/stations/cameras/{camera.id}/zones", {"csrf_token": token, "zones_json": "[]"}),
+    ]
+    for path, data in changes:
+        assert client.post(path, data=data).status_code == 403
+    assert client.get(f"/stations/cameras/new?station={camera.station_id}").status_code == 403
+    db.expire_all()
+    assert db.scalars(select(StationCamera.name)).all() == before

@@ -44,6 +44,8 @@ class Permission(StrEnum):
     STATION_VIDEO = "station_video"  # station CCTV: cameras, live view with sound, playback
     REGISTER_CAMERAS = "register_cameras"  # add and edit registry sites inside one's charge
     IMPORT_CAMERAS = "import_cameras"  # bulk import of registry sites from CSV/XLSX
+    # add and change station CCTV cameras (stream URLs, zones) inside one's charge
+    MANAGE_STATION_CAMERAS = "manage_station_cameras"
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -71,13 +73,16 @@ _WATCH = _INVESTIGATE | {Permission.STATION_VIDEO}
 # bulk imports only the last two. Everyone else reads it.
 _REGISTER = {Permission.REGISTER_CAMERAS}
 _IMPORT = {Permission.REGISTER_CAMERAS, Permission.IMPORT_CAMERAS}
+# Who sets up station CCTV: the SHO for the own station and the control room, which runs
+# the recorders; senior officers watch and play back but do not change a camera.
+_SET_UP = {Permission.MANAGE_STATION_CAMERAS}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
     Role.STATION_STAFF: frozenset(_STAFF | {Permission.GRIEVANCES}),
-    Role.SHO: frozenset(_WATCH | _REGISTER),
+    Role.SHO: frozenset(_WATCH | _REGISTER | _SET_UP),
     Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
-    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT),
+    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT | _SET_UP),
     Role.ACP: frozenset(_WATCH),
     Role.DCP: frozenset(_WATCH),
     Role.COMMISSIONER: frozenset(_WATCH | {Permission.VIEW_AUDIT}),

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from nigrani.accounts.deps import Scope, require_staff
+from nigrani.accounts.models import User
 from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import PermissionDenied, ValidationFailed
@@ -30,6 +31,18 @@ get_watcher = require_staff(
 
 
 Watcher = Annotated[Scope, Depends(get_watcher)]
+
+# A watcher who may also add and change cameras (403 otherwise).
+get_camera_keeper = require_staff(
+    Permission.MANAGE_STATION_CAMERAS,
+    lambda: _("Your role does not allow setting up station cameras."),
+)
+CameraKeeper = Annotated[Scope, Depends(get_camera_keeper)]
+
+
+def may_set_up(user: User) -> bool:
+    """Whether the user's role may add and change station cameras (for what pages offer)."""
+    return has_permission(Role(user.role), Permission.MANAGE_STATION_CAMERAS)
 
 
 def get_current_station_camera(camera_id: PathId, scope: Watcher, db: DbSession) -> StationCamera:

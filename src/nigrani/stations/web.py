@@ -15,7 +15,13 @@ from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound
 from nigrani.core.i18n import _
 from nigrani.stations import forms, playback, service, snapshot, views
-from nigrani.stations.deps import CurrentStationCamera, StationChoice, Watcher
+from nigrani.stations.deps import (
+    CameraKeeper,
+    CurrentStationCamera,
+    StationChoice,
+    Watcher,
+    may_set_up,
+)
 from nigrani.stations.models import StationCamera
 from nigrani.stations.schemas import StationCameraUpdate
 
@@ -45,6 +51,7 @@ def cameras_page(
         summary=[] if station else views.camera_summary(groups, settings, utcnow()),
         stations=stations,
         station=station,
+        may_set_up=may_set_up(scope.user),
         **views.HELPERS,
     )
 
@@ -64,6 +71,7 @@ def _form(
         user=scope.user,
         camera=camera,
         values=values,
+        may_set_up=may_set_up(scope.user),
         stations=views.stations_under(db, scope.node.path),
         roles=views.role_choices(),
         zones=views.zones_of(camera) if camera else [],
@@ -77,7 +85,7 @@ def _form(
 def new_camera_page(
     request: Request,
     db: DbSession,
-    scope: Watcher,
+    scope: CameraKeeper,
     station: StationChoice,
 ) -> HTMLResponse:
     """The form for a new camera, for a station picked on the list."""
@@ -90,7 +98,7 @@ def create_camera(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
-    scope: Watcher,
+    scope: CameraKeeper,
     station_id: Field = "",
     name: Field = "",
     role: Field = "",
@@ -137,7 +145,7 @@ def update_camera(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
-    scope: Watcher,
+    scope: CameraKeeper,
     camera: CurrentStationCamera,
     name: Field = "",
     role: Field = "",
@@ -175,7 +183,7 @@ def save_zones(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
-    scope: Watcher,
+    scope: CameraKeeper,
     camera: CurrentStationCamera,
     zones_json: Annotated[str, Form(max_length=20_000)] = "[]",
 ) -> Response:
