@@ -205,7 +205,7 @@ def test_zones_drawn_on_the_snapshot(
 ) -> None:
     camera_id = station_video.camera_ids[2]
     _wait(lambda: len(station_video.segments(camera_id)) >= 1, 20, "a recorded segment")
-    sign_in(page, live_server.logins["commissioner"])
+    sign_in(page, live_server.logins["control"])  # the control room sets up cameras
     page.goto(f"/stations/cameras/{camera_id}")
     page.wait_for_function("() => document.getElementById('zone-img').naturalWidth > 0")
     canvas = page.locator("#zone-canvas")
