@@ -149,7 +149,7 @@ def demo(
     from nigrani.demo.seed import seed_tree, seed_users
     from nigrani.demo.stations import seed_station_cameras
 
-    settings = Settings(demo=True, cookie_secure=False)
+    settings = settings_or_exit(console, demo=True, cookie_secure=False)
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:

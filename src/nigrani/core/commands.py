@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -15,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from nigrani.core.config import Settings, get_settings
 
 
-def settings_or_exit(console: Console) -> Settings:
-    """The settings, or exit 2 saying which value was refused."""
+def settings_or_exit(console: Console, **overrides: Any) -> Settings:
+    """The settings (with these values instead of the environment's), or exit 2 saying
+    which value or name was refused."""
     try:
-        return get_settings()
+        return Settings(**overrides) if overrides else get_settings()
     except ValueError as exc:
         console.print(f"[red]Configuration refused:[/red] {escape(_reason(exc))}")
         raise typer.Exit(2) from exc

@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import secrets
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEMO_SECRET = "demo-secret-change-me"  # noqa: S105 - the placeholder the validator refuses
 DEMO_ENCRYPTION_KEY = "ZGVtby1rZXktZGVtby1rZXktZGVtby1rZXktZGVtbzA="  # base64 of 32 demo bytes
+PREFIX = "NIGRANI_"
+# NIGRANI_* names that are not settings, and so are not refused as misspelt ones: the test
+# suite's and the benchmarks' own (docs/configuration.md lists them).
+NOT_SETTINGS = frozenset(
+    {
+        "NIGRANI_TEST_DATABASE_URL",  # the PostgreSQL server the tests make databases on
+        "NIGRANI_SCREENSHOTS",  # where the browser tests save their screenshots
+        "NIGRANI_BENCH_PG_URL",  # the PostgreSQL server of bench/
+        "NIGRANI_BENCH_POSTGIS_URL",  # the PostGIS reference of bench/bench_canvass.py
+    }
+)
+
+
+class UnknownSettingError(ValueError):
+    """A NIGRANI_* variable (or .env key) that is no setting: a misspelt one would be ignored."""
 
 
 class Settings(BaseSettings):
     """Operator configuration. Unsafe values are refused unless `demo` is on."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NIGRANI_", env_file=".env", extra="ignore", frozen=True
+        env_prefix=PREFIX, env_file=".env", extra="forbid", frozen=True
     )
 
     demo: bool = False
@@ -87,6 +109,19 @@ class Settings(BaseSettings):
     audit_checkpoint_syslog: str = ""
     audit_checkpoint_minutes: int = Field(default=10, ge=1, le=1440)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources, after a check that refuses names no setting has."""
+        refuse = _RefuseUnknownNames(settings_cls, dotenv_settings)
+        return refuse, init_settings, env_settings, dotenv_settings, file_secret_settings
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.default_language not in self.languages:
@@ -132,6 +167,42 @@ class Settings(BaseSettings):
     def live_path(self) -> Path:
         """Folder of the live view's rolling HLS playlists, one per camera and stream."""
         return self.var_dir / "live"
+
+
+class _RefuseUnknownNames(PydanticBaseSettingsSource):
+    """Gives no values; raises UnknownSettingError for a NIGRANI_* environment variable,
+    or any .env key, that names no setting (pydantic-settings ignores both)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], dotenv: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self._dotenv = dotenv
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        known = {PREFIX + name.upper() for name in self.settings_cls.model_fields}
+        in_env = [n for n in os.environ if n.upper().startswith(PREFIX)]
+        # The .env file is Nigrani's alone: every key in it must be a setting.
+        in_file = [n.upper() for n in getattr(self._dotenv, "env_vars", {})]
+        problems = [
+            _unknown(name, where, known)
+            for where, names in (("environment variable", in_env), (".env key", in_file))
+            for name in names
+            if name.upper() not in known | NOT_SETTINGS
+        ]
+        if problems:
+            raise UnknownSettingError("; ".join(problems))
+        return {}
+
+
+def _unknown(name: str, where: str, known: set[str]) -> str:
+    # Compared without the prefix, which every name shares (or a .env key lacks).
+    bare = name.upper().removeprefix(PREFIX)
+    fields = sorted(k.removeprefix(PREFIX) for k in known)
+    close = difflib.get_close_matches(bare, fields, n=1)
+    hint = f"did you mean {PREFIX}{close[0]}?" if close else "docs/configuration.md lists them"
+    return f"{where} {name} is not a setting ({hint})"
 
 
 def _check_whatsapp(settings: Settings) -> None:
