@@ -47,6 +47,10 @@ class EvidenceItem(Base):
     probed_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
     delivered_by: Mapped[str] = mapped_column(String(200), default="")
+    # The source device as described when the item arrived (`evidence.device`), and when
+    # that was: the registry may change or lose the device later.
+    device_json: Mapped[str | None] = mapped_column(Text)
+    device_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The case it belongs to, and the jurisdiction that may see it (no join needed to filter).
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     node_path: Mapped[str] = mapped_column(String(400), default="/", index=True)
