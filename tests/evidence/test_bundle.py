@@ -18,7 +18,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nigrani.cameras.models import Camera
 from nigrani.cameras.schemas import CameraIn
+from nigrani.canvass import uploads
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
@@ -40,13 +42,13 @@ CLAIMED = (datetime(2026, 3, 9, 8, 35, tzinfo=UTC), datetime(2026, 3, 9, 9, 5, t
 def items(db: Session, media: Settings, officer: audit.Actor) -> list[EvidenceItem]:
     """Two items: a clip from a registered camera (Hindi file name) and an owner's photo."""
     camera = make_site(db, media, cameras=[GATE]).cameras[0]
-    clip = _receive(db, media, officer, os.urandom(70_000), "दुकान क्लिप.mp4", camera.id)
+    clip = _receive(db, media, officer, os.urandom(70_000), "दुकान क्लिप.mp4", camera)
     photo = _receive(db, media, officer, os.urandom(9_000), "gate photo (1).jpg", None)
     return [clip, photo]
 
 
 def _receive(
-    db: Session, media: Settings, actor: audit.Actor, data: bytes, name: str, camera: int | None
+    db: Session, media: Settings, actor: audit.Actor, data: bytes, name: str, camera: Camera | None
 ) -> EvidenceItem:
     return store.receive(
         db,
@@ -56,7 +58,8 @@ def _receive(
         media_type="video/mp4" if name.endswith(".mp4") else "image/jpeg",
         kind="clip",
         actor=actor,
-        source_camera_id=camera,
+        source_camera_id=camera.id if camera else None,
+        device=uploads.device_of(camera) if camera else None,
         claimed_start=CLAIMED[0],
         claimed_end=CLAIMED[1],
         delivered_by="owner by upload link",

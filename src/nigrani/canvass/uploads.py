@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from nigrani.cameras.models import Camera
 from nigrani.canvass import footage
 from nigrani.canvass.models import FootageRequest, FootageUpload
 from nigrani.core.config import Settings
@@ -28,6 +29,7 @@ from nigrani.core.errors import (
 from nigrani.core.i18n import _
 from nigrani.core.security import new_token
 from nigrani.evidence import probe, store
+from nigrani.evidence.device import Device
 from nigrani.evidence.models import EvidenceItem
 
 MAX_OPEN_UPLOADS = 20
@@ -212,6 +214,7 @@ def _store(
 ) -> EvidenceItem:
     request = upload.request
     site = request.site
+    camera = site.cameras[0] if len(site.cameras) == 1 else None
     with path.open("rb") as stream:
         item = store.receive(
             session,
@@ -222,7 +225,9 @@ def _store(
             kind="footage",
             actor=footage.OWNER,
             source=f"Camera site #{site.id}: {site.name}",
-            source_camera_id=site.cameras[0].id if len(site.cameras) == 1 else None,
+            # A site with one camera names the device; with several, which one is not known.
+            source_camera_id=camera.id if camera else None,
+            device=device_of(camera) if camera else None,
             claimed_start=request.window_start,
             claimed_end=request.window_end,
             delivered_by=f"Owner of site #{site.id}, by link of request #{request.id}",
@@ -233,6 +238,26 @@ def _store(
         )
     item.probed_start, item.probed_end = info.created_at, info.ends_at
     return item
+
+
+def device_of(camera: Camera) -> Device:
+    """A registered camera and its site as the Section 63 certificate names a device."""
+    site = camera.site
+    return Device(
+        label=camera.label,
+        make=camera.make,
+        model=camera.model,
+        serial=camera.serial,
+        mac=camera.mac,
+        site_name=site.name,
+        site_address=site.address,
+        category_code=site.category_code,
+        category_en=site.category.name_en,
+        category_hi=site.category.name_hi,
+        controller_en=f"Owner of camera site #{site.id}",
+        controller_hi=f"कैमरा स्थल #{site.id} के स्वामी",
+        registry_ref=f"camera {camera.id}",
+    )
 
 
 def sweep(session: Session, *, settings: Settings, now: datetime) -> int:

@@ -22,17 +22,15 @@ from pathlib import Path, PurePath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nigrani.cameras.models import Camera
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import Conflict, NotFound, ValidationFailed
 from nigrani.core.i18n import to_ist
-from nigrani.evidence import certificate, manifest, store
-from nigrani.evidence.certificate import CaseInfo, CertificateData, CertifiedItem, Device
+from nigrani.evidence import certificate, device, manifest, store
+from nigrani.evidence.certificate import CaseInfo, CertificateData, CertifiedItem
 from nigrani.evidence.manifest import Entry, Export
 from nigrani.evidence.models import EvidenceItem
-from nigrani.stations import clips as station_clips
 
 BUNDLE_NAME = re.compile(r"evidence-[A-Za-z0-9-]{1,80}\.zip")
 NOT_SLUG = re.compile(r"[^A-Za-z0-9]+")
@@ -114,7 +112,7 @@ def export_bundle(
         verified()
     at = utcnow()
     export = Export(_bundle_name(case, at), case, actor, reason, at)
-    entries = [Entry(item, _entry_name(item), _device(session, item)) for item in chosen]
+    entries = [Entry(item, _entry_name(item), device.load(item.device_json)) for item in chosen]
     documents = {
         "manifest.json": manifest.manifest_json(entries, export),
         "custody.csv": manifest.custody_csv(session, entries, export),
@@ -170,26 +168,6 @@ def _entry_name(item: EvidenceItem) -> str:
     return f"files/{item.id}-{stem}{suffix}"
 
 
-def _device(session: Session, item: EvidenceItem) -> Device | None:
-    """The source camera and its site, as the registry has them (or the station camera)."""
-    camera = session.get(Camera, item.source_camera_id) if item.source_camera_id else None
-    if camera is None:
-        return station_clips.device_for(session, item=item)
-    site = camera.site
-    return Device(
-        label=camera.label,
-        make=camera.make,
-        model=camera.model,
-        serial=camera.serial,
-        mac=camera.mac,
-        site_name=site.name,
-        site_address=site.address,
-        category_code=site.category_code,
-        category_en=site.category.name_en,
-        category_hi=site.category.name_hi,
-    )
-
-
 def _certificates(entries: Sequence[Entry], export: Export) -> dict[str, bytes]:
     items = [
         CertifiedItem(
@@ -200,6 +178,7 @@ def _certificates(entries: Sequence[Entry], export: Export) -> dict[str, bytes]:
             received_at=entry.item.created_at,
             delivered_by=entry.item.delivered_by,
             device=entry.device,
+            device_recorded_at=entry.item.device_recorded_at,
             claimed=(entry.item.claimed_start, entry.item.claimed_end),
             probed=(entry.item.probed_start, entry.item.probed_end),
         )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fpdf.fonts import FontFace
 
 from nigrani.core.i18n import to_ist
 from nigrani.core.pdf import LATIN, FormPDF
+from nigrani.evidence.device import KINDS, Device
 
 Span = tuple[datetime | None, datetime | None]
 LANGUAGES = ("en", "hi")
@@ -26,6 +27,9 @@ SIGNER = ("name", "designation", "signature", "date", "time", "place")
 SOURCES = ("computer", "dvr", "mobile", "flash", "cd", "server", "cloud", "other")
 CONTROL = ("owned", "maintained", "managed", "operated")
 ALGORITHMS = ("SHA1", "SHA256", "MD5")
+# A device described this long after its file came (a row from before devices were kept
+# with each item) is marked as such on the certificate.
+LATER = timedelta(minutes=1)
 
 # Each phrase as (English, Hindi); the gettext catalogue is not used because the
 # certificate must read the same whatever the caller's language is.
@@ -79,6 +83,20 @@ TEXT: dict[str, tuple[str, str]] = {
         "IMEI / UIN / UID / MAC / क्लाउड आईडी (जो लागू हो)",
     ),
     "place": ("Place", "स्थान"),
+    "controlled": (
+        "No. {n} is recorded as under the control of: {who}",
+        "क्रम {n} अभिलेख के अनुसार इनके नियंत्रण में है: {who}",
+    ),
+    "as_received": (
+        "The particulars of each device are those recorded when the file was received, "
+        "unless the file's line below says otherwise.",
+        "प्रत्येक युक्ति का विवरण वही है जो फ़ाइल प्राप्त होते समय दर्ज किया गया था, जब तक "
+        "नीचे उस फ़ाइल की पंक्ति में अन्यथा न लिखा हो।",
+    ),
+    "recorded_later": (
+        "particulars as the registry held them on {time}",
+        "विवरण जैसा रजिस्टर में {time} को था",
+    ),
     "more": (
         "and any other relevant information, if any, about the device/digital record "
         "{b} (specify).",
@@ -171,22 +189,6 @@ class CaseInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Device:
-    """The CCTV camera a file came from, as the camera registry knows it."""
-
-    label: str = ""
-    make: str = ""
-    model: str = ""
-    serial: str = ""
-    mac: str = ""
-    site_name: str = ""
-    site_address: str = ""
-    category_code: str = ""
-    category_en: str = ""
-    category_hi: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class CertifiedItem:
     """One produced file: its name in the bundle, hash, size and what is known of its origin."""
 
@@ -197,6 +199,7 @@ class CertifiedItem:
     received_at: datetime
     delivered_by: str = ""
     device: Device | None = None
+    device_recorded_at: datetime | None = None  # when `device` was described
     claimed: Span = (None, None)  # what the sender says the recording covers
     probed: Span = (None, None)  # what reading the file found
 
@@ -290,11 +293,29 @@ def _device_table(pdf: CertificatePDF, devices: Sequence[Device]) -> None:
     ) as table:
         table.row([pdf.t(key) for key in heads])
         for n, device in enumerate(devices, start=1):
-            kind = f"{pdf.t('cctv')} {device.label}".strip()
+            kind = f"{_kind(pdf, device)} {device.label}".strip()
             make = " ".join(v for v in (device.make, device.model) if v)
             cells = [str(n), kind, make, device.serial, f"MAC {device.mac}" if device.mac else ""]
             table.row([*(c or missing for c in cells), _place(pdf, device)])
-    pdf.ln(2)
+    pdf.ln(1)
+    _controllers(pdf, devices)
+    pdf.paragraph(pdf.t("as_received"), size=8.5, align="L")
+    pdf.ln(1)
+
+
+def _kind(pdf: CertificatePDF, device: Device) -> str:
+    return pdf.t(device.kind) if device.kind in KINDS else device.kind
+
+
+def _controllers(pdf: CertificatePDF, devices: Sequence[Device]) -> None:
+    """Who the registry says controls each device, where it says so."""
+    lines = []
+    for n, device in enumerate(devices, start=1):
+        who = device.controller_hi if pdf.lang_index else device.controller_en
+        if who := who or device.controller_en:
+            lines.append(pdf.t("controlled", n=str(n), who=who))
+    if lines:
+        pdf.paragraph("\n".join(lines), size=8.5, align="L")
 
 
 def _source(pdf: CertificatePDF, devices: Sequence[Device], *, blank: bool) -> None:
@@ -337,6 +358,9 @@ def _file(pdf: CertificatePDF, n: int, item: CertifiedItem, devices: list[Device
     device = pdf.t("not_stated")
     if item.device is not None:
         device = f"{pdf.t('no')} {devices.index(item.device) + 1}"
+        at = item.device_recorded_at
+        if at is not None and at - item.received_at > LATER:  # described after it came
+            device += f" ({pdf.t('recorded_later', time=ist_text(at))})"
     received = ist_text(item.received_at)
     if item.delivered_by:
         received += f", {pdf.t('delivered')}: {item.delivered_by}"

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from nigrani.cameras import sheets
 from nigrani.core import audit
 from nigrani.core.i18n import to_ist
-from nigrani.evidence.certificate import CaseInfo, Device
+from nigrani.evidence.certificate import CaseInfo
+from nigrani.evidence.device import Device
 from nigrani.evidence.models import CustodyEvent, EvidenceItem
 
 FORMAT = "nigrani-evidence-bundle/1"
 NOT_STATED = "not stated"
+DEVICE_TYPES = {"cctv": "CCTV camera"}
 CUSTODY_COLUMNS = (
     "item_id", "entry", "event_id", "at_utc", "at_ist", "actor_id", "actor", "action", "detail",
 )  # fmt: skip
@@ -56,15 +58,26 @@ def _stated(value: str) -> str:
     return value or NOT_STATED
 
 
-def _device_json(device: Device | None) -> dict[str, Any] | str:
+def _device_json(device: Device | None, recorded_at: datetime | None) -> dict[str, Any] | str:
+    """The device as the item kept it when it arrived (`recorded_at`), never as it is now."""
     if device is None:
         return NOT_STATED
     fields = asdict(device)
+    kind = fields.pop("kind")
     site = {k.removeprefix("site_"): _stated(fields.pop(k)) for k in ("site_name", "site_address")}
     site["category"] = _stated(fields.pop("category_code"))
     site["category_name"] = _stated(fields.pop("category_en"))
     fields.pop("category_hi")
-    return {"type": "CCTV camera", **{k: _stated(v) for k, v in fields.items()}, "site": site}
+    controller, registry = fields.pop("controller_en"), fields.pop("registry_ref")
+    fields.pop("controller_hi")
+    return {
+        "type": DEVICE_TYPES.get(kind, kind),
+        **{k: _stated(v) for k, v in fields.items()},
+        "site": site,
+        "controlled_by": _stated(controller),
+        "registry": _stated(registry),
+        "recorded_at": _times(recorded_at),
+    }
 
 
 def _file_json(entry: Entry) -> dict[str, Any]:
@@ -82,7 +95,7 @@ def _file_json(entry: Entry) -> dict[str, Any]:
         "claimed": {"start": _times(item.claimed_start), "end": _times(item.claimed_end)},
         "probed": {"start": _times(item.probed_start), "end": _times(item.probed_end)},
         "duration_s": item.duration_s,
-        "device": _device_json(entry.device),
+        "device": _device_json(entry.device, item.device_recorded_at),
         "delivered_by": _stated(item.delivered_by),
         "received_at": _times(item.created_at),
     }

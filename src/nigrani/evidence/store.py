@@ -23,6 +23,8 @@ from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from nigrani.evidence import device as devices
+from nigrani.evidence.device import Device
 from nigrani.evidence.models import KINDS, CustodyEvent, EvidenceItem
 
 # How long each kind is kept unless on legal hold (days).
@@ -173,6 +175,7 @@ def receive(
     actor: audit.Actor,
     source: str = "",
     source_camera_id: int | None = None,
+    device: Device | None = None,
     claimed_start: datetime | None = None,
     claimed_end: datetime | None = None,
     delivered_by: str = "",
@@ -181,7 +184,9 @@ def receive(
     duration_s: float | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> EvidenceItem:
-    """Store a file by content and open its chain of custody with "received"."""
+    """Store a file by content and open its chain of custody with "received".
+
+    `device` is the source device as its caller knows it now; the item keeps that copy."""
     _check_metadata(kind, claimed_start, claimed_end)
     sha256, size = write_blob(settings=settings, stream=stream, max_bytes=max_bytes)
     now = utcnow()
@@ -197,6 +202,8 @@ def receive(
         claimed_start=claimed_start,
         claimed_end=claimed_end,
         delivered_by=delivered_by[:200],
+        device_json=None if device is None else devices.dump(device),
+        device_recorded_at=None if device is None else now,
         incident_id=incident_id,
         node_path=node_path,
         duration_s=duration_s,

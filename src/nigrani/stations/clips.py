@@ -21,7 +21,7 @@ from nigrani.core.config import Settings
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _, to_ist
 from nigrani.evidence import store
-from nigrani.evidence.certificate import Device
+from nigrani.evidence.device import Device
 from nigrani.evidence.models import EvidenceItem
 from nigrani.stations import holds
 from nigrani.stations.labels import ROLE_LABELS
@@ -156,6 +156,7 @@ def export_clip(
                 claimed_start=start,
                 claimed_end=end,
                 delivered_by=f"Nigrani recorder, camera {camera.id}",
+                device=device_of(station, camera),
                 incident_id=incident_id,
                 node_path=camera.node_path,
                 duration_s=made.duration_s,
@@ -219,12 +220,8 @@ def source_camera(session: Session, *, item: EvidenceItem) -> StationCamera | No
     return session.get(StationCamera, camera_id) if camera_id is not None else None
 
 
-def device_for(session: Session, *, item: EvidenceItem) -> Device | None:
-    """The station camera of a clip as the Section 63 certificate names a device."""
-    camera = source_camera(session, item=item)
-    if camera is None:
-        return None
-    station = session.get_one(JurisdictionNode, camera.station_id)
+def device_of(station: JurisdictionNode, camera: StationCamera) -> Device:
+    """A station camera as the Section 63 certificate names a device (kept with each clip)."""
     role_en, role_hi = ROLE_LABELS[camera.role]
     return Device(
         label=camera.name,
@@ -237,4 +234,7 @@ def device_for(session: Session, *, item: EvidenceItem) -> Device | None:
         category_code=f"station_{camera.role}",
         category_en=f"Police station CCTV, {role_en}",
         category_hi=f"थाना सीसीटीवी, {role_hi}",
+        controller_en=f"Police station {station.name_en} ({station.code})",
+        controller_hi=f"थाना {station.name_hi} ({station.code})",
+        registry_ref=f"station camera {camera.id}",
     )
