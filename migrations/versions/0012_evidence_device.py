@@ -108,13 +108,13 @@ def _backfill() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("evidence_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("device_json", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("device_recorded_at", UTC_TYPE, nullable=True))
+    op.add_column("evidence_items", sa.Column("device_json", sa.Text(), nullable=True))
+    op.add_column("evidence_items", sa.Column("device_recorded_at", UTC_TYPE, nullable=True))
     _backfill()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("evidence_items", schema=None) as batch_op:
-        batch_op.drop_column("device_recorded_at")
-        batch_op.drop_column("device_json")
+    # Not a batch: on SQLite that copies the table, and dropping the old one is refused
+    # while custody rows point at it; SQLite 3.35+ drops an unindexed column in place.
+    op.drop_column("evidence_items", "device_recorded_at")
+    op.drop_column("evidence_items", "device_json")
