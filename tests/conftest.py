@@ -10,22 +10,26 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import typer
 from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner, Result
 
 from nigrani.app import create_app
 from nigrani.core import clock as clocks
 from nigrani.core import security
-from nigrani.core.config import Settings
+from nigrani.core.config import Settings, get_settings
 from nigrani.core.db import make_engine
 from nigrani.core.migrate import upgrade
 from nigrani.core.security import generate_key
 
 PG_ENV = "NIGRANI_TEST_DATABASE_URL"
+# Real media the tests send (OpenCV's vtest.avi …): ../shared/data beside the checkout.
+MEDIA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # The SMS fake gateway and an app that sends through it, for tests of any feature.
 pytest_plugins = ["tests.core.sms_fixtures"]
 
@@ -62,7 +66,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
     values: dict[str, object] = {
         "database_url": database_url,
         "var_dir": var_dir,
-        "secret_key": "t" * 40,
+        "secret_key": TEST_SECRET,
         "encryption_key": TEST_KEY,
         "cookie_secure": False,
         "default_language": "en",
@@ -72,6 +76,59 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
 
 
 TEST_KEY = generate_key()
+TEST_SECRET = "t" * 40
+
+
+def command_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The NIGRANI_* variables of a command on a test database, with make_settings' keys
+    (add `**os.environ` for a process)."""
+    return {
+        "NIGRANI_DATABASE_URL": database_url,
+        "NIGRANI_SECRET_KEY": TEST_SECRET,
+        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
+        "NIGRANI_VAR_DIR": str(var_dir),
+        **extra,
+    }
+
+
+def invoke(
+    env: dict[str, str], *args: str, app: typer.Typer | None = None, stdin: str | None = None
+) -> Result:
+    """Run a `nigrani` command (or a sub-app's) in-process with env; settings read afresh."""
+    from nigrani.cli import app as nigrani
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app or nigrani, list(args), env=env, input=stdin)
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.fixture()
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A fresh empty database, and the environment of a command on it (var under tmp_path)."""
+    for url in fresh_database_url(tmp_path):
+        yield command_env(url, tmp_path / "var")
+
+
+def required_media(path: Path) -> Path:
+    """path, if it exists; otherwise the test fails (it is never skipped), naming the path."""
+    if not path.exists():
+        where = f"the test media folder {MEDIA} (../shared/data beside the checkout)"
+        pytest.fail(f"{path} is missing: the tests need {where}", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_media() -> Path:
+    """The folder of real test media."""
+    return required_media(MEDIA)
+
+
+@pytest.fixture(scope="session")
+def vtest(shared_media: Path) -> Path:
+    """OpenCV's vtest.avi (8 MB of real outdoor video)."""
+    return required_media(shared_media / "vtest.avi")
 
 
 @pytest.fixture(scope="session")

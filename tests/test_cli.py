@@ -4,62 +4,37 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
-from typer.testing import CliRunner, Result
 
-from nigrani.cli import app
-from nigrani.core.config import get_settings
 from nigrani.core.db import make_engine
 from nigrani.core.errors import PermissionDenied
-from tests.conftest import TEST_KEY, fresh_database_url
-
-runner = CliRunner()
-
-
-@pytest.fixture()
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    for url in fresh_database_url(tmp_path):
-        yield {
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "s" * 40,
-            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-        }
-
-
-def run(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
-    get_settings.cache_clear()
-    try:
-        return runner.invoke(app, list(args), env=env, input=stdin)
-    finally:
-        get_settings.cache_clear()
+from tests.conftest import invoke
 
 
 def test_help_explains_every_command() -> None:
-    result = runner.invoke(app, ["--help"])
+    result = invoke({}, "--help")
     assert result.exit_code == 0
     for name in ("serve", "demo", "db", "user", "import", "audit", "scheduler"):
         assert name in result.output
-    assert "boundaries" in runner.invoke(app, ["import", "--help"]).output
+    assert "boundaries" in invoke({}, "import", "--help").output
 
 
 def test_unsafe_settings_are_refused(tmp_path: Path) -> None:
-    result = run({"NIGRANI_VAR_DIR": str(tmp_path)}, "db", "upgrade")
+    result = invoke({"NIGRANI_VAR_DIR": str(tmp_path)}, "db", "upgrade")
     assert result.exit_code == 2
     assert "NIGRANI_SECRET_KEY" in result.output
 
 
-def test_demo_users_boundaries_and_audit(env: dict[str, str], tmp_path: Path) -> None:
-    demo = run(env, "demo", "--no-serve")
+def test_demo_users_boundaries_and_audit(cli_env: dict[str, str], tmp_path: Path) -> None:
+    demo = invoke(cli_env, "demo", "--no-serve")
     assert demo.exit_code == 0, demo.output
     for username in ("admin", "commissioner", "sho.kotwali", "io.colonelganj", "auditor"):
         assert username in demo.output
-    created = run(
-        env,
+    created = invoke(
+        cli_env,
         "user",
         "create",
         "sho.beconganj",
@@ -69,8 +44,8 @@ def test_demo_users_boundaries_and_audit(env: dict[str, str], tmp_path: Path) ->
         stdin="Ram Kumar\nlong enough password\nlong enough password\n",
     )
     assert created.exit_code == 0, created.output
-    wrong = run(
-        env,
+    wrong = invoke(
+        cli_env,
         "user",
         "create",
         "x.y",
@@ -80,8 +55,8 @@ def test_demo_users_boundaries_and_audit(env: dict[str, str], tmp_path: Path) ->
         stdin="X\nlong enough password\nlong enough password\n",
     )
     assert wrong.exit_code == 1 and "attached to a station" in wrong.output
-    unknown = run(
-        env,
+    unknown = invoke(
+        cli_env,
         "user",
         "create",
         "x.z",
@@ -117,15 +92,15 @@ def test_demo_users_boundaries_and_audit(env: dict[str, str], tmp_path: Path) ->
         ),
         encoding="utf-8",
     )
-    imported = run(env, "import", "boundaries", str(geo), "--level", "post")
+    imported = invoke(cli_env, "import", "boundaries", str(geo), "--level", "post")
     assert imported.exit_code == 0 and "1 new" in imported.output
-    verified = run(env, "audit", "verify")
+    verified = invoke(cli_env, "audit", "verify")
     assert verified.exit_code == 0 and "intact" in verified.output
 
 
-def test_audit_verify_names_the_broken_row(env: dict[str, str]) -> None:
-    assert run(env, "demo", "--no-serve").exit_code == 0
-    engine = make_engine(env["NIGRANI_DATABASE_URL"])
+def test_audit_verify_names_the_broken_row(cli_env: dict[str, str]) -> None:
+    assert invoke(cli_env, "demo", "--no-serve").exit_code == 0
+    engine = make_engine(cli_env["NIGRANI_DATABASE_URL"])
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.execute(text("DROP TRIGGER audit_log_no_update"))
@@ -133,43 +108,45 @@ def test_audit_verify_names_the_broken_row(env: dict[str, str]) -> None:
             conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"))
         conn.execute(text("UPDATE audit_log SET actor_label = 'nobody' WHERE id = 4"))
     engine.dispose()
-    result = run(env, "audit", "verify")
+    result = invoke(cli_env, "audit", "verify")
     assert result.exit_code == 1
     assert "broken" in result.output and "row 4" in result.output
 
 
-def test_token_create_list_revoke(env: dict[str, str]) -> None:
+def test_token_create_list_revoke(cli_env: dict[str, str]) -> None:
     from nigrani.core.audit import AuditEntry
     from nigrani.core.db import make_sessionmaker
     from nigrani.grievances.channels import open311_service
 
-    assert run(env, "demo", "--no-serve").exit_code == 0
-    created = run(
-        env, "token", "create", "Kanpur 311 app", "--user", "admin", "--expires-days", "30"
+    assert invoke(cli_env, "demo", "--no-serve").exit_code == 0
+    created = invoke(
+        cli_env, "token", "create", "Kanpur 311 app", "--user", "admin", "--expires-days", "30"
     )
     assert created.exit_code == 0, created.output
     assert "cannot be shown again" in created.output
     secret = re.search(r"^(ngr_[0-9a-f]{8}_\S+)$", created.output, re.MULTILINE)
     number = re.search(r"Issued key #(\d+) \(open311\)", created.output)
     assert secret and number, created.output
-    assert run(env, "token", "create", "x", "--user", "nobody").exit_code == 1
-    wrong = run(env, "token", "create", "x", "--user", "admin", "--scope", "everything")
+    assert invoke(cli_env, "token", "create", "x", "--user", "nobody").exit_code == 1
+    wrong = invoke(cli_env, "token", "create", "x", "--user", "admin", "--scope", "everything")
     assert wrong.exit_code == 1 and "Scopes must be among" in wrong.output
 
-    listed = run({**env, "COLUMNS": "160"}, "token", "list")  # one line per key
+    listed = invoke({**cli_env, "COLUMNS": "160"}, "token", "list")  # one line per key
     assert listed.exit_code == 0 and "Kanpur 311 app" in listed.output
     assert "active" in listed.output and secret.group(1)[13:] not in listed.output
-    engine = make_engine(env["NIGRANI_DATABASE_URL"])
+    engine = make_engine(cli_env["NIGRANI_DATABASE_URL"])
     with make_sessionmaker(engine)() as session:
         assert open311_service.authorize(session, secret.group(1)).name == "Kanpur 311 app"
 
-    assert run(env, "token", "revoke", number.group(1)).exit_code == 2  # --reason is required
-    revoked = run(env, "token", "revoke", number.group(1), "--reason", "app retired")
+    assert (
+        invoke(cli_env, "token", "revoke", number.group(1)).exit_code == 2
+    )  # --reason is required
+    revoked = invoke(cli_env, "token", "revoke", number.group(1), "--reason", "app retired")
     assert revoked.exit_code == 0 and "revoked" in revoked.output
-    again = run(env, "token", "revoke", number.group(1), "--reason", "again")
+    again = invoke(cli_env, "token", "revoke", number.group(1), "--reason", "again")
     assert again.exit_code == 1 and "already revoked" in again.output
-    assert run(env, "token", "revoke", "9999", "--reason", "x").exit_code == 1
-    assert "revoked" in run(env, "token", "list").output
+    assert invoke(cli_env, "token", "revoke", "9999", "--reason", "x").exit_code == 1
+    assert "revoked" in invoke(cli_env, "token", "list").output
     with make_sessionmaker(engine)() as session:
         with pytest.raises(PermissionDenied):
             open311_service.authorize(session, secret.group(1))
@@ -180,4 +157,4 @@ def test_token_create_list_revoke(env: dict[str, str]) -> None:
     assert [a.action for a in actions] == ["token.issue", "token.revoke"]
     assert all(a.actor_label.startswith("cli:") for a in actions)
     assert "app retired" in str(actions[1].detail)
-    assert run(env, "audit", "verify").exit_code == 0
+    assert invoke(cli_env, "audit", "verify").exit_code == 0

@@ -7,7 +7,6 @@ transaction), on a fixed clock, and the tries go from a thread pool at one barri
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,9 +28,9 @@ from nigrani.core.audit import AuditEntry
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.core.security import FieldCipher
+from tests import serving
 from tests.accounts.factories import CSRF, PASSWORD, make_staff, make_tree
 from tests.conftest import TEST_KEY, fresh_database_url, make_settings
-from tests.grievances.fake_whatsapp import serve
 
 MOMENT = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 SECRET = pyotp.random_base32()
@@ -92,12 +91,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 dcp = make_staff(session, Role.DCP, "Z1", name)
                 dcp.totp_secret_enc = FieldCipher(TEST_KEY).encrypt(SECRET)
         app = create_app(settings, clock=clocks.FixedClock(MOMENT))
-        server, port = serve(app)
         try:
-            yield Live(f"http://127.0.0.1:{port}", sessions)
+            with serving.in_thread(app) as base:
+                yield Live(base, sessions)
         finally:
-            server.should_exit = True
-            time.sleep(0.2)
             app.state.engine.dispose()
             engine.dispose()
 

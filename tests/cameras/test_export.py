@@ -14,20 +14,19 @@ from fastapi.testclient import TestClient
 from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from nigrani.accounts.roles import Role
 from nigrani.cameras import export, importer
 from nigrani.cameras.cli import cameras_app
 from nigrani.cameras.sheets import safe_cell
 from nigrani.core import audit
-from nigrani.core.config import Settings, get_settings
+from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from tests.accounts.factories import login, make_staff, make_tree
 from tests.cameras.factories import OWNER_MOBILE, OWNER_NAME, make_site
 from tests.cameras.test_import import S1, S2, S3, csv_file, row
-from tests.conftest import TEST_KEY, fresh_database_url, make_settings
+from tests.conftest import command_env, fresh_database_url, invoke, make_settings
 
 DIGITS = OWNER_MOBILE.removeprefix("+91")
 FORBIDDEN = (OWNER_NAME, "Ramesh", "Kumar", DIGITS, DIGITS[:5], DIGITS[5:], "gAAAA")
@@ -188,20 +187,10 @@ def test_cli_exports_csv_and_geojson(tmp_path: Path) -> None:
             make_tree(session)
             make_site(session, settings)
         engine.dispose()
-        env = {
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "t" * 40,
-            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-            "NIGRANI_VAR_DIR": str(tmp_path),
-        }
+        env = command_env(url, tmp_path)
         out = tmp_path / "sites.geojson"
-        get_settings.cache_clear()
-        runner = CliRunner()
-        made = runner.invoke(
-            cameras_app, ["export", "--format", "geojson", "--out", str(out)], env=env
-        )
-        printed = runner.invoke(cameras_app, ["export"], env=env)
-        get_settings.cache_clear()
+        made = invoke(env, "export", "--format", "geojson", "--out", str(out), app=cameras_app)
+        printed = invoke(env, "export", app=cameras_app)
         assert made.exit_code == 0 and printed.exit_code == 0, made.output + printed.output
         assert len(json.loads(out.read_bytes())["features"]) == 1
         assert "Gupta Sweets" in printed.output and OWNER_NAME not in printed.output

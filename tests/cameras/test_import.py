@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from nigrani.accounts import service as accounts_service
 from nigrani.accounts.models import JurisdictionNode
@@ -22,12 +21,12 @@ from nigrani.cameras.cli import cameras_app
 from nigrani.cameras.importer import ImportFailed, ImportReport
 from nigrani.cameras.models import Camera, Site
 from nigrani.core import audit
-from nigrani.core.config import Settings, get_settings
+from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.core.security import FieldCipher
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
-from tests.conftest import TEST_KEY, fresh_database_url, make_settings
+from tests.conftest import command_env, fresh_database_url, invoke, make_settings
 
 OWNER_NAME, OWNER_MOBILE = "Ramesh Kumar Gupta", "98123 45678"
 S1, S2, S3, IN_P1 = (26.45, 80.28), (26.55, 80.25), (26.5, 80.35), (26.42, 80.22)
@@ -368,20 +367,13 @@ def test_cli_import_shows_problems_then_imports(tmp_path: Path) -> None:
         with transaction(make_sessionmaker(engine)) as session:
             make_tree(session)
         engine.dispose()
-        env = {
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "t" * 40,
-            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-            "NIGRANI_VAR_DIR": str(tmp_path),
-        }
+        env = command_env(url, tmp_path)
         bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
         bad.write_bytes(csv_file([row(1), row(2, owner_mobile="000")]))
         good.write_bytes(csv_file([row(1), row(2)]))
-        get_settings.cache_clear()
-        checked = CliRunner().invoke(cameras_app, ["import", str(bad), "--dry-run"], env=env)
+        checked = invoke(env, "import", str(bad), "--dry-run", app=cameras_app)
         assert checked.exit_code == 1 and "owner_mobile" in checked.output
-        done = CliRunner().invoke(cameras_app, ["import", str(good)], env=env)
-        get_settings.cache_clear()
+        done = invoke(env, "import", str(good), app=cameras_app)
         assert done.exit_code == 0, done.output
         assert "Created 2" in done.output
 

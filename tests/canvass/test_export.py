@@ -23,8 +23,6 @@ from nigrani.evidence.models import CustodyEvent, EvidenceItem
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
 from tests.canvass.factories import make_incident
 
-VTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "vtest.avi"
-
 
 def _evidence(db: Session, settings: Settings, incident: Incident, data: bytes) -> EvidenceItem:
     return store.receive(
@@ -50,12 +48,12 @@ def _export(client: TestClient, incident: Incident):  # type: ignore[no-untyped-
 
 
 def test_export_downloads_a_bundle_whose_hashes_match(
-    client: TestClient, db: Session, settings: Settings
+    client: TestClient, db: Session, settings: Settings, vtest: Path
 ) -> None:
     make_tree(db)
     io_user = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
     incident = make_incident(db, io_user)
-    data = VTEST.read_bytes()
+    data = vtest.read_bytes()
     item = _evidence(db, settings, incident, data)
     login(client, io_user.username or "")
 
@@ -105,13 +103,13 @@ def test_a_changed_file_stops_the_export_and_the_check_is_kept(
 
 
 def test_another_zone_cannot_download_evidence_or_bundles(
-    client: TestClient, db: Session, settings: Settings
+    client: TestClient, db: Session, settings: Settings, vtest: Path
 ) -> None:
     make_tree(db)
     io_user = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
     outsider = make_staff(db, Role.SHO, "S3")
     incident = make_incident(db, io_user)
-    item = _evidence(db, settings, incident, VTEST.read_bytes()[:50000])
+    item = _evidence(db, settings, incident, vtest.read_bytes()[:50000])
     login(client, io_user.username or "")
     location = _export(client, incident).headers["location"]
 

@@ -33,7 +33,6 @@ from tests.cameras.factories import make_site
 from tests.canvass.factories import make_incident
 from tests.conftest import Freeze
 
-VTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "vtest.avi"
 LINK = re.compile(r"http://\S+/f/([A-Za-z0-9_-]+)")
 CHUNK = 1024 * 1024
 
@@ -126,6 +125,7 @@ def test_owner_gets_a_link_and_uploads_real_video_with_a_resume(
     sessions: sessionmaker[Session],
     app: object,
     other_client: TestClient,
+    vtest: Path,
 ) -> None:
     request = case.ask()
     assert request.status == "sent"
@@ -139,7 +139,7 @@ def test_owner_gets_a_link_and_uploads_real_video_with_a_resume(
     db.refresh(request)
     assert request.status == "opened"
 
-    data = VTEST.read_bytes()
+    data = vtest.read_bytes()
     head = {"Tus-Resumable": "1.0.0", "X-CSRF-Token": csrf, "Accept": "application/json"}
     created = owner.post("/footage/uploads", headers={**head, "Upload-Length": str(len(data))})
     assert created.status_code == 201
@@ -228,7 +228,12 @@ def test_what_is_not_video_is_refused_and_not_stored(
 
 
 def test_expired_declined_and_replaced_links_are_refused(
-    case: Case, db: Session, settings: Settings, sessions: sessionmaker[Session], app: object
+    case: Case,
+    db: Session,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    app: object,
+    vtest: Path,
 ) -> None:
     request = case.ask()
     old = _deliver(sessions, settings, db)
@@ -265,7 +270,7 @@ def test_expired_declined_and_replaced_links_are_refused(
     db.refresh(request)
     assert request.status == "declined" and request.decline_reason == "Not kept"
     assert "declined" in owner.get("/footage").text
-    assert _tus(owner, token, VTEST.read_bytes()[:1000], "a.avi") == [403]
+    assert _tus(owner, token, vtest.read_bytes()[:1000], "a.avi") == [403]
 
 
 def test_reminders_then_expiry(
@@ -284,12 +289,17 @@ def test_reminders_then_expiry(
 
 
 def test_unfinished_uploads_of_a_closed_request_are_swept(
-    case: Case, db: Session, settings: Settings, sessions: sessionmaker[Session], app: object
+    case: Case,
+    db: Session,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    app: object,
+    vtest: Path,
 ) -> None:
     request = case.ask()
     owner = TestClient(app)  # type: ignore[arg-type]
     csrf = _open(owner, _deliver(sessions, settings, db))
-    half = VTEST.read_bytes()[: 2 * CHUNK]
+    half = vtest.read_bytes()[: 2 * CHUNK]
     head = {"Tus-Resumable": "1.0.0", "X-CSRF-Token": csrf, "Accept": "application/json"}
     created = owner.post("/footage/uploads", headers={**head, "Upload-Length": str(10 * CHUNK)})
     reply = owner.patch(
@@ -319,7 +329,12 @@ def _opened(db: Session) -> int:
 
 
 def test_refused_uploads_are_closed_and_do_not_count_as_unfinished(
-    case: Case, db: Session, settings: Settings, sessions: sessionmaker[Session], app: object
+    case: Case,
+    db: Session,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    app: object,
+    vtest: Path,
 ) -> None:
     case.ask()
     owner = TestClient(app)  # type: ignore[arg-type]
@@ -336,7 +351,7 @@ def test_refused_uploads_are_closed_and_do_not_count_as_unfinished(
     url = f"/footage/uploads/{db.scalar(select(FootageUpload.id))}"
     assert owner.head(url, headers={"Tus-Resumable": "1.0.0"}).status_code == 404
 
-    data = VTEST.read_bytes()
+    data = vtest.read_bytes()
     assert _tus(owner, csrf, data, "cam1.avi", chunk=4 * CHUNK)[-1] == 204
     assert _evidence_count(db) == 1
 

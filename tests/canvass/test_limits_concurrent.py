@@ -9,7 +9,6 @@ PostgreSQL they are what READ COMMITTED allows, on SQLite what its writer lock a
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,11 +33,11 @@ from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
+from tests import serving
 from tests.accounts.factories import CSRF, PASSWORD, make_staff, make_tree
 from tests.cameras.factories import make_site
 from tests.canvass.factories import make_incident
 from tests.conftest import fresh_database_url, make_settings
-from tests.grievances import fake_whatsapp as wa
 
 AT = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 TOGETHER = 16
@@ -93,12 +92,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         with clocks.use(fixed), transaction(sessions) as session:
             make_tree(session)
         app = create_app(settings, clock=fixed)
-        server, port = wa.serve(app)
         try:
-            yield Live(f"http://127.0.0.1:{port}", settings, sessions, fixed)
+            with serving.in_thread(app) as base:
+                yield Live(base, settings, sessions, fixed)
         finally:
-            server.should_exit = True
-            time.sleep(0.2)
             app.state.engine.dispose()
             engine.dispose()
 

@@ -14,17 +14,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, select, text, update
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from nigrani.cli import app
 from nigrani.core import audit
-from nigrani.core.config import get_settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.core.security import new_token
-from tests.conftest import TEST_KEY, Freeze, fresh_database_url, make_settings
+from tests.conftest import Freeze, command_env, fresh_database_url, invoke, make_settings
 
-runner = CliRunner()
 KEY, OLD_KEY = new_token(32), new_token(32)
 T0 = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 
@@ -44,22 +41,16 @@ def chain_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, En
 def env(chain_db: tuple[str, Engine], tmp_path: Path) -> dict[str, str]:
     url, engine = chain_db
     _tamper(engine, "DELETE FROM audit_log", "UPDATE audit_head SET seq = 0, last_hash = :g")
-    return {
-        "NIGRANI_DATABASE_URL": url,
-        "NIGRANI_SECRET_KEY": "s" * 40,
-        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-        "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-        "NIGRANI_AUDIT_KEY": KEY,
-        "NIGRANI_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
-    }
+    return command_env(
+        url,
+        tmp_path / "var",
+        NIGRANI_AUDIT_KEY=KEY,
+        NIGRANI_AUDIT_CHECKPOINT_FILE=str(tmp_path / "checkpoints.jsonl"),
+    )
 
 
 def run(env: dict[str, str], *args: str) -> Result:
-    get_settings.cache_clear()
-    try:
-        return runner.invoke(app, list(args), env={"COLUMNS": "200", **env})
-    finally:
-        get_settings.cache_clear()
+    return invoke({"COLUMNS": "200", **env}, *args)
 
 
 def _reveals(engine: Engine, n: int) -> None:

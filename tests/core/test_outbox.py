@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +24,8 @@ from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, utcnow
 from nigrani.core.migrate import upgrade
 from nigrani.core.sms import SmsMessage, queue_sms
-from tests.conftest import Freeze, fresh_database_url, make_settings
+from tests import serving
+from tests.conftest import Freeze, command_env, fresh_database_url, make_settings
 
 calls: list[dict[str, Any]] = []
 
@@ -208,43 +208,19 @@ def test_a_new_scheduler_frees_the_jobs_of_this_machines_dead_processes_at_once(
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def crash_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     for url in fresh_database_url(tmp_path):
         settings = make_settings(url, tmp_path / "var")
         upgrade(settings)
-        yield {
-            **os.environ,
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "t" * 40,
-            "NIGRANI_ENCRYPTION_KEY": settings.encryption_key,
-            "NIGRANI_COOKIE_SECURE": "0",
-            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-        }
-
-
-def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "nigrani", "serve", "--port", str(port), "--no-scheduler"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
+        yield {**os.environ, **command_env(url, tmp_path / "var", NIGRANI_COOKIE_SECURE="0")}
 
 
 def test_message_committed_before_a_crash_is_sent_once_after(crash_env: dict[str, str]) -> None:
-    port = _free_port()
-    server = _start_server(crash_env, port)
+    port = serving.free_port()
+    server = serving.start(
+        serving.nigrani("serve", "--port", str(port), "--no-scheduler"), crash_env, port
+    )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
             page = browser.get("/citizen/login").text

@@ -25,9 +25,9 @@ from nigrani.app import create_app
 from nigrani.core import db
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
+from tests import serving
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
 from tests.conftest import fresh_database_url, make_settings
-from tests.grievances.fake_whatsapp import serve
 
 PAGES = ("/grievances", "/cameras", "/stations/compliance", "/stations/compliance/report.pdf")
 PDF = "/stations/compliance/report.pdf"
@@ -114,11 +114,10 @@ def test_another_process_holding_the_database_is_a_503_not_a_500(sqlite_app: Fas
 def served(tmp_path: Path) -> Iterator[str]:
     for url in fresh_database_url(tmp_path):
         app = _app(url, tmp_path / "var")
-        server, port = serve(app)
         try:
-            yield f"http://127.0.0.1:{port}"
+            with serving.in_thread(app) as base:
+                yield base
         finally:
-            server.should_exit = True
             app.state.engine.dispose()
 
 

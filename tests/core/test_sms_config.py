@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from nigrani.cli import app
-from nigrani.core.config import get_settings
-from tests.conftest import TEST_KEY, make_settings
+from tests.conftest import command_env, invoke, make_settings
 from tests.core import fake_sms
 from tests.core.fake_sms import API_KEY, FakeGateway
 
@@ -82,20 +79,15 @@ def test_every_command_refuses_to_start_and_names_the_missing(
 ) -> None:
     path = tmp_path / "sms.toml"
     path.write_text(fake_sms.profile_toml(gateway.url, skip=("otp.en",)), encoding="utf-8")
-    env = {
-        "NIGRANI_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "NIGRANI_SECRET_KEY": "s" * 40,
-        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-        "NIGRANI_SMS_BACKEND": "http",
-        "NIGRANI_SMS_CONFIG_FILE": str(path),
-        "NIGRANI_SMS_API_KEY": API_KEY,
-    }
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["db", "upgrade"], env=env)
-        listing = CliRunner().invoke(app, ["sms", "templates", "--file", str(path)], env=env)
-    finally:
-        get_settings.cache_clear()
+    env = command_env(
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        tmp_path / "var",
+        NIGRANI_SMS_BACKEND="http",
+        NIGRANI_SMS_CONFIG_FILE=str(path),
+        NIGRANI_SMS_API_KEY=API_KEY,
+    )
+    result = invoke(env, "db", "upgrade")
+    listing = invoke(env, "sms", "templates", "--file", str(path))
     assert result.exit_code == 2 and "otp.en" in result.output
     assert API_KEY[-12:] not in result.output  # not even the tail pydantic's text shows
     assert listing.exit_code == 0, listing.output  # what to register, while ids are missing

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from bench.serving import free_port, wait_healthy
-
-from tests.conftest import TEST_KEY, fresh_database_url
+from tests import serving
+from tests.conftest import command_env, fresh_database_url
 
 START_S, STOP_S = 180.0, 40.0
 
@@ -38,23 +35,13 @@ def _alive(pid: int) -> bool:
 
 
 def test_sigterm_stops_the_recorder_and_the_simulated_cameras(tmp_path: Path) -> None:
-    port = free_port()
+    port = serving.free_port()
     for url in fresh_database_url(tmp_path):
-        env = {
-            **os.environ,
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "s" * 40,
-            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-        }
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "nigrani", "demo", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        env = {**os.environ, **command_env(url, tmp_path / "var")}
+        demo = serving.start(
+            serving.nigrani("demo", "--port", str(port)), env, port, start_s=START_S
         )
         try:
-            wait_healthy(f"http://127.0.0.1:{port}", demo, start_s=START_S)
             children = _descendants(demo.pid)
             names = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children}
             assert any(b"recorder" in name for name in names), names

@@ -4,16 +4,11 @@ a fresh browser context for every test."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from nigrani.app import create_app
@@ -23,6 +18,7 @@ from nigrani.core.migrate import upgrade
 from nigrani.demo.cameras import seed_cameras
 from nigrani.demo.grievances import seed_grievances
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
+from tests import serving
 from tests.conftest import fresh_database_url, make_settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -64,17 +60,6 @@ def _seed(settings: Settings) -> tuple[int, list[DemoLogin]]:
         engine.dispose()
 
 
-def _wait_healthy(url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and thread.is_alive():
-        if server.started:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as reply:  # noqa: S310
-                if reply.status == 200:
-                    return
-        time.sleep(0.05)
-    raise RuntimeError("the e2e server did not start")
-
-
 @pytest.fixture(scope="session")
 def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from fresh_database_url(tmp_path_factory.mktemp("e2e-db"))
@@ -89,23 +74,8 @@ def live_server(
         e2e_database_url, tmp_path_factory.mktemp("e2e-var"), demo=True, default_language="hi"
     )
     nodes, logins = _seed(settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        create_app(settings, run_scheduler=True), host="127.0.0.1", log_level="warning", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-server")
-    thread.start()
-    try:
-        _wait_healthy(url, server, thread)
+    with serving.in_thread(create_app(settings, run_scheduler=True), lifespan="on") as url:
         yield LiveServer(url, {login.username: login for login in logins}, nodes, settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-    assert not thread.is_alive(), "the e2e server did not stop"
 
 
 @pytest.fixture(scope="session")

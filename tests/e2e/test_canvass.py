@@ -24,7 +24,6 @@ from nigrani.core.db import make_engine, make_sessionmaker
 from tests.e2e.conftest import LiveServer, OpenPage
 from tests.e2e.helpers import PHONE, hindi, shot, sign_in
 
-VTEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "vtest.avi"
 LINK = re.compile(r"/f/([A-Za-z0-9_-]{20,})")
 REASON = "Footage of the chain snatching on the road in front of the shop"
 
@@ -88,7 +87,7 @@ def _link(page: Page) -> str:
     return match.group(1)
 
 
-def _upload_with_a_drop(owner: Page) -> None:
+def _upload_with_a_drop(owner: Page, vtest: Path) -> None:
     """Send vtest.avi; the third part's connection is cut once, then the owner resumes."""
     patches = {"n": 0}
 
@@ -101,19 +100,19 @@ def _upload_with_a_drop(owner: Page) -> None:
         route.continue_()
 
     owner.route("**/footage/uploads/**", cut_once)
-    owner.locator("#footage-file").set_input_files(str(VTEST))
+    owner.locator("#footage-file").set_input_files(str(vtest))
     owner.locator("#upload-start").click()
     resume = owner.locator("#upload-resume")
     expect(resume).to_be_visible(timeout=20_000)
     expect(owner.locator("#upload-status")).to_contain_text("2.0")  # two parts were kept
     shot(owner, "footage-upload-dropped-hi.png")
     resume.click()
-    sha = hashlib.sha256(VTEST.read_bytes()).hexdigest()
+    sha = hashlib.sha256(vtest.read_bytes()).hexdigest()
     expect(owner.locator("#upload-status")).to_contain_text(sha, timeout=30_000)
     assert patches["n"] > 8  # 8 MB in 1 MB parts, and the one that was cut
 
 
-def _check_bundle(data: bytes, number: str) -> None:
+def _check_bundle(data: bytes, number: str, vtest: Path) -> None:
     archive = zipfile.ZipFile(io.BytesIO(data))
     manifest = json.loads(archive.read("manifest.json"))
     sums = archive.read("SHA256SUMS").decode()
@@ -126,13 +125,13 @@ def _check_bundle(data: bytes, number: str) -> None:
         assert actual == entry["sha256"]
         assert f"{actual}  {entry['entry']}" in sums
         assert actual in text
-    assert hashlib.sha256(VTEST.read_bytes()).hexdigest() in text
+    assert hashlib.sha256(vtest.read_bytes()).hexdigest() in text
     assert number in text and "SHA-256" in text
     assert archive.read("certificate-hi.pdf").startswith(b"%PDF")
 
 
 def test_incident_canvass_to_court_bundle(
-    open_page: OpenPage, live_server: LiveServer, shop: tuple[int, float, float]
+    open_page: OpenPage, live_server: LiveServer, shop: tuple[int, float, float], vtest: Path
 ) -> None:
     site_id, lat, lon = shop
     officer = open_page()
@@ -152,7 +151,7 @@ def test_incident_canvass_to_court_bundle(
     expect(owner.locator("h1")).to_have_text(hindi("Footage asked by the police") or "")
     expect(owner.locator(".owner-request")).to_contain_text(number)
     shot(owner, "footage-owner-hi.png", max_height=2000)
-    _upload_with_a_drop(owner)
+    _upload_with_a_drop(owner, vtest)
     # The same link on another phone opens nothing.
     stranger = open_page(**PHONE)
     stranger.goto(f"/f/{token}")
@@ -165,4 +164,4 @@ def test_incident_canvass_to_court_bundle(
     officer.locator("#export-reason").fill("Charge sheet for the court of CJM Kanpur Nagar")
     with officer.expect_download() as download:
         officer.locator("form.export button[type=submit]").click()
-    _check_bundle(Path(download.value.path()).read_bytes(), number)
+    _check_bundle(Path(download.value.path()).read_bytes(), number, vtest)

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import sys
 import threading
 import time
@@ -16,7 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-import uvicorn
 
 VERSION = "v21.0"
 PHONE_NUMBER_ID = "106540352242922"
@@ -268,16 +266,3 @@ def status(wamid: str, wa_id: str, state: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def serve(app: Any) -> tuple[uvicorn.Server, int]:
-    """The app on a free loopback port in a thread (WhatsApp's servers need a real URL)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    return server, int(sock.getsockname()[1])

@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -36,8 +34,9 @@ from nigrani.core.db import make_engine, make_sessionmaker, transaction, utcnow
 from nigrani.core.migrate import upgrade
 from nigrani.core.sms import SmsMessage
 from nigrani.grievances.models import Complaint
+from tests import serving
 from tests.accounts.factories import make_staff, make_tree
-from tests.conftest import fresh_database_url, make_settings
+from tests.conftest import command_env, fresh_database_url, make_settings
 
 CLIENTS = 4
 KILLS = 3
@@ -72,14 +71,14 @@ def server_env(tmp_path: Path) -> Iterator[tuple[Server, str]]:
         engine.dispose()
         env = {
             **os.environ,
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "t" * 40,
-            "NIGRANI_ENCRYPTION_KEY": settings.encryption_key,
-            "NIGRANI_COOKIE_SECURE": "0",
-            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-            "NIGRANI_SCHEDULER_INTERVAL_SECONDS": "0.1",
+            **command_env(
+                url,
+                tmp_path / "var",
+                NIGRANI_COOKIE_SECURE="0",
+                NIGRANI_SCHEDULER_INTERVAL_SECONDS="0.1",
+            ),
         }
-        port = _free_port()
+        port = serving.free_port()
         yield Server(settings, env, f"http://127.0.0.1:{port}", port), key
 
 
@@ -92,25 +91,9 @@ def _api_key(session: Session) -> str:
     return issued.secret
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(server: Server) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "nigrani", "serve", "--port", str(server.port)]
-    proc = subprocess.Popen(
-        cmd, env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(300):
-        try:
-            httpx.get(f"{server.url}/healthz", timeout=1)
-            return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    argv = serving.nigrani("serve", "--port", str(server.port))
+    return serving.start(argv, server.env, server.port)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

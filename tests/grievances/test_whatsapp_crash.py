@@ -29,7 +29,7 @@ from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.grievances.channels.models import WhatsAppOutbound
 from tests.accounts.factories import make_tree
-from tests.conftest import fresh_database_url, make_settings
+from tests.conftest import command_env, fresh_database_url, make_settings
 from tests.grievances import fake_whatsapp as wa
 from tests.grievances.fake_whatsapp import FakeWhatsApp
 
@@ -63,16 +63,9 @@ def world(tmp_path: Path) -> Iterator[World]:
             )
             upgrade(settings)
             _greet_everyone(settings)
-            env = {
-                **os.environ,
-                "NIGRANI_DATABASE_URL": url,
-                "NIGRANI_SECRET_KEY": settings.secret_key,
-                "NIGRANI_ENCRYPTION_KEY": settings.encryption_key,
-                "NIGRANI_COOKIE_SECURE": "0",
-                "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-                "NIGRANI_SCHEDULER_INTERVAL_SECONDS": "0.05",
-                **{f"NIGRANI_WHATSAPP_{k.upper()}": v for k, v in wa_env.items()},
-            }
+            extra = {f"NIGRANI_WHATSAPP_{k.upper()}": v for k, v in wa_env.items()}
+            extra |= {"NIGRANI_COOKIE_SECURE": "0", "NIGRANI_SCHEDULER_INTERVAL_SECONDS": "0.05"}
+            env = {**os.environ, **command_env(url, tmp_path / "var", **extra)}
             yield World(fake, env, url)
     finally:
         fake.stop()

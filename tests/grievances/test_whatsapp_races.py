@@ -8,7 +8,6 @@ transaction), so every request has its own connection and the races are real.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.grievances.channels.models import WhatsAppConversation, WhatsAppInbound
 from nigrani.grievances.models import Complaint
+from tests import serving
 from tests.accounts.factories import make_tree
 from tests.conftest import fresh_database_url, make_settings
 from tests.grievances import fake_whatsapp as wa
@@ -78,13 +78,11 @@ def live(tmp_path: Path) -> Iterator[Live]:
         with transaction(sessions) as session:
             make_tree(session)
         app = create_app(settings)
-        server, port = wa.serve(app)
-        fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
         try:
-            yield Live(fake, sessions)
+            with serving.in_thread(app) as base:
+                fake.webhook_url = f"{base}/webhooks/whatsapp"
+                yield Live(fake, sessions)
         finally:
-            server.should_exit = True
-            time.sleep(0.2)
             app.state.engine.dispose()
             engine.dispose()
             fake.stop()

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +17,7 @@ from nigrani.evidence.store import blob_path
 from nigrani.grievances import service as grievances
 from nigrani.grievances.channels.models import WhatsAppInbound, WhatsAppOutbound
 from nigrani.grievances.models import Complaint
+from tests import serving
 from tests.accounts.factories import make_tree
 from tests.conftest import make_settings
 from tests.grievances import fake_whatsapp as wa
@@ -43,12 +43,6 @@ class Channel:
         return str(self.fake.sent[-1]["text"]["body"])
 
 
-def _serve(settings: Settings, sessions: sessionmaker[Session]) -> tuple[uvicorn.Server, int]:
-    app = create_app(settings)
-    app.state.sessions = sessions
-    return wa.serve(app)
-
-
 @pytest.fixture()
 def channel(settings: Settings, sessions: sessionmaker[Session], db: Session) -> Iterator[Channel]:
     make_tree(db)
@@ -64,10 +58,11 @@ def channel(settings: Settings, sessions: sessionmaker[Session], db: Session) ->
         whatsapp_phone_number_id=wa.PHONE_NUMBER_ID,
         whatsapp_api_base=fake.base,
     )
-    server, port = _serve(wa_settings, sessions)
-    fake.webhook_url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
-    yield Channel(fake, wa_settings, sessions)
-    server.should_exit = True
+    app = create_app(wa_settings)
+    app.state.sessions = sessions
+    with serving.in_thread(app) as base:
+        fake.webhook_url = f"{base}/webhooks/whatsapp"
+        yield Channel(fake, wa_settings, sessions)
     fake.stop()
 
 

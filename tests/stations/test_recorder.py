@@ -23,7 +23,7 @@ from nigrani.stations.models import RecordingSegment
 from nigrani.stations.recorder.journal import LOST_REASON, STOPPED_REASON
 from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.simulator import Simulator
-from tests.conftest import TEST_KEY, fresh_database_url, make_settings
+from tests.conftest import command_env, fresh_database_url, make_settings
 from tests.stations.recorder_fixtures import (
     SEGMENT_S,
     STATIONS,
@@ -227,14 +227,8 @@ def test_station_option_limits_the_cameras(
 
 def recorder_env(recorder_db: RecorderDb, var_dir: Path) -> dict[str, str]:
     """The environment of a `nigrani recorder` process on the tests' database."""
-    return {
-        **os.environ,
-        "NIGRANI_DATABASE_URL": recorder_db.url,
-        "NIGRANI_VAR_DIR": str(var_dir),
-        "NIGRANI_SECRET_KEY": "t" * 40,
-        "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-        "NIGRANI_RECORDING_SEGMENT_SECONDS": str(SEGMENT_S),
-    }
+    extra = {"NIGRANI_RECORDING_SEGMENT_SECONDS": str(SEGMENT_S)}
+    return {**os.environ, **command_env(recorder_db.url, var_dir, **extra)}
 
 
 def test_nigrani_recorder_command_records_until_sigterm(

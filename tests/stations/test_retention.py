@@ -251,27 +251,10 @@ def _count(db: Session) -> int:
     return int(db.scalar(select(func.count(RecordingSegment.id))) or 0)
 
 
-@pytest.fixture()
-def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    from tests.conftest import TEST_KEY, fresh_database_url
-
-    for url in fresh_database_url(tmp_path):
-        yield {
-            "NIGRANI_DATABASE_URL": url,
-            "NIGRANI_SECRET_KEY": "s" * 40,
-            "NIGRANI_ENCRYPTION_KEY": TEST_KEY,
-            "NIGRANI_VAR_DIR": str(tmp_path / "var"),
-        }
-
-
 def test_cli_cleanup_prints_a_summary(cli_env: dict[str, str], template: Template) -> None:
-    from typer.testing import CliRunner
-
-    from nigrani.cli import app
-    from nigrani.core.config import get_settings
     from nigrani.core.db import make_engine, make_sessionmaker, utcnow
     from nigrani.core.migrate import upgrade
-    from tests.conftest import make_settings
+    from tests.conftest import invoke, make_settings
 
     settings = make_settings(cli_env["NIGRANI_DATABASE_URL"], Path(cli_env["NIGRANI_VAR_DIR"]))
     upgrade(settings)
@@ -281,9 +264,7 @@ def test_cli_cleanup_prints_a_summary(cli_env: dict[str, str], template: Templat
             camera = make_camera(db, settings, retention_days=1)
             add_segments(db, settings, camera, template, utcnow() - timedelta(days=2))
             db.commit()
-            get_settings.cache_clear()
-            result = CliRunner().invoke(app, ["recordings", "cleanup"], env=cli_env)
-            get_settings.cache_clear()
+            result = invoke(cli_env, "recordings", "cleanup")
             assert result.exit_code == 0, result.output
             assert "past retention, deleted" in result.output and "4" in result.output
             assert _count(db) == 0
