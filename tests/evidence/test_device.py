@@ -13,10 +13,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from nigrani.accounts.roles import Role
 from nigrani.cameras import service as camera_service
-from nigrani.cameras.models import Camera
+from nigrani.cameras.models import Camera, Site
 from nigrani.cameras.schemas import CameraIn, SiteUpdate
-from nigrani.canvass import uploads
+from nigrani.canvass import footage, uploads
+from nigrani.canvass.schemas import FootageRequestCreate
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
@@ -28,7 +30,9 @@ from nigrani.stations import clips
 from nigrani.stations import service as station_service
 from nigrani.stations.models import StationCamera
 from nigrani.stations.schemas import StationCameraUpdate
+from tests.accounts.factories import make_staff
 from tests.cameras.factories import make_site
+from tests.canvass.factories import make_incident
 from tests.stations.footage import Template, add_segments, encode_template
 from tests.stations.station_fixtures import make_camera
 
@@ -178,3 +182,31 @@ def test_device_round_trip_and_unknown_keys() -> None:
     kept = json.loads(device.dump(SHOP)) | {"colour": "white"}  # a later version's key
     assert device.load(json.dumps(kept)) == SHOP
     assert device.load('{"label": "old row"}') == Device(label="old row")
+
+
+def _upload(db: Session, media: Settings, site: Site, data: bytes) -> EvidenceItem:
+    """An owner's answer to a footage request, through the upload service."""
+    io_user = make_staff(db, Role.INVESTIGATING_OFFICER, "S1", "io-upload")
+    incident = make_incident(db, io_user)
+    ask = FootageRequestCreate(site_id=site.id)
+    link = footage.send_request(
+        db, settings=media, incident=incident, site=site, data=ask, user=io_user
+    )
+    upload = uploads.create(
+        db, settings=media, request=link.request, length=len(data), filename="owner.avi"
+    )
+    uploads.append(db, settings=media, upload=upload, offset=0, data=data)
+    return uploads.finish(db, settings=media, upload=upload)
+
+
+def test_an_owner_upload_keeps_the_camera_of_a_one_camera_site(
+    db: Session, media: Settings, officer: audit.Actor, vtest: Path
+) -> None:
+    site = make_site(db, media, cameras=[GATE])
+    item = _upload(db, media, site, vtest.read_bytes())
+    gate = site.cameras[0]
+    assert item.source_camera_id == gate.id
+    assert device.load(item.device_json) == uploads.device_of(gate)
+    assert item.device_recorded_at == item.created_at
+    gate.make, gate.serial = "Dahua", "NEW-1"
+    _check_gate(_bundle(db, media, officer, item), gate.id)
