@@ -1,5 +1,5 @@
 """The canvass radius search at 300 m on 1,000,000 sites: p50/p99 of the service call
-(`canvass.spatial.sites_within`) on SQLite (R*Tree) and PostgreSQL (GiST on point(lon, lat)),
+(`cameras.spatial.sites_within`) on SQLite (R*Tree) and PostgreSQL (GiST on point(lon, lat)),
 next to PostGIS `ST_DWithin` (GiST on geography) measured in the same run.
 
 Sites cluster around 50 Indian city centres (Gaussian, ~5 km); 2,000 query points are drawn
@@ -37,8 +37,8 @@ from tests.conftest import make_settings
 
 from bench.bench_map import PG_ENV, line, pg_database
 from nigrani.cameras import service as camera_service
+from nigrani.cameras import spatial
 from nigrani.cameras.models import CameraCategory, Site
-from nigrani.canvass import spatial
 from nigrani.core.db import make_engine, make_sessionmaker, utcnow
 from nigrani.core.migrate import upgrade
 

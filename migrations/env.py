@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from nigrani.core.db import make_engine
-from nigrani.core.migrate import include_name
-from nigrani.models import Base
+from nigrani.models import Base, include_name
 
 config = context.config
 target_metadata = Base.metadata

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from nigrani.accounts.roles import Role
 from nigrani.cameras import export, importer
 from nigrani.cameras.cli import cameras_app
-from nigrani.cameras.sheets import safe_cell
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
+from nigrani.core.text import safe_cell
 from tests.accounts.factories import login, make_staff, make_tree
 from tests.cameras.factories import OWNER_MOBILE, OWNER_NAME, make_site
 from tests.cameras.test_import import S1, S2, S3, csv_file, row

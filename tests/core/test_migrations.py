@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from nigrani.core.db import make_engine
-from nigrani.core.migrate import alembic_config, include_name, upgrade
-from nigrani.models import Base
+from nigrani.core.migrate import alembic_config, upgrade
+from nigrani.models import Base, include_name
 from tests.conftest import fresh_database_url, make_settings
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nigrani.accounts import jurisdiction
 from nigrani.core import audit
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
+from nigrani.core.moments import local_input
 from nigrani.demo.kanpur import STATIONS
 from nigrani.stations import service
 from nigrani.stations.models import RecordingSegment, StationCamera
@@ -29,7 +30,6 @@ from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.schemas import StationCameraCreate
 from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import SimulatorError, prepare_media
-from nigrani.stations.views import local_input
 from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import shot, sign_in
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -195,6 +195,27 @@ Auditor = Annotated[User, Depends(require(Permission.VIEW_AUDIT))]
 Admin = Annotated[User, Depends(require(Permission.MANAGE_USERS))]
 KeyAdmin = Annotated[User, Depends(require(Permission.MANAGE_API_KEYS))]
 Citizen = Annotated[User, Depends(require(Permission.CITIZEN_SELF))]
+
+
+# A staff member whose role may open incidents and canvass (403 otherwise).
+get_investigator = require_staff(
+    Permission.CANVASS, lambda: _("Your role does not allow incident canvass.")
+)
+
+
+Investigator = Annotated[Scope, Depends(get_investigator)]
+
+
+def get_report_node(
+    scope: StaffScope,
+    db: DbSession,
+    node: Annotated[str | None, Query(max_length=40)] = None,
+) -> JurisdictionNode:
+    """The node asked for (`?node=CODE`) if inside the caller's charge (else 403), or their own."""
+    return get_visible_node(node, scope, db) if node else scope.node
+
+
+ReportNode = Annotated[JurisdictionNode, Depends(get_report_node)]
 
 
 def get_managed_token(token_id: PathId, db: DbSession, _admin: KeyAdmin) -> ApiToken:

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Level
-from nigrani.cameras import service, sheets
+from nigrani.cameras import service
 from nigrani.cameras.models import Camera, Site
-from nigrani.core import audit
+from nigrani.core import audit, text
 
 Sessions = Callable[[], Session]
 BATCH = 2000
@@ -87,7 +87,7 @@ def _csv_value(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, int | float) or value is None:
         return "" if value is None else str(value)
-    return sheets.safe_cell(value)  # text someone typed: never let a spreadsheet run it
+    return text.safe_cell(value)  # text someone typed: never let a spreadsheet run it
 
 
 def csv_chunks(sessions: Sessions, *, scope_path: str, f: service.SiteFilter) -> Iterator[bytes]:

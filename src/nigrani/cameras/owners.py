@@ -13,14 +13,7 @@ from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.phones import mask_mobile, normalize_mobile
 from nigrani.core.security import FieldCipher, keyed_hash
-
-NAME_MASK = "***"
-
-
-def mask_name(name: str) -> str:
-    """The first letter and a fixed mask: 'Ramesh Kumar Gupta' → 'R***' (no length shows)."""
-    text = name.strip()
-    return f"{text[0]}{NAME_MASK}" if text else ""
+from nigrani.core.text import mask_name
 
 
 def set_owner(site: Site, *, settings: Settings, name: str | None, mobile: str | None) -> None:

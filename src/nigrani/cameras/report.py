@@ -25,11 +25,11 @@ from nigrani.core import audit
 from nigrani.core.db import utcnow
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.text import safe_cell
 
 MAX_TARGET = 1_000_000
 # Sites are registered to stations, so a station's report has no sub-areas worth listing.
 LEAF_LEVELS = frozenset({Level.STATION.value, Level.POST.value})
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _Key = tuple[str, str]  # (station node path, category code)
 
@@ -268,13 +268,6 @@ def category_cells(line: CategoryLine, *, none: str = "—") -> list[str | int]:
 def area_cells(line: AreaLine) -> list[str | int]:
     """One row of the sub-area breakdown, as exported."""
     return [line.name, *line.counts.values()]
-
-
-def safe_cell(value: str | int) -> str | int:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def to_csv(report: CategoryReport) -> str:

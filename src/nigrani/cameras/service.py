@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode, User
-from nigrani.cameras import owners
+from nigrani.cameras import owners, spatial
 from nigrani.cameras.models import Camera, CameraCategory, Site
 from nigrani.cameras.schemas import CameraIn, CitizenSiteCreate, SiteCreate, SiteRead, SiteUpdate
-from nigrani.canvass import spatial
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow

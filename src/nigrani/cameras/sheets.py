@@ -15,7 +15,6 @@ from nigrani.core.i18n import _
 
 MAX_UNPACKED = 512 * 1024 * 1024
 """An XLSX larger than this once unpacked is refused (a small zip can unpack to gigabytes)."""
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Rows = list[tuple[int, list[str]]]
 
@@ -123,9 +122,3 @@ def columns(
     if errors:
         raise FileProblem(*errors)
     return {name: i for name, i in found.items() if name in known}
-
-
-def safe_cell(value: object) -> str:
-    """A cell that a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text

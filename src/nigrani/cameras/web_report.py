@@ -6,13 +6,13 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts import service as accounts_service
-from nigrani.accounts.deps import Admin, StaffScope, get_visible_node
+from nigrani.accounts.deps import Admin, ReportNode, StaffScope, get_visible_node
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Level
 from nigrani.accounts.views import page, see_other
@@ -27,18 +27,6 @@ from nigrani.core.templating import is_htmx
 router = APIRouter(include_in_schema=False)
 
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-def get_report_node(
-    scope: StaffScope,
-    db: DbSession,
-    node: Annotated[str | None, Query(max_length=40)] = None,
-) -> JurisdictionNode:
-    """The node asked for (`?node=CODE`) if inside the caller's charge (else 403), or their own."""
-    return get_visible_node(node, scope, db) if node else scope.node
-
-
-ReportNode = Annotated[JurisdictionNode, Depends(get_report_node)]
 
 
 def _report(db: DbSession, node: JurisdictionNode) -> report.CategoryReport:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from nigrani.accounts.deps import require_scope
+from nigrani.accounts.deps import Investigator, require_scope
 from nigrani.canvass import service
-from nigrani.canvass.deps import CurrentIncident, Investigator
+from nigrani.canvass.deps import CurrentIncident
 from nigrani.canvass.models import Incident
 from nigrani.canvass.schemas import (
     DEFAULT_RADIUS_M,

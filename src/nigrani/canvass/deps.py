@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from nigrani.accounts.deps import Scope, require_staff
-from nigrani.accounts.roles import Permission
+from nigrani.accounts.deps import Investigator
 from nigrani.canvass import footage, service
 from nigrani.canvass.models import FootageRequest, Incident
 from nigrani.core.deps import DbSession, SettingsDep
@@ -16,15 +15,6 @@ from nigrani.core.i18n import _
 from nigrani.core.params import PathId
 
 OWNER_COOKIE = "nigrani_footage"
-
-
-# A staff member whose role may open incidents and canvass (403 otherwise).
-get_investigator = require_staff(
-    Permission.CANVASS, lambda: _("Your role does not allow incident canvass.")
-)
-
-
-Investigator = Annotated[Scope, Depends(get_investigator)]
 
 
 def get_current_incident(incident_id: PathId, scope: Investigator, db: DbSession) -> Incident:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from pydantic import ValidationError
 
 from nigrani.canvass.schemas import IncidentCreate
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.core.moments import parse_moment
-
-
-def parse_local(value: str, tz: str) -> datetime:
-    """A `datetime-local` value (wall clock in the city's zone) as an aware datetime."""
-    try:
-        return parse_moment(value, zone=ZoneInfo(tz))
-    except ValueError as exc:
-        raise ValidationFailed(
-            _("Enter the date and time as shown, e.g. 2026-12-01 18:30."), field="window"
-        ) from exc
+from nigrani.core.moments import parse_local
 
 
 def _first_error(exc: ValidationError) -> ValidationFailed:

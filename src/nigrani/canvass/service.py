@@ -13,8 +13,9 @@ from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.cameras import service as camera_service
+from nigrani.cameras import spatial
 from nigrani.cameras.models import Site
-from nigrani.canvass import cards, fov, spatial
+from nigrani.canvass import cards, fov
 from nigrani.canvass.cards import SiteCard
 from nigrani.canvass.models import LIVE_REQUEST, FootageRequest, Incident
 from nigrani.canvass.schemas import MAX_RADIUS_M, IncidentCreate

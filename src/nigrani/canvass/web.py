@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from nigrani.accounts.deps import Investigator
 from nigrani.accounts.views import page, see_other
 from nigrani.canvass import service, views
-from nigrani.canvass.deps import CurrentIncident, Investigator
+from nigrani.canvass.deps import CurrentIncident
 from nigrani.canvass.forms import incident_from_form
 from nigrani.canvass.kinds import KINDS, kind_label
 from nigrani.canvass.schemas import DEFAULT_RADIUS_M, MAX_RADIUS_M

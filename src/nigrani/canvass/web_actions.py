@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from nigrani.accounts.deps import Investigator
 from nigrani.accounts.views import page, see_other
 from nigrani.canvass import footage, reveals, service
-from nigrani.canvass.deps import CurrentIncident, IncidentRequest, Investigator
+from nigrani.canvass.deps import CurrentIncident, IncidentRequest
 from nigrani.canvass.schemas import FootageRequestCreate
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError

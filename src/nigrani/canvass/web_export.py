@@ -8,17 +8,18 @@ from fastapi import APIRouter, Form
 from fastapi.responses import FileResponse, RedirectResponse
 
 from nigrani.accounts import service as accounts_service
+from nigrani.accounts.deps import Investigator
 from nigrani.accounts.views import see_other
 from nigrani.canvass import service, views
-from nigrani.canvass.deps import CurrentIncident, Investigator
+from nigrani.canvass.deps import CurrentIncident
 from nigrani.canvass.models import Incident
 from nigrani.core.db import reads_first
 from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.downloads import download
 from nigrani.core.errors import Conflict, NotFound
 from nigrani.core.i18n import _
 from nigrani.evidence import bundle
 from nigrani.evidence.certificate import CaseInfo
-from nigrani.evidence.web import download
 
 router = APIRouter(include_in_schema=False)
 

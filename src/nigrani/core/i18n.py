@@ -68,3 +68,8 @@ def format_ist(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
     local = to_ist(value, tz)
     lang = current_language.get()
     return f"{format_datetime(local, 'd MMM y, HH:mm', locale=lang)} IST"
+
+
+def pick(pair: tuple[str, str], lang: str | None = None) -> str:
+    """The English or Hindi half of a pair, for a language (default: the request's)."""
+    return pair[1] if (lang or current_language.get()) == "hi" else pair[0]

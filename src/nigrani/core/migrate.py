@@ -12,13 +12,6 @@ from nigrani.core.config import Settings
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave to the migrations what no model declares: the spatial index's own objects."""
-    from nigrani.canvass.spatial import UNMODELLED
-
-    return name not in UNMODELLED
-
-
 def alembic_config(settings: Settings) -> Config:
     """An Alembic config for the settings' database."""
     cfg = Config()

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime
+
+from nigrani.core.errors import ValidationFailed
+from nigrani.core.i18n import _
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
@@ -36,6 +40,16 @@ def parse_moment(raw: str, *, zone: tzinfo = UTC) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
+def parse_local(value: str, tz: str) -> datetime:
+    """A `datetime-local` value (wall clock in the city's zone) as an aware datetime."""
+    try:
+        return parse_moment(value, zone=ZoneInfo(tz))
+    except ValueError as exc:
+        raise ValidationFailed(
+            _("Enter the date and time as shown, e.g. 2026-12-01 18:30."), field="window"
+        ) from exc
+
+
 def _bounded(value: datetime) -> datetime:
     if not in_bounds(value.date()):
         raise ValueError(f"use a date from {EARLIEST.year} to {LATEST.year}")
@@ -44,3 +58,8 @@ def _bounded(value: datetime) -> datetime:
 
 Moment = Annotated[AwareDatetime, AfterValidator(_bounded)]
 """An aware date and time in a request body (JSON), within the bounds."""
+
+
+def local_input(value: datetime, tz: str = "Asia/Kolkata") -> str:
+    """A time as a datetime-local field's value (IST wall clock, to the second)."""
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M:%S")

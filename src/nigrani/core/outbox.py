@@ -9,6 +9,7 @@ import random
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -244,6 +245,22 @@ class OutboxRunner:
 
 
 PeriodicTask = Callable[[sessionmaker[Session], Settings], None]
+
+
+class Throttled:
+    """A periodic task run at most once per interval, however often the scheduler ticks."""
+
+    def __init__(self, task: PeriodicTask, interval_s: float) -> None:
+        self.task, self.interval_s = task, interval_s
+        self.__name__ = getattr(task, "__name__", "task")
+        self._last = float("-inf")
+
+    def __call__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval_s:
+            return
+        self._last = now
+        self.task(factory, settings)
 
 
 class Scheduler:

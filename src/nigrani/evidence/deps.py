@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from nigrani.canvass.deps import Investigator
+from nigrani.accounts.deps import Investigator
 from nigrani.core.deps import DbSession
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nigrani.cameras import sheets
-from nigrani.core import audit
+from nigrani.core import audit, text
 from nigrani.core.i18n import to_ist
 from nigrani.evidence.certificate import CaseInfo
 from nigrani.evidence.device import Device
@@ -126,7 +125,7 @@ def _custody_row(entry: Entry, event: CustodyEvent) -> list[str]:
         at.astimezone(UTC).isoformat(),
         f"{to_ist(at):%Y-%m-%d %H:%M:%S} IST",
         "" if event.actor_id is None else str(event.actor_id),
-        sheets.safe_cell(event.actor_label),  # a label someone typed: never a formula
+        text.safe_cell(event.actor_label),  # a label someone typed: never a formula
         event.action,
         event.detail,
     ]

@@ -8,25 +8,18 @@ from fastapi import APIRouter, Form
 from fastapi.responses import FileResponse, RedirectResponse
 
 from nigrani.accounts import service as accounts_service
+from nigrani.accounts.deps import Investigator
 from nigrani.accounts.views import see_other
-from nigrani.canvass.deps import Investigator
 from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.downloads import download
 from nigrani.evidence import store
 from nigrani.evidence.deps import CurrentItem
 
 router = APIRouter(include_in_schema=False)
+
+
 # A downloaded file is never run nor rendered by the browser: attachment, no sniffing, and a
 # sandbox should anything try.
-ATTACHMENT = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
-
-
-def download(path: object, filename: str) -> FileResponse:
-    """A stored file as an attachment of a neutral type."""
-    return FileResponse(
-        str(path), media_type="application/octet-stream", filename=filename, headers=ATTACHMENT
-    )
-
-
 @router.get("/evidence/{item_id}/download")
 def download_item(
     db: DbSession, settings: SettingsDep, scope: Investigator, item: CurrentItem

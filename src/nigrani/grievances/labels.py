@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nigrani.core.i18n import current_language
+from nigrani.core.i18n import pick
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "received": ("Received", "प्राप्त"),
@@ -24,11 +24,6 @@ CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     "open311": ("Open311", "Open311"),
     "walk_in": ("At the station", "थाने पर"),
 }
-
-
-def pick(pair: tuple[str, str], lang: str | None = None) -> str:
-    """The English or Hindi half of a pair, for a language (default: the request's)."""
-    return pair[1] if (lang or current_language.get()) == "hi" else pair[0]
 
 
 def status_label(status: str, lang: str | None = None) -> str:

@@ -6,9 +6,10 @@ from sqlalchemy.orm import Session
 
 from nigrani.core import sms
 from nigrani.core.config import Settings
+from nigrani.core.i18n import pick
 from nigrani.core.security import FieldCipher
 from nigrani.core.sms import templates
-from nigrani.grievances.labels import pick, resolution_label, status_label
+from nigrani.grievances.labels import resolution_label, status_label
 from nigrani.grievances.models import Complaint
 
 # Each occasion is a pair of registered templates, complaint.<occasion>.en / .hi, in

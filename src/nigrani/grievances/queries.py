@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.cameras.sheets import safe_cell
 from nigrani.core.db import utcnow
 from nigrani.core.i18n import to_ist
+from nigrani.core.text import safe_cell
 from nigrani.grievances.models import OPEN_STATUSES, Complaint, Feedback
 
 

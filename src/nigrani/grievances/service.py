@@ -9,7 +9,6 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.cameras.owners import mask_name
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
@@ -17,6 +16,7 @@ from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _, to_ist
 from nigrani.core.phones import mask_mobile
 from nigrani.core.security import FieldCipher, keyed_hash
+from nigrani.core.text import mask_name
 from nigrani.evidence import store
 from nigrani.evidence.models import EvidenceItem
 from nigrani.grievances import notify, routing, timeline

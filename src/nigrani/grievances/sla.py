@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Role
 from nigrani.core import audit, outbox, sms
-from nigrani.core.i18n import to_ist
+from nigrani.core.i18n import pick, to_ist
 from nigrani.core.security import FieldCipher
 from nigrani.core.sms import templates
 from nigrani.grievances import timeline
-from nigrani.grievances.labels import ESCALATION_LABELS, pick
+from nigrani.grievances.labels import ESCALATION_LABELS
 from nigrani.grievances.models import OPEN_STATUSES, Complaint
 
 MAX_LEVEL = 3

@@ -16,7 +16,7 @@ from nigrani.core.params import PageNo
 from nigrani.grievances import duplicates, labels, queries, service, timeline
 from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
 from nigrani.grievances.models import STATUSES
-from nigrani.stations import views as station_views
+from nigrani.stations import playback as station_playback
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
@@ -135,7 +135,7 @@ def complaint_page(
         officers=station_officers,
         labels=labels,
         error=error,
-        reception_link=station_views.visit_camera_link(
+        reception_link=station_playback.visit_camera_link(
             db, scope=scope, station_id=complaint.station_id, visited_at=complaint.received_at
         )
         if complaint.channel == "walk_in"

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, Response
 from nigrani.accounts.deps import Scope
 from nigrani.accounts.roles import Level
 from nigrani.accounts.views import page, see_other
-from nigrani.canvass.forms import parse_local
 from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
 from nigrani.core.i18n import to_ist
+from nigrani.core.moments import parse_local
 from nigrani.grievances import service
 from nigrani.grievances.deps import GrievanceOfficer, actor_of
 from nigrani.grievances.forms import complaint_from_form

@@ -1,8 +1,8 @@
-"""Names of location roles in both languages (like grievances/labels.py)."""
+"""Names of location roles in both languages (picked by core.i18n.pick)."""
 
 from __future__ import annotations
 
-from nigrani.grievances.labels import pick
+from nigrani.core.i18n import pick
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {
     "entry_exit": ("Entry / exit", "प्रवेश / निकास"),

@@ -9,18 +9,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.jurisdiction import under
+from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.core.moments import parse_moment
+from nigrani.core.moments import local_input, parse_moment
 from nigrani.stations.models import RecordingGap, RecordingSegment, StationCamera
+
+if TYPE_CHECKING:
+    from nigrani.accounts.deps import Scope
 
 # Recorder clocks jitter; a hole shorter than this between two files is no gap.
 GAP_TOLERANCE_S = 1.0
@@ -210,3 +215,15 @@ def reception_camera(session: Session, *, station_id: int, scope_path: str) -> S
         .limit(1)
     )
     return session.scalar(stmt)
+
+
+def visit_camera_link(
+    session: Session, *, scope: Scope, station_id: int | None, visited_at: datetime
+) -> str | None:
+    """Playback of the station's reception camera at a visit, for an officer who may watch."""
+    if station_id is None or not has_permission(Role(scope.user.role), Permission.STATION_VIDEO):
+        return None
+    camera = reception_camera(session, station_id=station_id, scope_path=scope.node.path)
+    if camera is None:
+        return None
+    return f"/stations/playback?camera={camera.id}&at={local_input(visited_at)}"

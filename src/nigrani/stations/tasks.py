@@ -6,10 +6,9 @@ import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from nigrani.canvass.tasks import Throttled
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.outbox import PeriodicTask
+from nigrani.core.outbox import PeriodicTask, Throttled
 from nigrani.stations import retention
 
 log = logging.getLogger(__name__)

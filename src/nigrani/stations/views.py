@@ -11,10 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nigrani.accounts.deps import Scope
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.accounts.roles import Permission, Role, has_permission
 from nigrani.core.config import Settings
 from nigrani.core.i18n import current_language
 from nigrani.stations import playback
@@ -76,11 +74,6 @@ def clock(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S") if value else "—"
 
 
-def local_input(value: datetime, tz: str = "Asia/Kolkata") -> str:
-    """A time as a datetime-local field's value (IST wall clock, to the second)."""
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def camera_values(camera: StationCamera) -> dict[str, Any]:
     """The edit form's fields of a stored camera (never its URLs)."""
     return {
@@ -101,18 +94,6 @@ def zones_of(camera: StationCamera) -> list[dict[str, Any]]:
     """The camera's stored zones."""
     zones: list[dict[str, Any]] = json.loads(camera.zones_json or "[]")
     return zones
-
-
-def visit_camera_link(
-    session: Session, *, scope: Scope, station_id: int | None, visited_at: datetime
-) -> str | None:
-    """Playback of the station's reception camera at a visit, for an officer who may watch."""
-    if station_id is None or not has_permission(Role(scope.user.role), Permission.STATION_VIDEO):
-        return None
-    camera = playback.reception_camera(session, station_id=station_id, scope_path=scope.node.path)
-    if camera is None:
-        return None
-    return f"/stations/playback?camera={camera.id}&at={local_input(visited_at)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nigrani.accounts import jurisdiction
-from nigrani.accounts.deps import StaffScope
+from nigrani.accounts.deps import ReportNode, StaffScope
 from nigrani.accounts.views import page
-from nigrani.cameras.web_report import ReportNode
 from nigrani.core import pdf
 from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.i18n import current_language

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.service import actor_of
 from nigrani.accounts.views import page, see_other
-from nigrani.canvass.forms import parse_local
 from nigrani.canvass.models import Incident
 from nigrani.core import audit, moments
 from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
+from nigrani.core.moments import local_input, parse_local
 from nigrani.core.params import Id, PathBigId, QueryId
 from nigrani.evidence.models import EvidenceItem
 from nigrani.stations import clips, playback, service, views, watch_audit
@@ -87,7 +87,7 @@ def _context(
         "next_day": on + timedelta(days=1),
         "at_ms": _ms(moment),
         "clip_length": CLIP_LENGTH,
-        "local_input": views.local_input,
+        "local_input": local_input,
         **views.HELPERS,
     }
 

@@ -15,10 +15,9 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.cameras import bulk, importer
+from nigrani.cameras import bulk, importer, spatial
 from nigrani.cameras import service as camera_service
 from nigrani.cameras.models import CameraCategory, Site
-from nigrani.canvass import spatial
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, utcnow
