@@ -116,7 +116,7 @@ def test_audit_verify_names_the_broken_row(cli_env: dict[str, str]) -> None:
 def test_token_create_list_revoke(cli_env: dict[str, str]) -> None:
     from nigrani.core.audit import AuditEntry
     from nigrani.core.db import make_sessionmaker
-    from nigrani.grievances.channels import open311_service
+    from nigrani.grievances.channels.open311 import service as open311_service
 
     assert invoke(cli_env, "demo", "--no-serve").exit_code == 0
     created = invoke(

@@ -19,24 +19,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nigrani import tasks as all_tasks
 from nigrani.accounts import api as accounts_api
 from nigrani.accounts import service as accounts_service
-from nigrani.accounts import web as accounts_web
-from nigrani.accounts import web_admin as accounts_admin
-from nigrani.accounts import web_sms as accounts_sms
-from nigrani.accounts import web_tokens as accounts_tokens
 from nigrani.accounts.deps import user_for_error_page
-from nigrani.accounts.views import page
-from nigrani.cameras import api as cameras_api
-from nigrani.cameras import api_io as cameras_api_io
-from nigrani.cameras import api_map as cameras_api_map
-from nigrani.cameras import web as cameras_web
-from nigrani.cameras import web_citizen as cameras_citizen
-from nigrani.cameras import web_map as cameras_map
-from nigrani.cameras import web_report as cameras_report
+from nigrani.accounts.pages import page
+from nigrani.accounts.web import admin as accounts_admin
+from nigrani.accounts.web import signin as accounts_web
+from nigrani.accounts.web import sms as accounts_sms
+from nigrani.accounts.web import tokens as accounts_tokens
+from nigrani.cameras.api import io as cameras_api_io
+from nigrani.cameras.api import map as cameras_api_map
+from nigrani.cameras.api import sites as cameras_api
+from nigrani.cameras.web import citizen as cameras_citizen
+from nigrani.cameras.web import map as cameras_map
+from nigrani.cameras.web import report as cameras_report
+from nigrani.cameras.web import sites as cameras_web
 from nigrani.canvass import api as canvass_api
-from nigrani.canvass import web as canvass_web
-from nigrani.canvass import web_actions as canvass_actions
-from nigrani.canvass import web_export as canvass_export
-from nigrani.canvass import web_owner as canvass_owner
+from nigrani.canvass.web import actions as canvass_actions
+from nigrani.canvass.web import export as canvass_export
+from nigrani.canvass.web import incidents as canvass_web
+from nigrani.canvass.web import owner as canvass_owner
 from nigrani.core import clock as clocks
 from nigrani.core import edge
 from nigrani.core.config import Settings
@@ -53,16 +53,16 @@ from nigrani.core.templating import make_templates
 from nigrani.core.web_context import WebContextMiddleware, csrf_protect
 from nigrani.evidence import web as evidence_web
 from nigrani.grievances import service as grievances_service
-from nigrani.grievances import web as grievances_web
-from nigrani.grievances import web_actions as grievances_actions
-from nigrani.grievances import web_citizen as grievances_citizen
-from nigrani.grievances import web_walkin as grievances_walkin
-from nigrani.grievances.channels import open311 as grievances_open311
-from nigrani.grievances.channels import whatsapp_api as grievances_whatsapp
-from nigrani.stations import web as stations_web
-from nigrani.stations import web_compliance as stations_compliance
-from nigrani.stations import web_live as stations_live
-from nigrani.stations import web_playback as stations_playback
+from nigrani.grievances.channels.open311 import api as grievances_open311
+from nigrani.grievances.channels.whatsapp import api as grievances_whatsapp
+from nigrani.grievances.web import actions as grievances_actions
+from nigrani.grievances.web import citizen as grievances_citizen
+from nigrani.grievances.web import queue as grievances_web
+from nigrani.grievances.web import walkin as grievances_walkin
+from nigrani.stations.web import cameras as stations_web
+from nigrani.stations.web import compliance as stations_compliance
+from nigrani.stations.web import live as stations_live
+from nigrani.stations.web import playback as stations_playback
 from nigrani.web import pages as web_pages
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"

@@ -17,15 +17,15 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from nigrani.accounts.cli_tokens import token_app
+from nigrani.accounts.cli import token_app
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.audit_cli import audit_app
 from nigrani.core.commands import sessions, settings_or_exit
 from nigrani.core.config import Settings
 from nigrani.core.sms.cli import sms_app
 from nigrani.evidence.cli import verify_evidence
-from nigrani.stations.cli_cameras import dev_cameras
-from nigrani.stations.cli_recordings import recordings_app
+from nigrani.stations.cli.cameras import dev_cameras
+from nigrani.stations.cli.recordings import recordings_app
 from nigrani.stations.recorder.cli import recorder_command
 
 app = typer.Typer(

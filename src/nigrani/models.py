@@ -9,7 +9,7 @@ from nigrani.core.db import Base
 from nigrani.evidence import models as evidence_models
 from nigrani.grievances import models as grievances_models
 from nigrani.grievances.channels import models as channels_models
-from nigrani.grievances.channels import whatsapp_sender  # registers the outbox handlers
+from nigrani.grievances.channels.whatsapp import sender as whatsapp_sender
 from nigrani.stations import models as stations_models
 
 __all__ = [

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from nigrani.accounts import service as accounts_service
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Role
-from nigrani.cameras import api_io, importer
+from nigrani.cameras import importer
+from nigrani.cameras.api import io as api_io
 from nigrani.cameras.cli import cameras_app
 from nigrani.cameras.importer import ImportFailed, ImportReport
 from nigrani.cameras.models import Camera, Site

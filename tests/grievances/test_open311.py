@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts import service as accounts
 from nigrani.accounts.roles import Role
 from nigrani.core import audit
-from nigrani.grievances.channels import open311
+from nigrani.grievances.channels.open311 import api as open311
 from nigrani.grievances.models import Complaint, GrievanceCategory
 from tests.accounts.factories import make_staff, make_tree
 

@@ -20,9 +20,10 @@ from nigrani.accounts.models import UserSession
 from nigrani.accounts.roles import Role
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
-from nigrani.stations import live, live_access, web_live
+from nigrani.stations import live, live_access
 from nigrani.stations.live_access import LiveGrants
 from nigrani.stations.models import StationCamera
+from nigrani.stations.web import live as web_live
 from tests.accounts.factories import login, make_staff
 from tests.stations.station_fixtures import make_camera
 

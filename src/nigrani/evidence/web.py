@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from nigrani.accounts import service as accounts_service
 from nigrani.accounts.deps import Investigator
-from nigrani.accounts.views import see_other
+from nigrani.accounts.pages import see_other
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.downloads import download
 from nigrani.evidence import store

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nigrani.accounts.deps import OptionalUser
+from nigrani.accounts.pages import page
 from nigrani.accounts.roles import CITIZEN_ROLES, Role
-from nigrani.accounts.views import page
 
 router = APIRouter(include_in_schema=False)
 

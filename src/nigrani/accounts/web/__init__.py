@@ -1,0 +1,1 @@
+"""HTML routes of accounts: sign-in, administration, SMS failures, API keys."""

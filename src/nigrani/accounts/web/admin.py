@@ -1,0 +1,194 @@
+"""Staff pages: the dashboard, a jurisdiction's page, administration and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+
+from nigrani.accounts import boundaries, jurisdiction, service, svgmap
+from nigrani.accounts.deps import Admin, Auditor, StaffScope, VisibleNode
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.roles import LEVEL_ORDER, STAFF_ROLES, Level
+from nigrani.core import audit
+from nigrani.core.deps import DbSession, SettingsDep
+from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
+from nigrani.core.i18n import _, current_language
+from nigrani.core.params import QueryId
+
+router = APIRouter(include_in_schema=False)
+
+
+def _level_counts(db: DbSession, node: JurisdictionNode) -> list[tuple[str, int]]:
+    rows = db.execute(
+        select(JurisdictionNode.level, func.count(JurisdictionNode.id))
+        .where(jurisdiction.under(JurisdictionNode.path, node.path), JurisdictionNode.id != node.id)
+        .group_by(JurisdictionNode.level)
+    ).all()
+    counts = {level: n for level, n in rows}
+    return [(lv.value, counts[lv.value]) for lv in LEVEL_ORDER if lv.value in counts]
+
+
+def _node_page(
+    request: Request, db: DbSession, scope: StaffScope, node: JurisdictionNode
+) -> HTMLResponse:
+    kids = jurisdiction.children(db, node)
+    shown = kids if any(k.boundary for k in kids) else [node]
+    return page(
+        request,
+        "accounts/node.html",
+        user=scope.user,
+        node=node,
+        crumbs=[a for a in jurisdiction.ancestors(db, node) if scope.contains(a)],
+        children=kids,
+        counts=_level_counts(db, node),
+        staff=service.list_staff(db, under_path=node.path)[:200],
+        map=svgmap.draw(shown, lang=current_language.get()),
+    )
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, db: DbSession, scope: StaffScope) -> HTMLResponse:
+    """A staff user's home: their jurisdiction and what lies under it."""
+    return _node_page(request, db, scope, scope.node)
+
+
+@router.get("/jurisdiction/{code}")
+def node_view(
+    request: Request, db: DbSession, scope: StaffScope, node: VisibleNode
+) -> HTMLResponse:
+    """One jurisdiction inside the caller's charge."""
+    return _node_page(request, db, scope, node)
+
+
+@router.get("/admin/users")
+def users_page(
+    request: Request, db: DbSession, admin: Admin, scope: StaffScope, error: str | None = None
+) -> HTMLResponse:
+    """Staff accounts under the administrator's node, and the form to add one."""
+    users = service.list_staff(db, under_path=scope.node.path)
+    nodes = jurisdiction.subtree(db, scope.node)
+    return page(
+        request,
+        "accounts/admin_users.html",
+        user=admin,
+        users=users,
+        nodes=nodes,
+        roles=sorted(STAFF_ROLES),
+        error=error,
+    )
+
+
+@router.post("/admin/users", response_model=None)
+def users_create(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    scope: StaffScope,
+    username: Annotated[str, Form(max_length=64)],
+    full_name: Annotated[str, Form(max_length=160)],
+    role: Annotated[str, Form(max_length=40)],
+    node_code: Annotated[str, Form(max_length=40)],
+    password: Annotated[str, Form(max_length=256)],
+) -> Response:
+    """Add a staff account; on a mistake the form comes back with the reason."""
+    try:
+        target = jurisdiction.get_by_code(db, node_code)
+        if not scope.contains(target):
+            raise NigraniError(_("That jurisdiction is outside your charge"), field="node")
+        service.create_staff(
+            db,
+            username=username,
+            full_name=full_name,
+            role=service.parse_role(role),
+            node_code=node_code,
+            password=password,
+            actor=service.actor_of(admin),
+        )
+    except NigraniError as exc:
+        db.rollback()
+        response = users_page(request, db, admin, scope, error=exc.message)
+        response.status_code = exc.status
+        return response
+    return see_other("/admin/users")
+
+
+@router.get("/admin/tree")
+def tree_page(
+    request: Request,
+    db: DbSession,
+    admin: Admin,
+    scope: StaffScope,
+    message: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    """The jurisdiction tree with boundary import."""
+    nodes = jurisdiction.subtree(db, scope.node)
+    by_parent: dict[int | None, list[JurisdictionNode]] = {}
+    for n in nodes:
+        by_parent.setdefault(n.parent_id, []).append(n)
+    for kids in by_parent.values():
+        kids.sort(key=lambda n: n.name(current_language.get()))
+    return page(
+        request,
+        "accounts/admin_tree.html",
+        user=admin,
+        root=scope.node,
+        by_parent=by_parent,
+        total=len(nodes),
+        message=message,
+        error=error,
+        levels=[lv.value for lv in Level],
+    )
+
+
+@router.post("/admin/boundaries", response_model=None)
+async def boundaries_upload(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    admin: Admin,
+    scope: StaffScope,
+    file: Annotated[UploadFile, File()],
+    level: Annotated[str, Form()] = "",
+) -> Response:
+    """Import a GeoJSON file of boundaries; nothing is written if any feature is wrong."""
+    try:
+        data = await file.read(settings.max_geojson_bytes + 1)
+        if len(data) > settings.max_geojson_bytes:
+            raise PayloadTooLarge(_("The file is too large"))
+        if level and level not in set(Level):
+            raise ValidationFailed(_("Unknown level {level}").format(level=level))
+        features = boundaries.parse(
+            data,
+            default_level=Level(level) if level else None,
+            max_bytes=settings.max_geojson_bytes,
+        )
+        result = boundaries.apply(db, features, actor=service.actor_of(admin))
+    except NigraniError as exc:
+        db.rollback()
+        return tree_page(request, db, admin, scope, error=exc.message)
+    msg = _("Imported: {created} created, {updated} updated").format(
+        created=result.created, updated=result.updated
+    )
+    return tree_page(request, db, admin, scope, message=msg)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    db: DbSession,
+    auditor: Auditor,
+    verify: bool = False,
+    before: QueryId = None,
+) -> HTMLResponse:
+    """The latest audit rows, and a check of the whole chain on request."""
+    stmt = select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc()).limit(100)
+    if before:
+        stmt = stmt.where(audit.AuditEntry.id < before)
+    rows = list(db.scalars(stmt))
+    result = audit.verify(db) if verify else None
+    return page(request, "accounts/audit.html", user=auditor, rows=rows, result=result)

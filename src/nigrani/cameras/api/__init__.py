@@ -1,0 +1,1 @@
+"""JSON routes of the camera registry: sites, import/export, the map's GeoJSON."""

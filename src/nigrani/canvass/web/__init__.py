@@ -1,0 +1,1 @@
+"""HTML routes of the canvass: incidents, officers' actions, the court bundle, the owner's side."""

@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: the webhook, its payload, the conversation, replies sent."""

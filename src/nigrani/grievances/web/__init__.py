@@ -1,0 +1,1 @@
+"""HTML routes of grievances: the queue, officers' actions, citizens' pages, walk-ins."""

@@ -1,0 +1,143 @@
+"""Officer pages: the queue with filters, a complaint with its timeline, the dashboard, CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from nigrani.accounts.models import User
+from nigrani.accounts.pages import page
+from nigrani.accounts.roles import STAFF_ROLES
+from nigrani.core.deps import DbSession
+from nigrani.core.params import PageNo
+from nigrani.grievances import duplicates, labels, queries, service, timeline
+from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
+from nigrani.grievances.models import STATUSES
+from nigrani.stations import playback as station_playback
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 50
+Status = Annotated[str, Query(pattern="^(open|overdue|all|" + "|".join(STATUSES) + ")?$")]
+
+
+def _filter(
+    status: str, category: str, officer: str, channel: str, number: str
+) -> queries.QueueFilter:
+    return queries.QueueFilter(
+        status="" if status == "all" else (status or "open"),
+        category=category[:40],
+        officer_id=int(officer) if officer.isdigit() else None,
+        channel=channel[:16],
+        number=number[:40],
+    )
+
+
+def officers_under(db: DbSession, path: str) -> list[User]:
+    """Active staff at or under a node: who a complaint can be given to."""
+    stmt = select(User).join(User.node).where(User.is_active.is_(True))
+    rows = db.scalars(stmt.order_by(User.full_name)).all()
+    return [u for u in rows if u.node and u.node.path.startswith(path) and u.role in STAFF_ROLES]
+
+
+@router.get("/grievances")
+def queue_page(
+    request: Request,
+    db: DbSession,
+    scope: GrievanceOfficer,
+    status: Status = "open",
+    category: Annotated[str, Query(max_length=40)] = "",
+    officer: Annotated[str, Query(max_length=12)] = "",
+    channel: Annotated[str, Query(max_length=16)] = "",
+    number: Annotated[str, Query(max_length=40)] = "",
+    page_no: PageNo = 1,
+) -> HTMLResponse:
+    """Complaints in the caller's charge, most urgent first; 'mine' is officer=<own id>."""
+    f = _filter(status, category, officer, channel, number)
+    rows, total = queries.queue(
+        db, scope_path=scope.node.path, f=f, page=page_no, per_page=PER_PAGE
+    )
+    return page(
+        request,
+        "grievances/queue.html",
+        user=scope.user,
+        complaints=rows,
+        total=total,
+        page_no=page_no,
+        pages=max(1, -(-total // PER_PAGE)),
+        f=f,
+        status=status or "open",
+        categories=service.categories(db),
+        officers=officers_under(db, scope.node.path),
+        labels=labels,
+        statuses=STATUSES,
+    )
+
+
+@router.get("/grievances/export.csv")
+def export_csv(
+    db: DbSession,
+    scope: GrievanceOfficer,
+    status: Status = "all",
+    category: Annotated[str, Query(max_length=40)] = "",
+    officer: Annotated[str, Query(max_length=12)] = "",
+    channel: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """The filtered queue as CSV (complainants masked)."""
+    f = _filter(status, category, officer, channel, "")
+    body = b"".join(queries.csv_chunks(db, scope_path=scope.node.path, f=f))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
+    )
+
+
+@router.get("/grievances/dashboard")
+def dashboard_page(request: Request, db: DbSession, scope: GrievanceOfficer) -> HTMLResponse:
+    """Figures per unit under the caller's node: received, pending, overdue, time, satisfaction."""
+    units, total = queries.dashboard(db, node=scope.node)
+    escalated, _n = queries.queue(
+        db, scope_path=scope.node.path, f=queries.QueueFilter(status="overdue"), per_page=20
+    )
+    return page(
+        request,
+        "grievances/dashboard.html",
+        user=scope.user,
+        units=units,
+        total=total,
+        escalated=escalated,
+        node=scope.node,
+        labels=labels,
+    )
+
+
+@router.get("/grievances/{complaint_id}")
+def complaint_page(
+    request: Request,
+    db: DbSession,
+    scope: GrievanceOfficer,
+    complaint: ScopedComplaint,
+    error: str | None = None,
+) -> HTMLResponse:
+    """A complaint with its timeline, reply box, state buttons, transfer and duplicates."""
+    station_officers = officers_under(db, complaint.node_path) if complaint.station_id else []
+    return page(
+        request,
+        "grievances/complaint.html",
+        user=scope.user,
+        c=complaint,
+        events=timeline.events(db, complaint),
+        files=service.attachments(db, complaint),
+        duplicates=duplicates.suggest(db, complaint),
+        officers=station_officers,
+        labels=labels,
+        error=error,
+        reception_link=station_playback.visit_camera_link(
+            db, scope=scope, station_id=complaint.station_id, visited_at=complaint.received_at
+        )
+        if complaint.channel == "walk_in"
+        else None,
+    )

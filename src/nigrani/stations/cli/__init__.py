@@ -1,0 +1,1 @@
+"""`nigrani` subcommands of station oversight: demo cameras, recordings cleanup."""

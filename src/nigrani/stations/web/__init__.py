@@ -1,0 +1,1 @@
+"""HTML routes of station oversight: cameras, compliance, the live wall, playback."""
