@@ -8,9 +8,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
+from nigrani.stations import service
 from nigrani.stations.models import StationCamera
 
 STREAMS = ("main", "sub")
@@ -94,3 +99,54 @@ def live_file(settings: Settings, *, camera_id: int, stream: str, name: str) -> 
     if not path.is_file():
         raise NotFound(_("The live stream is not running: recorder not running or camera offline."))
     return path, MEDIA_TYPES[match.group(1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Wall:
+    """The cameras a wall plays (in the listing's order), their tiles, and how many did not fit."""
+
+    cameras: list[StationCamera]
+    tiles: dict[int, LiveState]
+    hidden: int
+
+
+def open_wall(
+    session: Session,
+    *,
+    settings: Settings,
+    actor: audit.Actor,
+    scope: JurisdictionNode,
+    station_id: int | None,
+    limit: int,
+) -> Wall:
+    """The enabled cameras under the caller's node (or one station) as sub-stream tiles; audited."""
+    cameras = service.list_cameras(session, scope_path=scope.path, station_id=station_id)
+    now = filesystem_now(settings)
+    states = [state(settings, c, prefer_sub=True, now=now) for c in cameras if c.enabled]
+    # Live feeds first when there are more than fit: a wall of offline tiles helps nobody.
+    shown = sorted(states, key=lambda t: not t.online)[:limit]
+    tiles = {t.camera.id: t for t in shown}
+    audit.record(
+        session,
+        actor=actor,
+        action="stations.live.wall",
+        object_type="jurisdiction_node",
+        object_id=station_id or scope.id,
+        detail={"cameras": sorted(tiles)},
+    )
+    return Wall([c for c in cameras if c.id in tiles], tiles, len(states) - len(shown))
+
+
+def open_view(
+    session: Session, *, settings: Settings, actor: audit.Actor, camera: StationCamera
+) -> LiveState:
+    """One camera's main stream, with its sound, for the full view; audited."""
+    audit.record(
+        session,
+        actor=actor,
+        action="stations.live.view",
+        object_type="station_camera",
+        object_id=camera.id,
+        detail={"stream": "main", "station": camera.node_path},
+    )
+    return state(settings, camera, prefer_sub=False)

@@ -15,6 +15,7 @@ from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.security import FieldCipher
+from nigrani.stations import playback, snapshot
 from nigrani.stations.models import StationCamera
 from nigrani.stations.schemas import StationCameraCreate, StationCameraUpdate
 
@@ -139,3 +140,22 @@ def stream_urls(settings: Settings, camera: StationCamera) -> tuple[str, str | N
     cipher = FieldCipher(settings.encryption_key)
     sub = cipher.decrypt(camera.sub_url_enc) if camera.sub_url_enc else None
     return cipher.decrypt(camera.main_url_enc), sub
+
+
+def camera_snapshot(
+    session: Session, *, settings: Settings, actor: audit.Actor, camera: StationCamera
+) -> bytes:
+    """A JPEG of the camera's newest recording, audited as a view of footage; NotFound if none."""
+    seg = playback.newest_segment(session, camera_id=camera.id)
+    if seg is None:
+        raise NotFound(_("No recording yet: is `nigrani recorder` running?"))
+    body = snapshot.snapshot_jpeg(playback.segment_file(settings, seg))
+    audit.record(
+        session,
+        actor=actor,
+        action="stations.snapshot.view",
+        object_type="station_camera",
+        object_id=camera.id,
+        detail={"segment": seg.id},
+    )
+    return body

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
+from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.i18n import current_language
-from nigrani.stations import playback
+from nigrani.stations import live, playback
 from nigrani.stations.labels import ROLE_LABELS, role_label
 from nigrani.stations.models import ROLES, StationCamera
 
@@ -38,6 +39,40 @@ def by_station(
     for camera in cameras:
         groups.setdefault(camera.station_id, []).append(camera)
     return [(s, groups[s.id]) for s in stations]
+
+
+def wall(
+    session: Session,
+    *,
+    settings: Settings,
+    actor: audit.Actor,
+    scope: JurisdictionNode,
+    station_id: int | None,
+    limit: int,
+) -> dict[str, Any]:
+    """The live wall's context: the tiles opened (and audited), grouped by station."""
+    stations = stations_under(session, scope.path)
+    shown = live.open_wall(
+        session, settings=settings, actor=actor, scope=scope, station_id=station_id, limit=limit
+    )
+    groups = [(s, cams) for s, cams in by_station(stations, shown.cameras) if cams]
+    return {
+        "groups": groups,
+        "tiles": shown.tiles,
+        "stations": stations,
+        "station": station_id,
+        "hidden": shown.hidden,
+        **HELPERS,
+    }
+
+
+def full_view(
+    session: Session, *, settings: Settings, actor: audit.Actor, camera: StationCamera
+) -> dict[str, Any]:
+    """The full view's context: the camera, its main stream opened (and audited), its station."""
+    tile = live.open_view(session, settings=settings, actor=actor, camera=camera)
+    station = session.get(JurisdictionNode, camera.station_id)
+    return {"camera": camera, "tile": tile, "station": station, **HELPERS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from nigrani.accounts.pages import page, see_other
 from nigrani.accounts.service import actor_of
-from nigrani.core import audit
 from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NigraniError, NotFound
-from nigrani.core.i18n import _
-from nigrani.stations import forms, playback, service, snapshot, views
+from nigrani.core.errors import NigraniError
+from nigrani.stations import forms, service, views
 from nigrani.stations.deps import (
     CameraKeeper,
     CurrentStationCamera,
@@ -206,16 +204,5 @@ def camera_snapshot(
     db: DbSession, settings: SettingsDep, scope: Watcher, camera: CurrentStationCamera
 ) -> Response:
     """One picture from the newest recording (decoded here); audited as a view of footage."""
-    seg = playback.newest_segment(db, camera_id=camera.id)
-    if seg is None:
-        raise NotFound(_("No recording yet: is `nigrani recorder` running?"))
-    body = snapshot.snapshot_jpeg(playback.segment_file(settings, seg))
-    audit.record(
-        db,
-        actor=actor_of(scope.user),
-        action="stations.snapshot.view",
-        object_type="station_camera",
-        object_id=camera.id,
-        detail={"segment": seg.id},
-    )
+    body = service.camera_snapshot(db, settings=settings, actor=actor_of(scope.user), camera=camera)
     return Response(body, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

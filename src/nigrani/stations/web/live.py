@@ -5,12 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.pages import page
 from nigrani.accounts.service import actor_of
-from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.stations import live, service, views
+from nigrani.stations import live, views
 from nigrani.stations.deps import CurrentStationCamera, StationChoice, Watcher
 from nigrani.stations.live_access import LiveCameraId
 
@@ -28,34 +26,15 @@ def wall_page(
     station: StationChoice,
 ) -> HTMLResponse:
     """Tiles of the cameras in the caller's charge (muted sub-streams), by station; audited."""
-    stations = views.stations_under(db, scope.node.path)
-    cameras = service.list_cameras(db, scope_path=scope.node.path, station_id=station)
-    now = live.filesystem_now(settings)
-    states = [live.state(settings, c, prefer_sub=True, now=now) for c in cameras if c.enabled]
-    # Live feeds first when there are more than fit: a wall of offline tiles helps nobody.
-    shown = sorted(states, key=lambda t: not t.online)[:WALL_MAX]
-    tiles = {t.camera.id: t for t in shown}
-    picked = [c for c in cameras if c.id in tiles]
-    groups = [(s, cams) for s, cams in views.by_station(stations, picked) if cams]
-    audit.record(
+    context = views.wall(
         db,
+        settings=settings,
         actor=actor_of(scope.user),
-        action="stations.live.wall",
-        object_type="jurisdiction_node",
-        object_id=station or scope.node.id,
-        detail={"cameras": sorted(tiles)},
+        scope=scope.node,
+        station_id=station,
+        limit=WALL_MAX,
     )
-    return page(
-        request,
-        "stations/wall.html",
-        user=scope.user,
-        groups=groups,
-        tiles=tiles,
-        stations=stations,
-        station=station,
-        hidden=len(states) - len(shown),
-        **views.HELPERS,
-    )
+    return page(request, "stations/wall.html", user=scope.user, **context)
 
 
 @router.get("/stations/live/{camera_id}")
@@ -67,23 +46,8 @@ def full_view_page(
     camera: CurrentStationCamera,
 ) -> HTMLResponse:
     """One camera's main stream with its sound and the delay behind real time; audited."""
-    audit.record(
-        db,
-        actor=actor_of(scope.user),
-        action="stations.live.view",
-        object_type="station_camera",
-        object_id=camera.id,
-        detail={"stream": "main", "station": camera.node_path},
-    )
-    return page(
-        request,
-        "stations/live.html",
-        user=scope.user,
-        camera=camera,
-        tile=live.state(settings, camera, prefer_sub=False),
-        station=db.get(JurisdictionNode, camera.station_id),
-        **views.HELPERS,
-    )
+    context = views.full_view(db, settings=settings, actor=actor_of(scope.user), camera=camera)
+    return page(request, "stations/live.html", user=scope.user, **context)
 
 
 @router.get("/stations/live/{camera_id}/{stream}/{name}", response_model=None)
