@@ -1,4 +1,5 @@
-"""What the station pages show: stations in charge, times to the second in IST, labels."""
+"""What the station pages show: stations in charge, the live wall and full view, times to the
+second in IST, labels, timelines."""
 
 from __future__ import annotations
 
