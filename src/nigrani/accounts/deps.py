@@ -146,7 +146,11 @@ class Scope:
 
     def contains(self, node: JurisdictionNode) -> bool:
         """Whether a node lies inside this scope."""
-        return node.path.startswith(self.node.path)
+        return self.covers(node.path)
+
+    def covers(self, path: str) -> bool:
+        """Whether an object at this node path (its `node_path`) lies inside this scope."""
+        return jurisdiction.within(path, self.node.path)
 
     def where(self, path_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
         """A query filter keeping rows whose node path lies inside this scope."""

@@ -22,14 +22,36 @@ from nigrani.core.i18n import _
 INDIA_BBOX = (68.0, 6.0, 98.0, 37.5)  # lon_min, lat_min, lon_max, lat_max
 
 
+def _closed(path: str) -> str:
+    """The path with its closing "/": "/1/4" and "/1/4/" name the same node."""
+    if not path.startswith("/"):
+        # An unsaved node's "" would otherwise read as the root and hold everything.
+        raise ValueError(f"not a node path: {path!r}")
+    return path if path.endswith("/") else path + "/"
+
+
+def within(path: str, scope_path: str) -> bool:
+    """Whether the object at materialised `path` lies inside the node at `scope_path`.
+
+    The one jurisdiction check. Paths are node ids between slashes ("/1/4/9/", see
+    create_node), compared whole id by whole id: "/1/4/" holds "/1/4/9/" and itself, never
+    "/1/41/" — even when a path is written without its closing slash. An object without a
+    node path ("") lies in no jurisdiction; a scope without one is a bug (ValueError).
+    """
+    scope = _closed(scope_path)
+    return path.startswith("/") and _closed(path).startswith(scope)
+
+
 def under(
     column: ColumnElement[str] | InstrumentedAttribute[str], path: str
 ) -> ColumnElement[bool]:
     """Rows whose materialised path lies under `path`, as an index-friendly range.
 
-    Paths end with "/" and hold digits, and "0" follows "/" in ASCII, so every path that
-    starts with "/1/4/" sorts in ["/1/4/", "/1/40") — unlike LIKE, a B-tree can use it.
+    The query form of `within`. Paths end with "/" and hold digits, and "0" follows "/" in
+    ASCII, so every path that starts with "/1/4/" sorts in ["/1/4/", "/1/40") — unlike
+    LIKE, a B-tree can use it.
     """
+    path = _closed(path)
     return and_(column >= path, column < path[:-1] + "0")
 
 

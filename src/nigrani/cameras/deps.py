@@ -30,7 +30,7 @@ Importer = Annotated[Scope, Depends(get_importer)]
 
 def _in_scope(site_id: int, scope: Scope, db: DbSession) -> Site:
     site = service.get_site(db, site_id)
-    if not site.node_path.startswith(scope.node.path):
+    if not scope.covers(site.node_path):
         raise PermissionDenied(_("This site is outside your charge."))
     return site
 

@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import jurisdiction
 from nigrani.cameras import bulk, sheets
 from nigrani.cameras.models import Camera, CameraCategory, Site
 from nigrani.cameras.sheets import RowError
@@ -248,7 +249,7 @@ def _place(session: Session, rows: list[_Row], scope: str, errors: list[RowError
     places = bulk.locate_many(session, [(r.values["lat"], r.values["lon"]) for r in rows])
     kept = []
     for row, place in zip(rows, places, strict=True):
-        if isinstance(place, str) or not place.path.startswith(scope):
+        if isinstance(place, str) or not jurisdiction.within(place.path, scope):
             reason = place if isinstance(place, str) else _("This place is outside your charge.")
             errors.append(RowError(row.line, "lat,lon", reason))
             continue
@@ -316,7 +317,7 @@ def _plan(session: Session, rows: list[_Row], scope: str, errors: list[RowError]
         elif prev.status == "withdrawn":
             reason = _("The owner withdrew this site; it cannot be imported again.")
             errors.append(RowError(row.line, "external_id", reason))
-        elif not prev.node_path.startswith(scope):
+        elif not jurisdiction.within(prev.node_path, scope):
             errors.append(RowError(row.line, "external_id", _("This site is outside your charge.")))
         else:
             _plan_existing(plan, row, prev, linked.get(prev.id, 0))

@@ -141,7 +141,7 @@ def _filter(session: Session, *, scope_path: str, query: MapQuery) -> service.Si
         )
         if node is None:
             raise ValidationFailed(_("No such police station"), field="station")
-        if not node.path.startswith(scope_path):
+        if not jurisdiction.within(node.path, scope_path):
             raise PermissionDenied(_("This jurisdiction is outside your charge."))
         station_path = node.path
     category = service.get_category(session, query.category).code if query.category else None

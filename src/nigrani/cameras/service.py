@@ -146,7 +146,7 @@ def create_site(
 ) -> Site:
     """Add a site entered by staff inside their charge; audited, without personal data."""
     site = _new_site(session, settings=settings, data=data, source=source)
-    if not site.node_path.startswith(scope_path):
+    if not jurisdiction.within(site.node_path, scope_path):
         raise PermissionDenied(_("This place is outside your charge."))
     _refuse_duplicate(session, site)
     session.add(site)

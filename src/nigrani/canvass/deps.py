@@ -20,7 +20,7 @@ OWNER_COOKIE = "nigrani_footage"
 def get_current_incident(incident_id: PathId, scope: Investigator, db: DbSession) -> Incident:
     """An incident in the caller's jurisdiction; outside it, as if it did not exist."""
     incident = service.get_incident(db, incident_id)
-    if not incident.node_path.startswith(scope.node.path):
+    if not scope.covers(incident.node_path):
         raise NotFound(_("No such incident"))
     return incident
 

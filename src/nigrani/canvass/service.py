@@ -67,7 +67,7 @@ def _officer(
         or not officer.is_active
         or not has_permission(Role(officer.role), Permission.CANVASS)
         or officer.node is None
-        or not station.path.startswith(officer.node.path)
+        or not jurisdiction.within(station.path, officer.node.path)
     ):
         raise ValidationFailed(
             _("Choose an active officer who may investigate and whose charge covers this station."),
@@ -89,7 +89,7 @@ def create_incident(
     if data.window_start > now + FUTURE_SLACK:
         raise ValidationFailed(_("The time window cannot start in the future."), field="window")
     station = camera_service.station_at(session, lat=data.lat, lon=data.lon)
-    if not station.path.startswith(scope_path):
+    if not jurisdiction.within(station.path, scope_path):
         raise PermissionDenied(_("This place is outside your charge."))
     officer = _officer(session, data.officer_id, user, station)
     incident = Incident(

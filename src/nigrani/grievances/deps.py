@@ -28,7 +28,7 @@ GrievanceOfficer = Annotated[Scope, Depends(get_grievance_officer)]
 def get_scoped_complaint(complaint_id: PathId, scope: GrievanceOfficer, db: DbSession) -> Complaint:
     """A complaint in the caller's charge; outside it, as if it did not exist."""
     complaint = service.get_complaint(db, complaint_id)
-    if not complaint.node_path.startswith(scope.node.path):
+    if not scope.covers(complaint.node_path):
         raise NotFound(_("No complaint with this number"))
     return complaint
 

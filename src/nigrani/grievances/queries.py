@@ -91,7 +91,7 @@ class Figures:
 
 def _bucket(path: str, units: dict[str, Figures]) -> Figures | None:
     for prefix, figures in units.items():
-        if path.startswith(prefix):
+        if jurisdiction.within(path, prefix):
             return figures
     return None
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import STAFF_ROLES, Role
 from nigrani.core import audit
@@ -150,7 +151,7 @@ def _officer(session: Session, complaint: Complaint, officer_id: int) -> User:
         or not officer.is_active
         or Role(officer.role) not in STAFF_ROLES
         or officer.node is None
-        or not officer.node.path.startswith(complaint.node_path)
+        or not jurisdiction.within(officer.node.path, complaint.node_path)
     ):
         raise ValidationFailed(
             _("Choose an officer of this complaint's station."), field="officer_id"

@@ -287,7 +287,7 @@ def _areas(
     for child in jurisdiction.children(session, node):
         if child.level == Level.POST.value:
             continue
-        inside = [s for s in stations if s.station.path.startswith(child.path)]
+        inside = [s for s in stations if jurisdiction.within(s.station.path, child.path)]
         lines.append(AreaLine(child, inside))
     return lines
 

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nigrani.accounts.jurisdiction import under
+from nigrani.accounts.jurisdiction import under, within
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.core import audit, urls
 from nigrani.core.config import Settings
@@ -27,7 +27,7 @@ def mask_url(url: str) -> str:
 
 def _station(session: Session, *, station_id: int, scope_path: str) -> JurisdictionNode:
     node = session.get(JurisdictionNode, station_id)
-    if node is None or not node.path.startswith(scope_path):
+    if node is None or not within(node.path, scope_path):
         raise NotFound(_("No such station in your jurisdiction"))
     if node.level != "station":
         raise ValidationFailed(
@@ -120,7 +120,7 @@ def update_camera(
 def get_camera(session: Session, *, camera_id: int, scope_path: str) -> StationCamera:
     """A camera under the officer's node, or NotFound (also for one outside it)."""
     camera = session.get(StationCamera, camera_id)
-    if camera is None or not camera.node_path.startswith(scope_path):
+    if camera is None or not within(camera.node_path, scope_path):
         raise NotFound(_("No such camera in your jurisdiction"))
     return camera
 

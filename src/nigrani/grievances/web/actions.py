@@ -91,7 +91,7 @@ def transfer(
     except ValidationError as exc:
         raise _invalid(exc) from exc
     workflow.transfer(db, settings=settings, complaint=complaint, data=data, actor=actor_of(scope))
-    if complaint.node_path.startswith(scope.node.path):
+    if scope.covers(complaint.node_path):
         return _back(complaint.id)
     return see_other("/grievances")
 

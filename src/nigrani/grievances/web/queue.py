@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from nigrani.accounts.jurisdiction import within
 from nigrani.accounts.models import User
 from nigrani.accounts.pages import page
 from nigrani.accounts.roles import STAFF_ROLES
@@ -39,7 +40,7 @@ def officers_under(db: DbSession, path: str) -> list[User]:
     """Active staff at or under a node: who a complaint can be given to."""
     stmt = select(User).join(User.node).where(User.is_active.is_(True))
     rows = db.scalars(stmt.order_by(User.full_name)).all()
-    return [u for u in rows if u.node and u.node.path.startswith(path) and u.role in STAFF_ROLES]
+    return [u for u in rows if u.node and within(u.node.path, path) and u.role in STAFF_ROLES]
 
 
 @router.get("/grievances")

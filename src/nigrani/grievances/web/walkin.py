@@ -99,6 +99,6 @@ def walk_in(
     except NigraniError as exc:
         db.rollback()
         return _form(request, db, scope, values, exc)
-    if complaint.node_path.startswith(scope.node.path):
+    if scope.covers(complaint.node_path):
         return see_other(f"/grievances/{complaint.id}")
     return see_other("/grievances")

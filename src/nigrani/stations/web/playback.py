@@ -20,8 +20,8 @@ from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.moments import local_input, parse_local
-from nigrani.core.params import Id, PathBigId, QueryId
-from nigrani.evidence.models import EvidenceItem
+from nigrani.core.params import Id, PathBigId
+from nigrani.evidence.deps import ShownClip
 from nigrani.stations import clips, playback, service, views, watch_audit
 from nigrani.stations.deps import CurrentStationCamera, Watcher
 from nigrani.stations.models import RecordingSegment, StationCamera
@@ -110,9 +110,9 @@ def playback_page(
     settings: SettingsDep,
     scope: Watcher,
     now: Now,
+    exported: ShownClip,
     camera: Annotated[list[Id], Query(max_length=MAX_CAMERAS * 2)] = [],  # noqa: B006
     at: Annotated[str, Query(max_length=40)] = "",
-    clip: QueryId = None,
 ) -> HTMLResponse:
     """Pick cameras of a station; for chosen ones, the day around `at` (IST) with gaps."""
     moment = playback.parse_at(at, settings.timezone) if at else now
@@ -120,9 +120,6 @@ def playback_page(
     if cameras:
         _audit_view(db, scope, cameras, moment)
     context = _context(db, settings, scope, cameras, moment)
-    exported = db.get(EvidenceItem, clip) if clip else None
-    if exported is not None and not exported.node_path.startswith(scope.node.path):
-        exported = None
     return page(request, "stations/playback.html", user=scope.user, exported=exported, **context)
 
 
@@ -131,7 +128,7 @@ def _incident_id(db: DbSession, scope: Watcher, number: str) -> int | None:
     if not number.strip():
         return None
     found = db.scalar(select(Incident).where(Incident.number == number.strip()))
-    if found is None or not found.node_path.startswith(scope.node.path):
+    if found is None or not scope.covers(found.node_path):
         raise ValidationFailed(_("No such incident in your jurisdiction."), field="incident")
     return found.id
 
