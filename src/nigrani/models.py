@@ -28,6 +28,10 @@ __all__ = [
 ]
 
 
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+def include_name(
+    name: str | None,
+    type_: str,  # noqa: ARG001 - Alembic's include_name hook
+    parent_names: object,  # noqa: ARG001 - Alembic's include_name hook
+) -> bool:
     """Leave to the migrations what no model declares: the spatial index's own objects."""
     return name not in UNMODELLED

@@ -158,7 +158,10 @@ def quick_hash(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture()
-def few_per_address(monkeypatch: pytest.MonkeyPatch, quick_hash: None) -> int:
+def few_per_address(
+    monkeypatch: pytest.MonkeyPatch,
+    quick_hash: None,  # noqa: ARG001 - a fixture cannot use usefixtures: its patch only
+) -> int:
     """A per-address allowance of 4 free failures, so the tests need few tries."""
     monkeypatch.setattr(throttle, "ADDRESS", throttle.Policy("login-addr", free=4))
     return 4
@@ -173,8 +176,9 @@ def _tries(client: TestClient, username: str, passwords: list[str]) -> list[tupl
     return answers
 
 
+@pytest.mark.usefixtures("quick_hash")
 def test_wrong_passwords_slow_down_but_the_owner_gets_back_in(
-    client: TestClient, db: Session, freeze: Freeze, quick_hash: None
+    client: TestClient, db: Session, freeze: Freeze
 ) -> None:
     clock = freeze(MOMENT)
     make_tree(db)
@@ -191,8 +195,9 @@ def test_wrong_passwords_slow_down_but_the_owner_gets_back_in(
     assert _tries(client, "sho1", wrong) == [(401, "")] * 5
 
 
+@pytest.mark.usefixtures("quick_hash")
 def test_the_waits_double_up_to_five_minutes_and_an_hour_forgets_them(
-    client: TestClient, db: Session, freeze: Freeze, quick_hash: None
+    client: TestClient, db: Session, freeze: Freeze
 ) -> None:
     clock = freeze(MOMENT)
     make_tree(db)
@@ -211,8 +216,9 @@ def test_the_waits_double_up_to_five_minutes_and_an_hour_forgets_them(
     assert _tries(client, "sho1", ["guess guess guess"] * 5) == [(401, "")] * 5
 
 
+@pytest.mark.usefixtures("quick_hash")
 def test_subjects_quiet_long_enough_are_dropped_when_new_ones_come(
-    client: TestClient, db: Session, freeze: Freeze, quick_hash: None
+    client: TestClient, db: Session, freeze: Freeze
 ) -> None:
     clock = freeze(MOMENT)
     make_tree(db)
@@ -239,7 +245,7 @@ def test_known_and_unknown_names_are_answered_alike(
     db.commit()
     hashed: list[str] = []
 
-    def verify(stored: str, password: str) -> bool:
+    def verify(stored: str, password: str) -> bool:  # noqa: ARG001 - the verifier's signature
         hashed.append(stored)
         return False
 

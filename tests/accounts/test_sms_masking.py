@@ -65,9 +65,8 @@ def test_a_footage_link_token_is_masked_in_sms_log_and_the_log(
     assert SECRET_LINK in last_text(db)
 
 
-def test_the_access_log_masks_a_footage_link(
-    app: FastAPI, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.mark.usefixtures("app")
+def test_the_access_log_masks_a_footage_link(caplog: pytest.LogCaptureFixture) -> None:
     access = logging.getLogger("uvicorn.access")
     with caplog.at_level(logging.INFO, logger="uvicorn.access"):
         # The line uvicorn writes for each request, with its own format and arguments.
@@ -77,7 +76,7 @@ def test_the_access_log_masks_a_footage_link(
     assert f"/f/{MASK}" in caplog.text and "GET /citizen HTTP/1.1" in caplog.text
 
 
-def test_the_demo_inbox_still_shows_the_code(db: Session, settings: Settings, app: FastAPI) -> None:
+def test_the_demo_inbox_still_shows_the_code(settings: Settings, app: FastAPI) -> None:
     demo = create_app(settings.model_copy(update={"demo": True}), clock=app.state.clock)
     demo.state.sessions = app.state.sessions
     with TestClient(demo) as client:

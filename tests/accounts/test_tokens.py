@@ -109,8 +109,9 @@ def test_admin_issues_a_key_that_files_on_open311_until_revoked(
     assert revoked.actor_id == admin.id and "the app was retired" in str(revoked.detail)
 
 
+@pytest.mark.usefixtures("admin")
 def test_an_expired_key_is_listed_as_expired_and_refused(
-    client: TestClient, other_client: TestClient, db: Session, admin: User
+    client: TestClient, other_client: TestClient, db: Session
 ) -> None:
     secret = _issue(client)
     row = db.scalars(select(ApiToken)).one()
@@ -129,8 +130,9 @@ def test_an_expired_key_is_listed_as_expired_and_refused(
         ({"name": "   "}, "Name: 1–120 characters"),
     ],
 )
+@pytest.mark.usefixtures("admin")
 def test_a_bad_form_comes_back_with_the_reason(
-    client: TestClient, db: Session, admin: User, form: dict[str, object], problem: str
+    client: TestClient, db: Session, form: dict[str, object], problem: str
 ) -> None:
     data = {"name": "app", "scope": ["open311"], **form}
     data["csrf_token"] = csrf_from(client, "/admin/tokens")
@@ -139,7 +141,8 @@ def test_a_bad_form_comes_back_with_the_reason(
     assert db.scalars(select(ApiToken)).first() is None
 
 
-def test_issuing_needs_the_csrf_token(client: TestClient, db: Session, admin: User) -> None:
+@pytest.mark.usefixtures("admin")
+def test_issuing_needs_the_csrf_token(client: TestClient, db: Session) -> None:
     answer = client.post("/admin/tokens", data={"name": "app", "scope": "open311"})
     assert answer.status_code == 403
     assert db.scalars(select(ApiToken)).first() is None
@@ -190,6 +193,7 @@ def test_a_key_stands_for_its_user_only_where_a_route_names_a_scope(
     assert client.get("/api/v1/me", headers=bearer).json()["username"] == "admin1"
 
 
-def test_the_page_speaks_hindi(client: TestClient, admin: User) -> None:
+@pytest.mark.usefixtures("admin")
+def test_the_page_speaks_hindi(client: TestClient) -> None:
     page = client.get("/admin/tokens?lang=hi").text
     assert "API कुंजियाँ" in page and "कुंजी जारी करें" in page

@@ -137,7 +137,8 @@ def test_cells_are_square_on_screen_and_halve_per_zoom() -> None:
     assert dlat13 < dlat12
 
 
-def test_filters(client: TestClient, db: Session, nodes: Nodes, settings: Settings) -> None:
+@pytest.mark.usefixtures("nodes")
+def test_filters(client: TestClient, db: Session, settings: Settings) -> None:
     shop = make_site(db, settings)  # private shop in S1, one camera linked
     road = make_site(
         db,
@@ -205,7 +206,8 @@ BAD_REQUESTS: list[dict[str, Any]] = [
 ]
 
 
-def test_bad_requests_are_refused(client: TestClient, db: Session, nodes: Nodes) -> None:
+@pytest.mark.usefixtures("nodes")
+def test_bad_requests_are_refused(client: TestClient, db: Session) -> None:
     sign_in(client, db, Role.COMMISSIONER, "C")
     for params in BAD_REQUESTS:
         response = client.get(API, params=params)
@@ -250,7 +252,8 @@ def test_an_acp_gets_clusters_of_their_circle_only(
     assert all(f["geometry"]["coordinates"][0] <= 80.3 for f in body["features"])
 
 
-def test_only_staff_may_see_the_map(client: TestClient, db: Session, nodes: Nodes) -> None:
+@pytest.mark.usefixtures("nodes")
+def test_only_staff_may_see_the_map(client: TestClient) -> None:
     assert client.get(API, params={"bbox": CITY, "zoom": 12}).status_code == 401
     page = client.get("/cameras/map", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
@@ -258,9 +261,8 @@ def test_only_staff_may_see_the_map(client: TestClient, db: Session, nodes: Node
     assert boundaries.status_code == 401
 
 
-def test_no_owner_contact_anywhere(
-    client: TestClient, db: Session, nodes: Nodes, settings: Settings
-) -> None:
+@pytest.mark.usefixtures("nodes")
+def test_no_owner_contact_anywhere(client: TestClient, db: Session, settings: Settings) -> None:
     site = make_site(db, settings)
     sign_in(client, db, Role.COMMISSIONER, "C")
     replies = [
@@ -281,7 +283,8 @@ def test_no_owner_contact_anywhere(
     assert site.owner_phone_masked and site.owner_phone_masked in panel
 
 
-def test_site_panel(client: TestClient, db: Session, nodes: Nodes, settings: Settings) -> None:
+@pytest.mark.usefixtures("nodes")
+def test_site_panel(client: TestClient, db: Session, settings: Settings) -> None:
     site = make_site(db, settings)
     sign_in(client, db, Role.SHO, "S1")
     partial = client.get(f"/cameras/map/site/{site.id}", headers={"HX-Request": "true"})
@@ -303,7 +306,8 @@ def page_config(html: str) -> dict[str, Any]:
     return config
 
 
-def test_page_without_tiles_is_offline(client: TestClient, db: Session, nodes: Nodes) -> None:
+@pytest.mark.usefixtures("nodes")
+def test_page_without_tiles_is_offline(client: TestClient, db: Session) -> None:
     sign_in(client, db, Role.ACP, "C1")
     response = client.get("/cameras/map?category=school&linked=true")
     assert response.status_code == 200
@@ -328,8 +332,9 @@ def test_page_without_tiles_is_offline(client: TestClient, db: Session, nodes: N
     assert len(re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)", html)) == 0
 
 
+@pytest.mark.usefixtures("nodes")
 def test_page_with_tiles(
-    settings: Settings, sessions: sessionmaker[Session], db: Session, nodes: Nodes, tmp_path: Path
+    settings: Settings, sessions: sessionmaker[Session], db: Session, tmp_path: Path
 ) -> None:
     tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
     app = create_app(make_settings(settings.db_url, tmp_path, map_tiles_url=tiles))
@@ -348,8 +353,9 @@ def codes(body: dict[str, Any]) -> list[str]:
     return [f["properties"]["code"] for f in body["features"]]
 
 
+@pytest.mark.usefixtures("nodes")
 def test_boundaries_follow_the_scope(
-    client: TestClient, db: Session, nodes: Nodes, other_client: TestClient
+    client: TestClient, db: Session, other_client: TestClient
 ) -> None:
     url = "/api/v1/jurisdiction/boundaries.geojson"
     sign_in(client, db, Role.COMMISSIONER, "C")

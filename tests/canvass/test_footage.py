@@ -381,9 +381,7 @@ def test_unfinished_uploads_are_limited_until_one_goes_quiet(
     assert db.scalar(select(func.count()).where(FootageUpload.status == "abandoned")) == 1
 
 
-def test_a_paused_listing_is_not_asked_for_footage(
-    case: Case, db: Session, settings: Settings
-) -> None:
+def test_a_paused_listing_is_not_asked_for_footage(case: Case, db: Session) -> None:
     camera_service.set_paused(db, site=case.site, paused=True, actor=audit.SYSTEM)
     db.flush()
     token = csrf_from(case.client, f"/incidents/{case.incident.id}")

@@ -64,7 +64,7 @@ class FakeGateway:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - silences the request log
                 return
 
             def do_GET(self) -> None:

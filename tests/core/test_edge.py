@@ -94,10 +94,10 @@ def test_nul_in_a_staff_form_is_refused_and_changes_nothing(
 
 
 def test_nul_in_a_multipart_text_field_is_refused_but_file_bytes_are_not(
-    client: TestClient, db: Session, settings: Settings
+    client: TestClient, db: Session
 ) -> None:
     make_tree(db)
-    _citizen_login(client, db, settings, "+919876500001")
+    _citizen_login(client, db, "+919876500001")
     form = {
         "category": "theft",
         "text": "My bicycle was stolen from outside the sweet shop.",
@@ -190,7 +190,7 @@ class _Reader:
     def __init__(self) -> None:
         self.read = b""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: ARG002 - the ASGI signature
         while True:
             message = await receive()
             self.read += message.get("body", b"")
@@ -200,7 +200,7 @@ class _Reader:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
-async def _render(request: Request, exc: edge.EdgeRefused) -> Response:
+async def _render(request: Request, exc: edge.EdgeRefused) -> Response:  # noqa: ARG001 - the refusal renderer's signature
     return Response(exc.message, status_code=exc.status_code)
 
 

@@ -100,7 +100,7 @@ def test_pdfs_render_with_the_writer_lock_free(
 
 
 def test_a_bundle_is_hashed_and_zipped_with_the_writer_lock_free(
-    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: Seen = []
     _watch(monkeypatch, app, seen, store, "check_item")

@@ -31,7 +31,7 @@ calls: list[dict[str, Any]] = []
 
 
 @outbox.handler("test.flaky")
-def _flaky(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
+def _flaky(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:  # noqa: ARG001 - a job handler's signature
     calls.append(payload)
     if len(calls) <= payload["fail_times"]:
         raise ConnectionError("gateway down")

@@ -29,7 +29,7 @@ def _linked_by_category(db: Session) -> dict[str, int]:
         .where(Camera.linked.is_(True))
         .group_by(Site.category_code)
     )
-    return {code: n for code, n in db.execute(stmt)}
+    return dict(db.execute(stmt).all())
 
 
 def _snapshot(db: Session) -> list[tuple[object, ...]]:

@@ -21,9 +21,7 @@ def test_23_stations_with_audio_cctv_once(db: Session, settings: Settings) -> No
     assert seed_station_cameras(db, settings) == 0
     cameras = list(db.scalars(select(StationCamera)))
     assert len(cameras) == added
-    code_of = {
-        id_: code for id_, code in db.execute(select(JurisdictionNode.id, JurisdictionNode.code))
-    }
+    code_of = dict(db.execute(select(JurisdictionNode.id, JurisdictionNode.code)).all())
     codes = {code_of[c.station_id] for c in cameras}
     assert codes == set(AUDIO_STATIONS) and len(codes) == 23
     roles_at = Counter(c.role for c in cameras)

@@ -17,7 +17,7 @@ from tests.accounts.test_otp import deliver, last_code, request_code, submit_cod
 from tests.grievances.factories import MOBILE, TEXT, make_complaint
 
 
-def _citizen_login(client: TestClient, db: Session, settings: Settings, mobile: str) -> None:
+def _citizen_login(client: TestClient, db: Session, mobile: str) -> None:
     status, _ = request_code(client, mobile)
     assert status == 200
     deliver(client)  # with any complaint SMS still queued; the code is the last message
@@ -25,10 +25,10 @@ def _citizen_login(client: TestClient, db: Session, settings: Settings, mobile: 
 
 
 def test_citizen_files_tracks_and_reopens(
-    client: TestClient, other_client: TestClient, db: Session, settings: Settings
+    client: TestClient, other_client: TestClient, db: Session
 ) -> None:
     make_tree(db)
-    _citizen_login(client, db, settings, MOBILE)
+    _citizen_login(client, db, MOBILE)
     token = csrf_from(client, "/citizen/complaints/new")
     reply = client.post(
         "/citizen/complaints",
@@ -50,15 +50,13 @@ def test_citizen_files_tracks_and_reopens(
     page = client.get(f"/citizen/complaints/{number}").text
     assert number in page and "Assigned to station" in page
     # A different number cannot track it.
-    _citizen_login(other_client, db, settings, "+919812345678")
+    _citizen_login(other_client, db, "+919812345678")
     assert other_client.get(f"/citizen/complaints/{number}").status_code == 404
 
 
-def test_bad_citizen_form_says_why_and_stores_nothing(
-    client: TestClient, db: Session, settings: Settings
-) -> None:
+def test_bad_citizen_form_says_why_and_stores_nothing(client: TestClient, db: Session) -> None:
     make_tree(db)
-    _citizen_login(client, db, settings, MOBILE)
+    _citizen_login(client, db, MOBILE)
     token = csrf_from(client, "/citizen/complaints/new")
     before = len(db.scalars(select(Complaint)).all())
     reply = client.post(
@@ -97,7 +95,7 @@ def test_sho_works_a_complaint_to_closure_and_citizen_feedback_reopens(
     assert r.status_code == 303
     db.refresh(complaint)
     assert complaint.status == "closed"
-    _citizen_login(other_client, db, settings, MOBILE)
+    _citizen_login(other_client, db, MOBILE)
     ctoken = csrf_from(other_client, f"/citizen/complaints/{complaint.number}")
     r = other_client.post(
         f"/citizen/complaints/{complaint.number}/feedback",
@@ -124,9 +122,7 @@ def test_officers_outside_the_station_do_not_see_it(
     assert complaint.number not in client.get("/grievances").text
 
 
-def test_walk_in_records_the_visit_and_texts_the_number(
-    client: TestClient, db: Session, settings: Settings
-) -> None:
+def test_walk_in_records_the_visit_and_texts_the_number(client: TestClient, db: Session) -> None:
     make_tree(db)
     staff = make_staff(db, Role.STATION_STAFF, "S1")
     login(client, staff.username or "")

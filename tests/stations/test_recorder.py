@@ -94,8 +94,9 @@ def assert_playlist_fresh(folder: Path) -> None:
     assert (folder / init).is_file()
 
 
+@pytest.mark.usefixtures("rtsp_cameras")
 def test_records_every_camera_with_sound_in_contiguous_segments(
-    recorder_db: RecorderDb, rtsp_cameras: Simulator, tmp_path: Path
+    recorder_db: RecorderDb, tmp_path: Path
 ) -> None:
     recorder_db.reset()
     settings = recorder_db.settings(tmp_path)
@@ -179,8 +180,9 @@ def test_killed_camera_leaves_a_gap_and_recording_resumes(
     assert_contiguous(after)
 
 
+@pytest.mark.usefixtures("rtsp_cameras")
 def test_two_recorders_never_record_the_same_camera(
-    recorder_db: RecorderDb, rtsp_cameras: Simulator, tmp_path: Path
+    recorder_db: RecorderDb, tmp_path: Path
 ) -> None:
     recorder_db.reset()
     settings = recorder_db.settings(tmp_path)
@@ -210,9 +212,8 @@ def test_two_recorders_never_record_the_same_camera(
             assert after.start_at >= before.end_at, "two recorders wrote the same time"
 
 
-def test_station_option_limits_the_cameras(
-    recorder_db: RecorderDb, rtsp_cameras: Simulator, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("rtsp_cameras")
+def test_station_option_limits_the_cameras(recorder_db: RecorderDb, tmp_path: Path) -> None:
     recorder_db.reset()
     settings = recorder_db.settings(tmp_path)
     circle = Recorder(recorder_db.factory, settings, station="C1", name="c1", transport="udp")

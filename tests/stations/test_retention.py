@@ -206,7 +206,8 @@ def test_disk_full_of_held_footage_raises_a_critical_alert(
     assert _alerts(db, "disk_full_held")[0].resolved_at == NOW
 
 
-def test_hold_validation_and_audit(db: Session, recs: Settings, camera: StationCamera) -> None:
+@pytest.mark.usefixtures("recs")
+def test_hold_validation_and_audit(db: Session, camera: StationCamera) -> None:
     with pytest.raises(ValidationFailed):
         holds.place_hold(db, actor=ACTOR, camera=camera, start=NOW, end=NOW, reason="x" * 20)
     with pytest.raises(ValidationFailed):

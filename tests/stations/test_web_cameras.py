@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -215,7 +214,7 @@ def test_roles_without_station_video_are_refused(
 
 
 def test_missing_segment_file_is_404_not_a_crash(
-    client: TestClient, db: Session, settings: Settings, template: Template, tmp_path: Path
+    client: TestClient, db: Session, settings: Settings, template: Template
 ) -> None:
     camera = make_camera(db, settings)
     [seg, *_] = add_segments(db, settings, camera, template, utcnow() - timedelta(minutes=1))

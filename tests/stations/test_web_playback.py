@@ -154,7 +154,7 @@ def test_several_cameras_of_one_station_play_together(
     assert "Other desk" in picker and "<video" not in picker
 
 
-def test_gaps_merge_recorder_gaps_with_holes(db: Session, settings: Settings) -> None:
+def test_gaps_merge_recorder_gaps_with_holes() -> None:
     t = START
     runs = [
         playback.Span(t, t + timedelta(minutes=1)),

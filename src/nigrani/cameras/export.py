@@ -40,7 +40,7 @@ _SELECTED = (
 def _stations(session: Session) -> dict[int, str]:
     stmt = select(JurisdictionNode.id, JurisdictionNode.code)
     stmt = stmt.where(JurisdictionNode.level == Level.STATION)
-    return {node_id: code for node_id, code in session.execute(stmt)}
+    return dict(session.execute(stmt).all())
 
 
 def _linked(session: Session, site_ids: list[int]) -> dict[int, int]:
@@ -49,7 +49,7 @@ def _linked(session: Session, site_ids: list[int]) -> dict[int, int]:
         .where(Camera.linked.is_(True), Camera.site_id.in_(site_ids))
         .group_by(Camera.site_id)
     )
-    return {site_id: n for site_id, n in session.execute(stmt)}
+    return dict(session.execute(stmt).all())
 
 
 def _batch(

@@ -240,7 +240,7 @@ def _read(
 def public_by_default(session: Session) -> dict[str, bool]:
     """Every category code, and whether its sites are public unless a row says otherwise."""
     stmt = select(CameraCategory.code, CameraCategory.is_public)
-    return {code: public for code, public in session.execute(stmt)}
+    return dict(session.execute(stmt).all())
 
 
 def _place(session: Session, rows: list[_Row], scope: str, errors: list[RowError]) -> list[_Row]:

@@ -165,7 +165,7 @@ def _request_statuses(session: Session, incident: Incident) -> dict[int, str]:
         .where(FootageRequest.incident_id == incident.id)
         .order_by(FootageRequest.id)
     )
-    return {site_id: status for site_id, status in rows}
+    return dict(rows.all())
 
 
 def _hit(

@@ -113,7 +113,7 @@ def _stored_hashes(session: Session, ids: set[int]) -> dict[int, str]:
         stmt = select(audit.AuditEntry.id, audit.AuditEntry.row_hash).where(
             audit.AuditEntry.id.in_(chunk)
         )
-        found.update({row_id: row_hash for row_id, row_hash in session.execute(stmt)})
+        found.update(dict(session.execute(stmt).all()))
     return found
 
 

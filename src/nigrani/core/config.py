@@ -177,7 +177,11 @@ class _RefuseUnknownNames(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self._dotenv = dotenv
 
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+    def get_field_value(
+        self,
+        field: FieldInfo,  # noqa: ARG002 - the settings-source interface
+        field_name: str,
+    ) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:

@@ -172,7 +172,12 @@ class MultipartChecker:
         if not self.is_file and not self.found:
             self.found = self._check(b"")  # a character cut off by the part's end
 
-    def feed(self, chunk: bytes, *, final: bool) -> Problem | None:
+    def feed(
+        self,
+        chunk: bytes,
+        *,
+        final: bool,  # noqa: ARG002 - every checker takes final
+    ) -> Problem | None:
         """What the parts seen so far hold outside a file that is refused, if anything."""
         if self.parser is None or self.broken:
             return None  # the app's own parser refuses what ours cannot read

@@ -15,7 +15,10 @@ log = logging.getLogger(__name__)
 INTERVAL_S = 60.0
 
 
-def escalate(factory: sessionmaker[Session], settings: Settings) -> None:
+def escalate(
+    factory: sessionmaker[Session],
+    settings: Settings,  # noqa: ARG001 - a periodic task's signature
+) -> None:
     """One pass over overdue complaints, in one transaction."""
     with transaction(factory) as session:
         moved = sla.escalate_overdue(session, now=utcnow())

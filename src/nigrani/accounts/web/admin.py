@@ -28,7 +28,7 @@ def _level_counts(db: DbSession, node: JurisdictionNode) -> list[tuple[str, int]
         .where(jurisdiction.under(JurisdictionNode.path, node.path), JurisdictionNode.id != node.id)
         .group_by(JurisdictionNode.level)
     ).all()
-    counts = {level: n for level, n in rows}
+    counts = dict(rows)
     return [(lv.value, counts[lv.value]) for lv in LEVEL_ORDER if lv.value in counts]
 
 

@@ -146,7 +146,11 @@ def place_search(request: Request, q: str = "") -> HTMLResponse:
 
 @router.get("/citizen/places/check")
 def place_check(
-    request: Request, db: DbSession, user: Citizen, lat: float, lon: float
+    request: Request,
+    db: DbSession,
+    user: Citizen,  # noqa: ARG001 - signed-in citizens only (the check is the dependency)
+    lat: float,
+    lon: float,
 ) -> HTMLResponse:
     """Which police station the chosen point falls in, or why it cannot be used."""
     try:

@@ -6,13 +6,13 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts import service as accounts_service
-from nigrani.accounts.deps import Admin, ReportNode, StaffScope, get_visible_node
+from nigrani.accounts.deps import Admin, ReportNode, StaffScope, get_scope, get_visible_node
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.pages import page, see_other
 from nigrani.accounts.roles import Level
@@ -79,20 +79,19 @@ def report_page(
     return page(request, "cameras/report.html", user=scope.user, nodes=nodes, **context)
 
 
-@router.get("/cameras/report.csv")
-def report_csv(db: DbSession, scope: StaffScope, node: ReportNode) -> Response:
+@router.get("/cameras/report.csv", dependencies=[Depends(get_scope)])  # staff only
+def report_csv(db: DbSession, node: ReportNode) -> Response:
     """The category report as CSV (UTF-8 with BOM, so spreadsheets read the Hindi)."""
     body = ("\ufeff" + report.to_csv(_report(db, node))).encode("utf-8")
     return _download(body, "text/csv; charset=utf-8", _filename(node, "csv"))
 
 
-@router.get("/cameras/report.pdf")
+@router.get("/cameras/report.pdf", dependencies=[Depends(get_scope)])  # staff only
 def report_pdf_download(
     db: DbSession,
     settings: SettingsDep,
-    scope: StaffScope,
     node: ReportNode,
-    lang: Literal["hi", "en"] | None = None,
+    lang: Literal["hi", "en"] | None = None,  # noqa: ARG001 - validates ?lang (see below)
 ) -> Response:
     """The category report as a printable A4 PDF (language from `?lang=hi|en`)."""
     # The language middleware has already applied `?lang`; the parameter only validates it.

@@ -103,16 +103,16 @@ def create_incident(
     fir_number: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
     """Record the incident and open its canvass; a bad form comes back with the reason."""
-    values = dict(
-        kind=kind,
-        description=description,
-        lat=lat,
-        lon=lon,
-        address=address,
-        window_start=window_start,
-        window_end=window_end,
-        fir_number=fir_number,
-    )
+    values = {
+        "kind": kind,
+        "description": description,
+        "lat": lat,
+        "lon": lon,
+        "address": address,
+        "window_start": window_start,
+        "window_end": window_end,
+        "fir_number": fir_number,
+    }
     try:
         data = incident_from_form(tz=settings.timezone, **values)
         incident = service.create_incident(

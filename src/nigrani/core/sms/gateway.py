@@ -64,7 +64,10 @@ class LogBackend:
 
     name = "log"
 
-    def dlt_template_id(self, template: str | None) -> str | None:
+    def dlt_template_id(
+        self,
+        template: str | None,  # noqa: ARG002 - the Gateway interface
+    ) -> str | None:
         return None
 
     def deliver(self, message: Outgoing) -> str | None:

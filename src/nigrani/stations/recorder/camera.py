@@ -229,7 +229,7 @@ class SubStreamRelay(StreamReader):
         if self._live is not None:
             self._live.write(packet, index, t, cts)
 
-    def end(self, timeline: Timeline | None) -> None:
+    def end(self, timeline: Timeline | None) -> None:  # noqa: ARG002 - the StreamReader interface
         if self._live is not None:
             self._live.close()
             self._live = None

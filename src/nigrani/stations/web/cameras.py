@@ -111,7 +111,7 @@ def create_camera(
     mac: Field = "",
 ) -> Response:
     """Add a camera; a bad form comes back with the reason and nothing stored."""
-    values = dict(station_id=station_id, name=name, role=role, main_url=main_url)
+    values = {"station_id": station_id, "name": name, "role": role, "main_url": main_url}
     values.update(sub_url=sub_url, has_audio=has_audio, night_vision=night_vision)
     values.update(retention_days=retention_days, make=make, model=model, serial=serial, mac=mac)
     try:
@@ -160,7 +160,13 @@ def update_camera(
     mac: Field = "",
 ) -> Response:
     """Change a camera; empty URL fields keep the stored URLs."""
-    values = dict(name=name, role=role, main_url=main_url, sub_url=sub_url, clear_sub=clear_sub)
+    values = {
+        "name": name,
+        "role": role,
+        "main_url": main_url,
+        "sub_url": sub_url,
+        "clear_sub": clear_sub,
+    }
     values.update(has_audio=has_audio, night_vision=night_vision, enabled=enabled)
     values.update(retention_days=retention_days, make=make, model=model, serial=serial, mac=mac)
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nigrani.accounts import jurisdiction
-from nigrani.accounts.deps import ReportNode, StaffScope
+from nigrani.accounts.deps import ReportNode, StaffScope, get_scope
 from nigrani.accounts.pages import page
 from nigrani.core import pdf
 from nigrani.core.deps import DbSession, Now, SettingsDep
@@ -50,14 +50,13 @@ def compliance_page(
     )
 
 
-@router.get("/stations/compliance/report.pdf")
+@router.get("/stations/compliance/report.pdf", dependencies=[Depends(get_scope)])  # staff only
 def compliance_report(
     db: DbSession,
     settings: SettingsDep,
-    scope: StaffScope,
     node: ReportNode,
     now: Now,
-    lang: Literal["hi", "en"] | None = None,
+    lang: Literal["hi", "en"] | None = None,  # noqa: ARG001 - validates ?lang (see below)
 ) -> Response:
     """The board as a printable A4 PDF for oversight committees (`?lang=hi|en`)."""
     # The language middleware has already applied `?lang`; the parameter only validates it.

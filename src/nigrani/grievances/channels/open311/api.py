@@ -187,6 +187,6 @@ def get_token(token: str, fmt: Format, db: DbSession) -> Response:
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
-def unknown(rest: str) -> Response:
+def unknown(rest: str) -> Response:  # noqa: ARG001 - the path's catch-all
     """Anything else under the endpoint, in GeoReport's error format."""
     raise NotFound(_("No such Open311 endpoint."))

@@ -161,7 +161,11 @@ def _photo(draft: Draft, message: Inbound, choices: list[Choice], language: str)
     return Step(CONFIRM, _summary(draft, choices, language))
 
 
-def _confirm(draft: Draft, message: Inbound, language: str) -> Step:
+def _confirm(
+    draft: Draft,  # noqa: ARG001 - every step's signature
+    message: Inbound,
+    language: str,
+) -> Step:
     word = message.text.strip().lower()
     if word in YES:
         return Step(IDLE, "", submit=True)
