@@ -236,7 +236,7 @@ def test_an_sho_sees_only_their_station(
     assert client.get(f"/cameras/map/site/{mine.id}").status_code == 200
     other = db.scalar(select(Site.id).where(Site.station_id == nodes["S3"].id).limit(1))
     assert (
-        client.get(f"/cameras/map/site/{other}", headers={"HX-Request": "true"}).status_code == 403
+        client.get(f"/cameras/map/site/{other}", headers={"HX-Request": "true"}).status_code == 404
     )
 
 

@@ -91,8 +91,8 @@ def test_station_staff_see_only_their_sites(
     db.commit()
     listed = client.get("/api/v1/cameras/sites").json()
     assert [s["id"] for s in listed["items"]] == [mine.id]
-    assert client.get(f"/api/v1/cameras/sites/{theirs.id}").status_code == 403
-    assert client.get(f"/cameras/sites/{theirs.id}").status_code == 403
+    assert client.get(f"/api/v1/cameras/sites/{theirs.id}").status_code == 404
+    assert client.get(f"/cameras/sites/{theirs.id}").status_code == 404
     outside = client.post(
         "/api/v1/cameras/sites", headers=headers, json={**BODY, "lat": 26.5, "lon": 80.35}
     )

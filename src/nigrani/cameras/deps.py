@@ -11,7 +11,7 @@ from nigrani.accounts.roles import Permission
 from nigrani.cameras import service
 from nigrani.cameras.models import Site
 from nigrani.core.deps import DbSession
-from nigrani.core.errors import NotFound, PermissionDenied
+from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
 from nigrani.core.params import PathId
 
@@ -31,12 +31,13 @@ Importer = Annotated[Scope, Depends(get_importer)]
 def _in_scope(site_id: int, scope: Scope, db: DbSession) -> Site:
     site = service.get_site(db, site_id)
     if not scope.covers(site.node_path):
-        raise PermissionDenied(_("This site is outside your charge."))
+        # The same answer as for no site at all: a 403 would tell which ids exist elsewhere.
+        raise NotFound(_("No such camera site"))
     return site
 
 
 def get_staff_site(site_id: PathId, scope: StaffScope, db: DbSession) -> Site:
-    """A site in the caller's jurisdiction (403 outside it)."""
+    """A site in the caller's jurisdiction; outside it, as if it did not exist."""
     return _in_scope(site_id, scope, db)
 
 
