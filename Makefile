@@ -41,7 +41,7 @@ FAKETIME_FIX := $(if $(findstring libfaketime,$(LD_PRELOAD)),.tools/clockwait.so
 	@mkdir -p .tools && gcc -shared -fPIC -O2 -o $@ $< -ldl
 
 test: venv chromium media-tools $(FAKETIME_FIX)  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
-	$(if $(FAKETIME_FIX),LD_PRELOAD="$(CURDIR)/$(FAKETIME_FIX):$$LD_PRELOAD") $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(if $(FAKETIME_FIX),LD_PRELOAD="$(CURDIR)/$(FAKETIME_FIX):$$LD_PRELOAD") $(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 screenshots: venv chromium media-tools  ## retake the documentation's screenshots (docs/img) with the browser tests
 	NIGRANI_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest --no-cov -q tests/e2e

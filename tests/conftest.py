@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 import typer
+
+# Commands print through rich consoles made at import, whose width comes from the terminal
+# they find, which differs between a plain run and an xdist worker: give them one.
+os.environ["COLUMNS"] = "200"
 from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -224,3 +228,19 @@ def other_client(app: FastAPI) -> Iterator[TestClient]:
     """A second browser (its own cookies) against the same app."""
     with TestClient(app) as test_client:
         yield test_client
+        yield test_client
+
+
+# Tests that hold real-time streams, fixed ports or a browser run one after another on one
+# worker (`-n 2 --dist loadgroup`): they share the session's RTSP rig, the demo binds the
+# fixed camera ports, and two of them side by side on two cores starve each other's
+# real-time work. Everything else spreads over the workers.
+SERIAL_DIRS = ("e2e", "demo")
+SERIAL_FIXTURES = {"rtsp_cameras"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.relative_to(Path(__file__).parent).parts
+        if parts[0] in SERIAL_DIRS or SERIAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("streams"))

@@ -81,7 +81,8 @@ def test_each_kind_of_wrong_import_is_caught(tmp_path: Path) -> None:
         "accounts/roles.py": "import nigrani.grievances.models\n",
         "cameras/service.py": "def f():\n    from nigrani.stations.models import Station\n",
         "stations/clips.py": "from nigrani.canvass.web import incidents\n",
-        "evidence/store.py": "from nigrani.cameras import service\nfrom nigrani.demo import kanpur\n",
+        "evidence/store.py": "from nigrani.cameras import service\n"
+        "from nigrani.demo import kanpur\n",
     }.items():
         path = package / name
         path.parent.mkdir(parents=True, exist_ok=True)
