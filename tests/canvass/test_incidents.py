@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.roles import Role
+from nigrani.canvass import service as canvass_service
 from nigrani.canvass.models import Incident
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
@@ -175,3 +176,16 @@ def test_the_officer_in_charge_may_canvass_and_covers_the_station(
             "/api/v1/incidents", json={**body, "officer_id": officer.id}, headers=headers
         )
         assert reply.status_code == 201 and reply.json()["officer_id"] == officer.id
+
+
+def test_an_incident_is_found_by_number_only_inside_the_jurisdiction(db: Session) -> None:
+    nodes = make_tree(db)
+    incident = make_incident(db, make_staff(db, Role.INVESTIGATING_OFFICER, "S1"))
+
+    def found(code: str, number: str = incident.number) -> Incident | None:
+        return canvass_service.incident_by_number(db, number=number, scope_path=nodes[code].path)
+
+    assert found("S1") is incident and found("C1") is incident
+    assert found("C", f"  {incident.number} ") is incident
+    assert found("S2") is None and found("Z2") is None
+    assert found("S1", "INC-NOPE") is None

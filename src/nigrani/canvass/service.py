@@ -126,6 +126,12 @@ def get_incident(session: Session, incident_id: int) -> Incident:
     return incident
 
 
+def incident_by_number(session: Session, *, number: str, scope_path: str) -> Incident | None:
+    """The incident with this number inside the jurisdiction, if there is one."""
+    found = session.scalar(select(Incident).where(Incident.number == number.strip()))
+    return found if found is not None and jurisdiction.within(found.node_path, scope_path) else None
+
+
 def list_incidents(
     session: Session, *, scope_path: str, status: str | None, page: int, per_page: int
 ) -> tuple[list[Incident], int]:

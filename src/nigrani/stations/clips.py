@@ -118,6 +118,16 @@ def _source_text(station: JurisdictionNode, camera: StationCamera, gaps: list[Ga
     return " · ".join(parts)
 
 
+def incident_for_clip(session: Session, *, number: str, scope_path: str) -> int | None:
+    """The incident a clip is for, by its number, inside the caller's charge (none if blank)."""
+    if not number.strip():
+        return None
+    found = canvass_service.incident_by_number(session, number=number, scope_path=scope_path)
+    if found is None:
+        raise ValidationFailed(_("No such incident in your jurisdiction."), field="incident")
+    return found.id
+
+
 def export_clip(
     session: Session,
     *,

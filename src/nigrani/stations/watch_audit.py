@@ -19,12 +19,27 @@ from sqlalchemy.orm import Session
 from nigrani.core import audit
 from nigrani.core.audit import AuditEntry
 from nigrani.core.db import utcnow
-from nigrani.stations.models import RecordingSegment
+from nigrani.stations.models import RecordingSegment, StationCamera
 
 WINDOW = timedelta(minutes=10)  # of footage, per row
 QUIET = timedelta(minutes=10)  # of wall time, before the same window is recorded again
 PLAYLIST = "stations.playback.playlist"
 WATCH = "stations.playback.watch"
+VIEW = "stations.playback.view"
+
+
+def record_view(
+    session: Session, *, actor: audit.Actor, cameras: list[StationCamera], at: datetime
+) -> None:
+    """Audit the playback page opened on cameras at a moment (one row for all of them)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=VIEW,
+        object_type="station_camera",
+        object_id=",".join(str(c.id) for c in cameras),
+        detail={"cameras": [c.id for c in cameras], "at": at.isoformat()},
+    )
 
 
 def record_playlist(session: Session, *, actor: audit.Actor, camera_id: int, day: date) -> None:

@@ -8,13 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy import select
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.pages import page, see_other
 from nigrani.accounts.service import actor_of
-from nigrani.canvass.models import Incident
-from nigrani.core import audit, moments
+from nigrani.core import moments
 from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
@@ -92,17 +90,6 @@ def _context(
     }
 
 
-def _audit_view(db: DbSession, scope: Watcher, cameras: list[StationCamera], at: datetime) -> None:
-    audit.record(
-        db,
-        actor=actor_of(scope.user),
-        action="stations.playback.view",
-        object_type="station_camera",
-        object_id=",".join(str(c.id) for c in cameras),
-        detail={"cameras": [c.id for c in cameras], "at": at.isoformat()},
-    )
-
-
 @router.get("/stations/playback")
 def playback_page(
     request: Request,
@@ -118,19 +105,9 @@ def playback_page(
     moment = playback.parse_at(at, settings.timezone) if at else now
     cameras = _cameras(db, scope, camera)
     if cameras:
-        _audit_view(db, scope, cameras, moment)
+        watch_audit.record_view(db, actor=actor_of(scope.user), cameras=cameras, at=moment)
     context = _context(db, settings, scope, cameras, moment)
     return page(request, "stations/playback.html", user=scope.user, exported=exported, **context)
-
-
-def _incident_id(db: DbSession, scope: Watcher, number: str) -> int | None:
-    """The incident a clip is for, by its number, inside the caller's charge."""
-    if not number.strip():
-        return None
-    found = db.scalar(select(Incident).where(Incident.number == number.strip()))
-    if found is None or not scope.covers(found.node_path):
-        raise ValidationFailed(_("No such incident in your jurisdiction."), field="incident")
-    return found.id
 
 
 def _clip_refused(
@@ -180,7 +157,7 @@ def export_clip(
             start=begin.astimezone(UTC),
             end=until.astimezone(UTC),
             reason=reason.strip(),
-            incident_id=_incident_id(db, scope, incident),
+            incident_id=clips.incident_for_clip(db, number=incident, scope_path=scope.node.path),
         )
     except NigraniError as exc:
         db.rollback()
