@@ -228,7 +228,6 @@ def other_client(app: FastAPI) -> Iterator[TestClient]:
     """A second browser (its own cookies) against the same app."""
     with TestClient(app) as test_client:
         yield test_client
-        yield test_client
 
 
 # Tests that hold real-time streams, fixed ports or a browser run one after another on one
