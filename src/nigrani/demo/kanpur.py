@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import shapely
 from shapely.geometry import mapping
 
-from nigrani.cameras.places import post_offices
+from nigrani.core.gazetteer import post_offices
 
 Geometry = Any
 """A shapely geometry (shapely ships no type information)."""

@@ -137,11 +137,10 @@ async def register(
 
 
 @router.get("/citizen/places")
-def place_search(request: Request, q: str = "") -> HTMLResponse:
+def place_search(request: Request, settings: SettingsDep, q: str = "") -> HTMLResponse:
     """Localities matching what the citizen typed (htmx list)."""
-    return render(
-        request, "cameras/partials/places.html", {"places": places.search(q[:60]), "q": q}
-    )
+    found = places.search(q[:60], settings=settings)
+    return render(request, "cameras/partials/places.html", {"places": found, "q": q})
 
 
 @router.get("/citizen/places/check")
