@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     footage_reminder_hours: int = Field(default=24, ge=1)
     footage_max_bytes: int = Field(default=2 * 1024**3, gt=0)
     reveals_per_hour: int = Field(default=10, ge=1, le=100)
+    # How many complainants' numbers one officer may see in clear in any 24 hours.
+    complainant_reveals_per_day: int = Field(default=20, ge=1, le=500)
     map_tiles_attribution: str = ""
     # WhatsApp Cloud API: all four secrets together, or none (the channel is then off).
     whatsapp_verify_token: str = ""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from nigrani.accounts.pages import see_other
+from nigrani.accounts.pages import page, see_other
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import ValidationFailed
+from nigrani.core.errors import NigraniError, ValidationFailed
 from nigrani.core.params import FormId, Id
-from nigrani.grievances import service, workflow
+from nigrani.core.templating import is_htmx
+from nigrani.grievances import contact, service, workflow
 from nigrani.grievances.deps import (
     GrievanceOfficer,
     ScopedComplaint,
@@ -20,6 +21,7 @@ from nigrani.grievances.deps import (
     get_scoped_complaint,
 )
 from nigrani.grievances.schemas import CloseCreate, TransferCreate
+from nigrani.grievances.web.queue import complaint_view
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=5000)]
@@ -51,6 +53,43 @@ def step(
         db, settings=settings, complaint=complaint, to=to, actor=actor_of(scope), note=note
     )
     return _back(complaint.id)
+
+
+@router.post("/grievances/{complaint_id}/reveal")
+def reveal(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    scope: GrievanceOfficer,
+    complaint: ScopedComplaint,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse:
+    """Show the complainant's number, after a reason, to call them back; audited, rationed."""
+    try:
+        shown = contact.reveal_complainant(
+            db, settings=settings, complaint=complaint, user=scope.user, reason=reason
+        )
+    except NigraniError as exc:
+        if not is_htmx(request):
+            raise
+        db.rollback()
+        return page(
+            request,
+            "grievances/partials/complainant.html",
+            user=scope.user,
+            c=complaint,
+            reveal_error=exc.message,
+            reason=reason,
+        )
+    if not is_htmx(request):
+        return complaint_view(request, db, scope, complaint, shown=shown)
+    return page(
+        request,
+        "grievances/partials/complainant.html",
+        user=scope.user,
+        c=complaint,
+        shown=shown,
+    )
 
 
 @router.post("/grievances/{complaint_id}/close")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from nigrani.accounts.deps import Scope
 from nigrani.accounts.jurisdiction import within
 from nigrani.accounts.models import User
 from nigrani.accounts.pages import page
@@ -16,7 +17,7 @@ from nigrani.core.deps import DbSession
 from nigrani.core.params import PageNo
 from nigrani.grievances import duplicates, labels, queries, service, timeline
 from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
-from nigrani.grievances.models import STATUSES
+from nigrani.grievances.models import STATUSES, Complaint
 from nigrani.stations import playback as station_playback
 
 router = APIRouter(include_in_schema=False)
@@ -124,6 +125,13 @@ def complaint_page(
     error: str | None = None,
 ) -> HTMLResponse:
     """A complaint with its timeline, reply box, state buttons, transfer and duplicates."""
+    return complaint_view(request, db, scope, complaint, error=error)
+
+
+def complaint_view(
+    request: Request, db: DbSession, scope: Scope, complaint: Complaint, **extra: Any
+) -> HTMLResponse:
+    """The complaint page; `extra` adds to its context (a number shown, a message)."""
     station_officers = officers_under(db, complaint.node_path) if complaint.station_id else []
     return page(
         request,
@@ -135,10 +143,10 @@ def complaint_page(
         duplicates=duplicates.suggest(db, complaint),
         officers=station_officers,
         labels=labels,
-        error=error,
         reception_link=station_playback.visit_camera_link(
             db, scope=scope, station_id=complaint.station_id, visited_at=complaint.received_at
         )
         if complaint.channel == "walk_in"
         else None,
+        **extra,
     )

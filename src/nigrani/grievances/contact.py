@@ -1,0 +1,99 @@
+"""Showing a complainant's number to the station, to call them back: with a reason, rationed.
+
+The number is stored encrypted and shown masked everywhere; an officer who works the
+complaint may see it in clear once they say why. Each showing is an audit row (the
+reason kept with it), and those rows are also the ration: an officer sees at most
+`complainant_reveals_per_day` numbers in any 24 hours, counted under a lock on the
+officer's own row, as an owner's contact is (canvass/reveals.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nigrani.accounts.models import User
+from nigrani.core import audit
+from nigrani.core.audit import AuditEntry
+from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
+from nigrani.core.errors import RateLimited, ValidationFailed
+from nigrani.core.i18n import _
+from nigrani.core.security import FieldCipher
+from nigrani.grievances.models import Complaint
+
+WINDOW = timedelta(days=1)
+ACTION = "complaint.complainant_revealed"
+MIN_REASON = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Complainant:
+    """The complainant's name and mobile in clear (either may be empty)."""
+
+    name: str
+    mobile: str
+
+
+def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
+    # The officer's row is the lock: their reveals take turns, and the audit rows a turn
+    # writes are committed before the next turn counts them (READ COMMITTED sees them).
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    count, oldest = session.execute(
+        select(func.count(AuditEntry.id), func.min(AuditEntry.at)).where(
+            AuditEntry.actor_id == user.id,
+            AuditEntry.action == ACTION,
+            AuditEntry.at > now - WINDOW,
+        )
+    ).one()
+    if count >= settings.complainant_reveals_per_day:
+        wait = max(60, math.ceil((oldest + WINDOW - now).total_seconds()))
+        raise RateLimited(
+            _(
+                "You have seen {n} complainants' numbers in the last 24 hours, the most "
+                "allowed. Try again in {hours} hours, or ask your supervisor."
+            ).format(n=count, hours=math.ceil(wait / 3600)),
+            retry_after=wait,
+        )
+
+
+def reveal_complainant(
+    session: Session,
+    *,
+    settings: Settings,
+    complaint: Complaint,
+    user: User,
+    reason: str,
+    now: datetime | None = None,
+) -> Complainant:
+    """The complainant's name and number in clear, for a reason; audited and rationed."""
+    now = now or utcnow()
+    if len(reason.strip()) < MIN_REASON:
+        raise ValidationFailed(
+            _("Say why you need the number, in at least 10 characters."), field="reason"
+        )
+    if not complaint.phone_enc:
+        raise ValidationFailed(
+            _("This complaint came without a mobile number; there is none to show."),
+            field="reason",
+        )
+    _check_rate(session, user=user, settings=settings, now=now)
+    cipher = FieldCipher(settings.encryption_key)
+    shown = Complainant(
+        name=cipher.decrypt(complaint.name_enc) if complaint.name_enc else "",
+        mobile=cipher.decrypt(complaint.phone_enc),
+    )
+    audit.record(
+        session,
+        actor=audit.Actor(user.id, user.full_name or user.username or f"user-{user.id}"),
+        action=ACTION,
+        object_type="complaint",
+        object_id=complaint.id,
+        reason=reason.strip(),
+        reference=complaint.number,
+    )
+    return shown
