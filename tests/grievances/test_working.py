@@ -114,3 +114,50 @@ def test_numbers_shown_are_rationed_per_officer_per_day(
     assert status == 200 and "in the last 24 hours" in text and MOBILE not in text
     assert _reveal(client, complaint, REASON, htmx=False)[0] == 429
     assert _reveals(db, complaint) == []
+
+
+def test_transfer_picks_a_station_by_name_grouped_by_circle(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    sho = make_staff(db, Role.SHO, "S1")
+    complaint = make_complaint(db, settings)
+    db.commit()
+    login(client, sho.username or "")
+    page = client.get(f"/grievances/{complaint.id}").text
+    picker = page[page.index('<select id="station_code"') :]
+    picker = picker[: picker.index("</select>")]
+    assert '<optgroup label="C1 en"><option value="S2">S2 en</option>' in picker
+    assert '<optgroup label="C2 en"><option value="S3">S3 en</option>' in picker
+    assert 'value="S1"' not in picker  # the station it is with now
+    token = csrf_from(client, f"/grievances/{complaint.id}")
+    reply = client.post(
+        f"/grievances/{complaint.id}/transfer",
+        data={"station_code": "KNP-S-NOWHERE", "reason": "Wrong area", "csrf_token": token},
+    )
+    assert reply.status_code == 422
+    assert "There is no police station “KNP-S-NOWHERE”" in reply.text
+    db.refresh(complaint)
+    assert complaint.station is not None and complaint.station.code == "S1"
+
+
+def test_walk_in_desk_picks_its_station_by_name(client: TestClient, db: Session) -> None:
+    make_tree(db)
+    staff = make_staff(db, Role.STATION_STAFF, "S2")
+    db.commit()
+    login(client, staff.username or "")
+    page = client.get("/grievances/walk-in").text
+    assert '<option value="S2" selected>S2 en</option>' in page
+    assert '<option value="S3">S3 en</option>' in page
+    before = db.scalars(select(Complaint)).all()
+    token = csrf_from(client, "/grievances/walk-in")
+    form = {
+        "category": "theft",
+        "text": "My bicycle was taken from outside the shop.",
+        "station_code": "S9",
+        "visited_at": "2026-03-14T10:00",
+        "csrf_token": token,
+    }
+    reply = client.post("/grievances/walk-in", data=form)
+    assert reply.status_code == 422 and "There is no police station “S9”" in reply.text
+    assert db.scalars(select(Complaint)).all() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
@@ -12,13 +13,41 @@ from nigrani.core.i18n import _
 
 
 def station_by_code(session: Session, code: str) -> JurisdictionNode:
-    """A station by its code (a post stands for its station), or a clear error."""
-    node: JurisdictionNode | None = jurisdiction.get_by_code(session, code)
+    """A station by its code (a post stands for its station), or a clear 422 (not a 404:
+    the code is what the user typed or picked, not the page they asked for)."""
+    node = session.scalar(select(JurisdictionNode).where(JurisdictionNode.code == code.strip()))
     while node is not None and node.level == Level.POST:
         node = node.parent
     if node is None or node.level != Level.STATION:
-        raise ValidationFailed(_("Choose a police station."), field="station_code")
+        raise ValidationFailed(
+            _("There is no police station “{code}”. Choose one from the list.").format(
+                code=code.strip()[:60]
+            ),
+            field="station_code",
+        )
     return node
+
+
+def station_choices(
+    session: Session,
+) -> list[tuple[JurisdictionNode | None, list[JurisdictionNode]]]:
+    """Every station, grouped under its circle (by name), for a picker by name."""
+    stations = session.scalars(
+        select(JurisdictionNode)
+        .where(JurisdictionNode.level == Level.STATION)
+        .order_by(JurisdictionNode.name_en)
+    ).all()
+    groups: dict[int | None, list[JurisdictionNode]] = {}
+    for station in stations:
+        groups.setdefault(station.parent_id, []).append(station)
+    circles = {
+        c.id: c
+        for c in session.scalars(
+            select(JurisdictionNode).where(JurisdictionNode.id.in_([k for k in groups if k]))
+        )
+    }
+    rows = [(circles.get(k) if k else None, v) for k, v in groups.items()]
+    return sorted(rows, key=lambda row: row[0].name_en if row[0] else "")
 
 
 def root_of(session: Session, node: JurisdictionNode | None) -> JurisdictionNode:

@@ -15,7 +15,7 @@ from nigrani.accounts.pages import page
 from nigrani.accounts.roles import STAFF_ROLES
 from nigrani.core.deps import DbSession
 from nigrani.core.params import PageNo
-from nigrani.grievances import duplicates, labels, queries, service, timeline
+from nigrani.grievances import duplicates, labels, queries, routing, service, timeline
 from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
 from nigrani.grievances.models import STATUSES, Complaint
 from nigrani.stations import playback as station_playback
@@ -143,6 +143,7 @@ def complaint_view(
         duplicates=duplicates.suggest(db, complaint),
         officers=station_officers,
         labels=labels,
+        station_groups=routing.station_choices(db),
         reception_link=station_playback.visit_camera_link(
             db, scope=scope, station_id=complaint.station_id, visited_at=complaint.received_at
         )

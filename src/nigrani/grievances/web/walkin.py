@@ -15,7 +15,7 @@ from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
 from nigrani.core.i18n import to_ist
 from nigrani.core.moments import parse_local
-from nigrani.grievances import service
+from nigrani.grievances import routing, service
 from nigrani.grievances.deps import GrievanceOfficer, actor_of
 from nigrani.grievances.forms import complaint_from_form
 
@@ -43,6 +43,7 @@ def _form(
         user=scope.user,
         values=values,
         categories=service.categories(db),
+        station_groups=routing.station_choices(db),
         error=error.message if error else None,
         error_field=error.field if error else None,
         status_code=error.status if error else 200,
