@@ -158,3 +158,96 @@ def test_token_create_list_revoke(cli_env: dict[str, str]) -> None:
     assert all(a.actor_label.startswith("cli:") for a in actions)
     assert "app retired" in str(actions[1].detail)
     assert invoke(cli_env, "audit", "verify").exit_code == 0
+
+
+def _queued_sms(database_url: str) -> list[str]:
+    """The bodies of the SMS waiting in the outbox (the only place that keeps their links)."""
+    from nigrani.core.outbox import OutboxJob
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        payloads = conn.scalars(select(OutboxJob.payload).where(OutboxJob.kind == "sms")).all()
+    engine.dispose()
+    return [json.loads(payload)["body"] for payload in payloads]
+
+
+def test_demo_links_use_the_port_it_serves_on(cli_env: dict[str, str]) -> None:
+    """`nigrani demo --port 8401` sends the shop owner a footage link on :8401, not :8000."""
+    demo = invoke(cli_env, "demo", "--no-serve", "--port", "8401")
+    assert demo.exit_code == 0, demo.output
+    assert "http://127.0.0.1:8401/login" in demo.output
+    bodies = _queued_sms(cli_env["NIGRANI_DATABASE_URL"])
+    assert any("http://127.0.0.1:8401/f/" in body for body in bodies), bodies
+    assert not [body for body in bodies if ":8000" in body]
+
+
+@pytest.mark.parametrize(
+    ("host", "given", "expected"),
+    [
+        ("127.0.0.1", None, "http://127.0.0.1:8401"),
+        ("0.0.0.0", None, "http://127.0.0.1:8401"),  # noqa: S104 - what `--host` may be given
+        ("::", None, "http://[::1]:8401"),
+        ("nigrani.local", None, "http://nigrani.local:8401"),
+        ("0.0.0.0", "https://nigrani.example.gov.in", "https://nigrani.example.gov.in"),  # noqa: S104
+    ],
+)
+def test_open311_discovery_names_the_served_address_unless_one_is_set(
+    database_url: str,
+    engine: object,  # noqa: ARG001 - the schema
+    sessions: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    host: str,
+    given: str | None,
+    expected: str,
+) -> None:
+    """`serve --host/--port` set the links' address; NIGRANI_PUBLIC_URL, when given, wins."""
+    from fastapi.testclient import TestClient
+    from rich.console import Console
+
+    from nigrani.app import create_app
+    from nigrani.core.commands import served_settings
+    from nigrani.core.config import get_settings
+    from tests.conftest import command_env
+
+    extra = {"NIGRANI_PUBLIC_URL": given} if given else {}
+    for name, value in command_env(database_url, tmp_path, **extra).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        settings = served_settings(Console(), host, 8401)
+    finally:
+        get_settings.cache_clear()
+    app = create_app(settings)
+    app.state.sessions = sessions
+    with TestClient(app) as client:
+        found = client.get("/open311/v2/discovery.json").json()
+    assert found["contact"] == expected
+    assert found["endpoints"][0]["url"] == f"{expected}/open311/v2"
+
+
+def test_demo_says_loudly_under_the_sign_ins_when_live_video_is_off(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Something already listens on the cameras' RTSP port: the demo still serves, and a
+    red panel right under the sign-in table says live video is off, and why."""
+    import socket
+
+    from nigrani import cli
+    from nigrani.demo import live
+
+    served: list[int] = []
+    monkeypatch.setattr(cli, "_serve", lambda _s, _h, port, **_: served.append(port))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        monkeypatch.setattr(live, "DEMO_RTSP_PORT", port)
+        demo = invoke(cli_env, "demo", "--port", "8401")
+    assert demo.exit_code == 0, demo.output
+    assert served == [8401]
+    table_end = demo.output.index("jurisdiction")
+    banner = demo.output.index("LIVE STATION VIDEO IS OFF")
+    assert table_end < banner < demo.output.index("Citizens:")
+    assert f"Port {port}" in demo.output and "in use" in demo.output
+    assert "Preparing demo footage" not in demo.output  # refused before minutes of encoding

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts.cli import token_app
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.audit_cli import audit_app
-from nigrani.core.commands import sessions, settings_or_exit
+from nigrani.core.commands import local_url, served_settings, sessions, settings_or_exit
 from nigrani.core.config import Settings
 from nigrani.core.sms.cli import sms_app
 from nigrani.evidence.cli import verify_evidence
@@ -105,8 +107,9 @@ def serve(
     port: int = 8000,
     scheduler: Annotated[bool, typer.Option(help="Run the outbox loop in this process.")] = True,
 ) -> None:
-    """Serve the web app and API (with the outbox scheduler in-process by default)."""
-    _serve(_settings(), host, port, scheduler)
+    """Serve the web app and API (with the outbox scheduler in-process by default). Links
+    sent out start with http://HOST:PORT unless NIGRANI_PUBLIC_URL is set."""
+    _serve(served_settings(console, host, port), host, port, scheduler)
 
 
 @app.command("scheduler")
@@ -149,7 +152,7 @@ def demo(
     from nigrani.demo.seed import seed_tree, seed_users
     from nigrani.demo.stations import seed_station_cameras
 
-    settings = settings_or_exit(console, demo=True, cookie_secure=False)
+    settings = served_settings(console, host, port, demo=True, cookie_secure=False)
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
@@ -176,22 +179,28 @@ def demo(
         f"{station_cameras} station cameras added). "
         "[bold]Demo data.[/bold]"
     )
-    _print_logins(logins, f"http://{host}:{port}")
+    url = local_url(host, port)
     if not serve_after:
+        _print_logins(logins, url)
         return
     from nigrani.demo.live import live_cameras
 
-    with live_cameras(settings, console) if live else contextlib.nullcontext():
+    # Live video starts first, so that the sign-in table can say whether it is on.
+    with live_cameras(settings, console) if live else contextlib.nullcontext() as video_off:
+        _print_logins(logins, url, video_off=video_off)
         _serve(settings, host, port, scheduler=True)
 
 
-def _print_logins(logins: list, url: str) -> None:  # type: ignore[type-arg]
+def _print_logins(logins: list, url: str, *, video_off: str | None = None) -> None:  # type: ignore[type-arg]
+    """The demo's sign-ins, and right under them, loudly, why live video is off if it is."""
     table = Table(title=f"Demo sign-ins at {url}/login (passwords change on every start)")
     for column in ("username", "password", "role", "jurisdiction"):
         table.add_column(column)
     for login in logins:
         table.add_row(login.username, login.password, login.role.value, login.jurisdiction)
     console.print(table)
+    if video_off:
+        console.print(_video_off_banner(video_off))
     console.print(
         f"Citizens: {url}/citizen/login with any Indian mobile number; "
         "the demo shows the SMS code on the page."
@@ -200,6 +209,17 @@ def _print_logins(logins: list, url: str) -> None:  # type: ignore[type-arg]
         f"Complaints: {url}/grievances as sho.kotwali or staff.kotwali (Kotwali's queue), "
         "control (the triage queue), dcp.central (escalations); citizens file at "
         f"{url}/citizen/complaints/new."
+    )
+
+
+def _video_off_banner(reason: str) -> Panel:
+    return Panel(
+        f"[bold]{escape(reason)}[/bold]\n"
+        "The demo serves without it: the live wall and playback show every station camera "
+        "as not recording.",
+        title="[bold]LIVE STATION VIDEO IS OFF[/bold]",
+        border_style="bold red",
+        style="yellow",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,28 @@ def settings_or_exit(console: Console, **overrides: Any) -> Settings:
     except ValueError as exc:
         console.print(f"[red]Configuration refused:[/red] {escape(_reason(exc))}")
         raise typer.Exit(2) from exc
+
+
+def served_settings(console: Console, host: str, port: int, **overrides: Any) -> Settings:
+    """The settings of a server listening on host:port: the links it sends out (SMS,
+    Open311 discovery) start with that address, unless NIGRANI_PUBLIC_URL was given."""
+    settings = settings_or_exit(console, **overrides)
+    if "public_url" in settings.model_fields_set:  # from the environment or .env
+        return settings
+    return settings.model_copy(update={"public_url": local_url(host, port)})
+
+
+def local_url(host: str, port: int) -> str:
+    """http://host:port, as a browser on this machine reaches a server bound there (a
+    wildcard address is reached on the loopback; an IPv6 address goes in brackets)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"  # a name
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{shown}:{port}"
 
 
 def _reason(exc: ValueError) -> str:
