@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.core import negotiate_locale
 from babel.dates import format_datetime
 from babel.support import NullTranslations, Translations
 
@@ -37,6 +38,25 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+def accepted_languages(header: str | None) -> list[str]:
+    """An Accept-Language header's tags, most wanted first (q-values honoured; q=0 and
+    malformed parts dropped; equal q keeps the header's order)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _sep, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag))
+    return [tag for _q, _position, tag in sorted(ranked)]
+
+
 def pick_language(
     *,
     query: str | None,
@@ -45,15 +65,13 @@ def pick_language(
     supported: tuple[str, ...],
     default: str,
 ) -> str:
-    """Explicit choice first (link, then cookie), then the browser's preference."""
+    """Explicit choice first (link, then cookie), then the browser's preference as Babel
+    negotiates it (hi-IN matches hi; `hi;q=0.1, en;q=0.9` is English)."""
     for choice in (query, cookie):
         if choice in supported:
             return choice
-    for part in (accept or "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in supported:
-            return tag
-    return default
+    found = negotiate_locale(accepted_languages(accept), supported, sep="-", aliases={})
+    return found.lower() if found else default
 
 
 def to_ist(value: datetime, tz: str = "Asia/Kolkata") -> datetime:
