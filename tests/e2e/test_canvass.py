@@ -150,6 +150,9 @@ def test_incident_canvass_to_court_bundle(
     owner.wait_for_url("**/footage")
     expect(owner.locator("h1")).to_have_text(hindi("Footage asked by the police") or "")
     expect(owner.locator(".owner-request")).to_contain_text(number)
+    # Nothing was interrupted yet: no Resume button (a CSS display rule once beat `hidden`).
+    expect(owner.locator("#upload-resume")).to_be_hidden()
+    expect(owner.locator("#upload-progress")).to_be_hidden()
     shot(owner, "footage-owner-hi.png", max_height=2000)
     _upload_with_a_drop(owner, vtest)
     # The same link on another phone opens nothing.
