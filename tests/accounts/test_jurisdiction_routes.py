@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.accounts import jurisdiction, otp
 from nigrani.accounts.models import User
-from nigrani.accounts.roles import STAFF_ROLES, Permission, Role, has_permission
+from nigrani.accounts.roles import STAFF_ROLES, Level, Permission, Role, has_permission
 from nigrani.app import create_app
 from nigrani.cameras.models import Site
 from nigrani.canvass import footage
@@ -103,6 +103,8 @@ OBJECTS: dict[str, Make] = {
     "complaint_id": lambda db, settings, _users, _made: make_complaint(db, settings),
     "item_id": _item,
     "code": lambda db, _settings, _users, _made: jurisdiction.get_by_code(db, "S1"),
+    # a staff account at S1 that no caller signs in as (a reset ends its sign-ins)
+    "user_id": lambda db, _settings, _users, _made: make_staff(db, Role.STATION_STAFF, "S1"),
 }
 
 # Parameters naming a part of the object another parameter names (looked up under it).
@@ -127,6 +129,9 @@ UNSCOPED: dict[str, str] = {
     "number": "the citizen's own complaint, by the signed-in mobile",
 }
 
+# A second commissionerate: the only place an administrator (who sits at one) is outside S1.
+OTHER_CITY = "C-OTHER"
+
 # Outsiders: every staff role that may sit outside S1 (the control room at zone Z2), and
 # a citizen who owns nothing. Insiders: the same roles over S1, and the site's owner.
 OUTSIDE = {
@@ -136,6 +141,7 @@ OUTSIDE = {
     "acp-out": (Role.ACP, "C2"),
     "dcp-out": (Role.DCP, "Z2"),
     "control-out": (Role.CONTROL_ROOM, "Z2"),
+    "admin-out": (Role.ADMIN, OTHER_CITY),
 }
 INSIDE = {
     "sho-in": (Role.SHO, "S1"),
@@ -144,6 +150,7 @@ INSIDE = {
     "acp-in": (Role.ACP, "C1"),
     "dcp-in": (Role.DCP, "Z1"),
     "control-in": (Role.CONTROL_ROOM, "Z1"),
+    "admin-in": (Role.ADMIN, "C"),
 }
 
 # Routes that check a permission without a `require` dependency, and which.
@@ -225,6 +232,8 @@ class World:
 
 
 def _users(db: Session, settings: Settings) -> dict[str, User]:
+    other = {"name_en": "Other", "name_hi": "अन्य"}
+    jurisdiction.create_node(db, code=OTHER_CITY, level=Level.COMMISSIONERATE, parent=None, **other)
     users = {
         name: make_staff(db, role, node, f"jx-{name}")
         for name, (role, node) in (OUTSIDE | INSIDE).items()

@@ -53,6 +53,7 @@ OPEN: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "ends the caller's own session and nothing else",
     ("POST", "/account/totp"): "the signed-in user's own second factor, whatever the role",
     ("POST", "/account/totp/confirm"): "confirms the signed-in user's own new second factor",
+    ("POST", "/account/password"): "the signed-in user's own new password, whatever the role",
     ("POST", "/citizen/login"): "citizen sign-in: a code to the mobile (rate-limited)",
     ("POST", "/citizen/login/code"): "citizen sign-in: the code sent to the mobile",
     ("POST", "/citizen/login/demo-sms"): "demo mode only: shows the code that was sent",
@@ -193,6 +194,8 @@ def _objects(db: Session, settings: Settings, users: dict[Role, User]) -> dict[s
         "token_id": token.token.id,
         "item_id": NOWHERE,  # evidence: the store needs files; the check comes first
         "job_id": NOWHERE,  # an SMS dead letter
+        # a staff account at S1 that no caller signs in as (a reset ends its sign-ins)
+        "user_id": make_staff(db, Role.STATION_STAFF, "S1", "perm-account").id,
     }
     return {name: str(value) for name, value in ids.items()}
 

@@ -81,10 +81,24 @@ def user_for_error_page(request: Request) -> User | None:
 
 # Dependencies that do no I/O are async: FastAPI runs each sync one on a worker thread, a
 # hop that costs more than the check itself.
-async def get_current_user(user: OptionalUser) -> User:
-    """The signed-in user, or 401 (pages redirect to the sign-in form)."""
+# What an account whose password an administrator reset may still open: its own page, where
+# it chooses a new password (signing out needs no user).
+PASSWORD_PAGES = frozenset({"/account", "/account/password"})
+
+
+async def get_current_user(request: Request, user: OptionalUser) -> User:
+    """The signed-in user, or 401 (pages redirect to the sign-in form); 403 on any page but
+    its own while a password reset by an administrator waits to be replaced."""
     if user is None:
         raise AuthenticationFailed(_("Please sign in to continue."))
+    if (
+        user.must_change_password
+        and _bearer(request) is None
+        and request.url.path not in PASSWORD_PAGES
+    ):
+        raise PermissionDenied(
+            _("Your password was reset. Choose a new one under My account first.")
+        )
     return user
 
 

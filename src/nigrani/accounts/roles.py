@@ -51,6 +51,20 @@ class Permission(StrEnum):
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
 STAFF_ROLES = frozenset(set(Role) - CITIZEN_ROLES)
 
+# Staff roles by rank, the chain of command from the top, then the roles beside it: the one
+# order in which every list of roles is shown (never alphabetical).
+STAFF_BY_RANK: tuple[Role, ...] = (
+    Role.COMMISSIONER,
+    Role.DCP,
+    Role.ACP,
+    Role.SHO,
+    Role.INVESTIGATING_OFFICER,
+    Role.STATION_STAFF,
+    Role.CONTROL_ROOM,
+    Role.AUDITOR,
+    Role.ADMIN,
+)
+
 # Where in the tree each staff role may be attached.
 ROLE_LEVELS: dict[Role, frozenset[Level]] = {
     Role.STATION_STAFF: frozenset({Level.STATION, Level.POST}),

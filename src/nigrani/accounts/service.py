@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from nigrani.accounts import jurisdiction
@@ -23,11 +23,14 @@ from nigrani.core.errors import (
     ValidationFailed,
 )
 from nigrani.core.i18n import _
+from nigrani.core.phones import mask_mobile, normalize_mobile
 from nigrani.core.security import (
+    FieldCipher,
     hash_password,
     new_token,
     same,
     sha256_hex,
+    verify_password,
 )
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -286,3 +289,217 @@ def list_staff(session: Session, *, under_path: str) -> list[User]:
         .order_by(User.username)
     )
     return list(session.scalars(stmt))
+
+
+# Staff administration: edit, disable and re-enable, reset a password, move to another node
+# or role. Each loads the account locked (FOR UPDATE on PostgreSQL; SQLite writes one at a
+# time) inside the administrator's jurisdiction, and audits what it changed.
+
+PASSWORD_MIN = 10
+# No 0/o, 1/l/i: a temporary password is read out or copied by hand.
+_TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def staff_in_charge(session: Session, *, user_id: int, scope_path: str) -> User:
+    """The staff account `user_id`, locked for a change, if it lies inside the caller's
+    jurisdiction; NotFound for a citizen, an unattached account or one outside."""
+    user = session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .options(joinedload(User.node, innerjoin=False))
+        .with_for_update(of=User)
+    )
+    if (
+        user is None
+        or user.role in CITIZEN_ROLES
+        or user.node is None
+        or not jurisdiction.within(user.node.path, scope_path)
+    ):
+        raise NotFound(_("No such staff account"))
+    return user
+
+
+def _snapshot(user: User) -> dict[str, str | bool | None]:
+    """The non-secret fields the audit log shows before and after a change."""
+    return {
+        "full_name": user.full_name,
+        "mobile": user.phone_masked,
+        "role": user.role,
+        "node": user.node.code if user.node else None,
+        "active": user.is_active,
+    }
+
+
+def _audit_change(
+    session: Session,
+    user: User,
+    before: dict[str, str | bool | None],
+    *,
+    action: str,
+    actor: audit.Actor,
+) -> None:
+    after = _snapshot(user)
+    changed = sorted(k for k in after if after[k] != before[k])
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="user",
+        object_id=user.id,
+        detail={
+            "username": user.username,
+            "before": {k: before[k] for k in changed},
+            "after": {k: after[k] for k in changed},
+        },
+    )
+
+
+def _place(session: Session, user: User, role: Role, node_code: str, scope_path: str) -> None:
+    """Attach the user to a node inside the scope that the role may sit at."""
+    if role in CITIZEN_ROLES:
+        raise ValidationFailed(_("Citizens sign in with their mobile number"), field="role")
+    node = jurisdiction.get_by_code(session, node_code)
+    if not jurisdiction.within(node.path, scope_path):
+        raise ValidationFailed(_("That jurisdiction is outside your charge"), field="node")
+    if Level(node.level) not in ROLE_LEVELS[role]:
+        allowed = ", ".join(sorted(ROLE_LEVELS[role]))
+        raise ValidationFailed(
+            _("A {role} is attached to a {allowed}, not a {level}").format(
+                role=role.value, allowed=allowed, level=node.level
+            ),
+            field="node",
+        )
+    user.role, user.node_id, user.node = role.value, node.id, node
+
+
+def update_staff(
+    session: Session,
+    *,
+    user: User,
+    settings: Settings,
+    full_name: str,
+    mobile: str | None,
+    role: Role,
+    node_code: str,
+    scope_path: str,
+    actor: audit.Actor,
+) -> bool:
+    """Change a staff account's name, mobile (None: keep it, "": remove it), role and node;
+    whether anything changed.
+
+    The mobile is stored encrypted with a mask for display, never as the lookup hash that
+    citizen sign-in uses: a staff account signs in with its password only. An administrator
+    cannot move their own account (they would lose the page they stand on)."""
+    if not full_name.strip():
+        raise ValidationFailed(_("Full name is required"), field="full_name")
+    before = _snapshot(user)
+    if actor.id == user.id and (role.value != user.role or node_code != before["node"]):
+        raise Conflict(_("You cannot change the role or jurisdiction of your own account"))
+    _place(session, user, role, node_code, scope_path)
+    user.full_name = full_name.strip()
+    if mobile is None:
+        pass  # kept as it is: the page never shows the whole number
+    elif not mobile.strip():
+        user.phone_enc = user.phone_masked = None
+    else:
+        e164 = normalize_mobile(mobile)
+        if mask_mobile(e164) != user.phone_masked or user.phone_enc is None:
+            user.phone_enc = FieldCipher(settings.encryption_key).encrypt(e164)
+            user.phone_masked = mask_mobile(e164)
+    session.flush()
+    if _snapshot(user) == before:
+        return False
+    _audit_change(session, user, before, action="user.update", actor=actor)
+    return True
+
+
+def _revoke_sessions(session: Session, user: User) -> None:
+    """End every login of the user at once (the next request is signed out)."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def set_active(session: Session, *, user: User, active: bool, actor: audit.Actor) -> None:
+    """Disable an account (its logins end, its API keys stop) or enable it again."""
+    if actor.id == user.id and not active:
+        raise Conflict(_("You cannot disable your own account"))
+    if user.is_active == active:
+        return
+    before = _snapshot(user)
+    user.is_active = active
+    if not active:
+        _revoke_sessions(session, user)
+    session.flush()
+    _audit_change(
+        session, user, before, action="user.enable" if active else "user.disable", actor=actor
+    )
+
+
+def temporary_password() -> str:
+    """A random password to read out once: 3 groups of 4 unambiguous characters."""
+    chars = [secrets.choice(_TEMP_ALPHABET) for _ in range(12)]
+    return "-".join("".join(chars[i : i + 4]) for i in (0, 4, 8))
+
+
+def reset_password(
+    session: Session, *, user: User, password: str, actor: audit.Actor
+) -> str | None:
+    """A new password (the one given, or a generated one that is returned to show once);
+    the user's logins end and the next sign-in must choose a password of their own."""
+    given = password.strip() != ""
+    if given and len(password) < PASSWORD_MIN:
+        raise ValidationFailed(
+            _("The password needs at least {n} characters").format(n=PASSWORD_MIN),
+            field="password",
+        )
+    chosen = password if given else temporary_password()
+    user.password_hash = hash_password(chosen)
+    user.must_change_password = True
+    _revoke_sessions(session, user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.password_reset",
+        object_type="user",
+        object_id=user.id,
+        detail={"username": user.username, "generated": not given},
+    )
+    return None if given else chosen
+
+
+def change_own_password(
+    session: Session, *, user: User, password: str, confirm: str, keep_token: str
+) -> None:
+    """The signed-in user's own new password; their other logins end."""
+    if len(password) < PASSWORD_MIN:
+        raise ValidationFailed(
+            _("The password needs at least {n} characters").format(n=PASSWORD_MIN),
+            field="password",
+        )
+    if password != confirm:
+        raise ValidationFailed(_("The two passwords differ"), field="confirm")
+    if user.password_hash and verify_password(user.password_hash, password):
+        raise ValidationFailed(_("Choose a password different from the old one"), field="password")
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    session.execute(
+        update(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.token_hash != sha256_hex(keep_token),
+        )
+        .values(revoked_at=utcnow())
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor_of(user),
+        action="user.password_change",
+        object_type="user",
+        object_id=user.id,
+    )

@@ -1,4 +1,4 @@
-"""Staff pages: the dashboard, a jurisdiction's page, administration and the audit log."""
+"""Staff pages: a jurisdiction's page, administration and the audit log."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from nigrani.accounts import boundaries, jurisdiction, service, svgmap
 from nigrani.accounts.deps import Admin, Auditor, StaffScope, VisibleNode
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.accounts.pages import page, see_other
-from nigrani.accounts.roles import LEVEL_ORDER, STAFF_ROLES, Level
+from nigrani.accounts.pages import page
+from nigrani.accounts.roles import LEVEL_ORDER, Level
+from nigrani.accounts.web import users
 from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
@@ -20,6 +21,7 @@ from nigrani.core.i18n import _, current_language
 from nigrani.core.params import QueryId
 
 router = APIRouter(include_in_schema=False)
+router.include_router(users.router)  # staff accounts: accounts/web/users.py
 
 
 def _level_counts(db: DbSession, node: JurisdictionNode) -> list[tuple[str, int]]:
@@ -50,70 +52,12 @@ def _node_page(
     )
 
 
-@router.get("/dashboard")
-def dashboard(request: Request, db: DbSession, scope: StaffScope) -> HTMLResponse:
-    """A staff user's home: their jurisdiction and what lies under it."""
-    return _node_page(request, db, scope, scope.node)
-
-
 @router.get("/jurisdiction/{code}")
 def node_view(
     request: Request, db: DbSession, scope: StaffScope, node: VisibleNode
 ) -> HTMLResponse:
     """One jurisdiction inside the caller's charge."""
     return _node_page(request, db, scope, node)
-
-
-@router.get("/admin/users")
-def users_page(
-    request: Request, db: DbSession, admin: Admin, scope: StaffScope, error: str | None = None
-) -> HTMLResponse:
-    """Staff accounts under the administrator's node, and the form to add one."""
-    users = service.list_staff(db, under_path=scope.node.path)
-    nodes = jurisdiction.subtree(db, scope.node)
-    return page(
-        request,
-        "accounts/admin_users.html",
-        user=admin,
-        users=users,
-        nodes=nodes,
-        roles=sorted(STAFF_ROLES),
-        error=error,
-    )
-
-
-@router.post("/admin/users", response_model=None)
-def users_create(
-    request: Request,
-    db: DbSession,
-    admin: Admin,
-    scope: StaffScope,
-    username: Annotated[str, Form(max_length=64)],
-    full_name: Annotated[str, Form(max_length=160)],
-    role: Annotated[str, Form(max_length=40)],
-    node_code: Annotated[str, Form(max_length=40)],
-    password: Annotated[str, Form(max_length=256)],
-) -> Response:
-    """Add a staff account; on a mistake the form comes back with the reason."""
-    try:
-        target = jurisdiction.get_by_code(db, node_code)
-        if not scope.contains(target):
-            raise NigraniError(_("That jurisdiction is outside your charge"), field="node")
-        service.create_staff(
-            db,
-            username=username,
-            full_name=full_name,
-            role=service.parse_role(role),
-            node_code=node_code,
-            password=password,
-            actor=service.actor_of(admin),
-        )
-    except NigraniError as exc:
-        db.rollback()
-        response = users_page(request, db, admin, scope, error=exc.message)
-        response.status_code = exc.status
-        return response
-    return see_other("/admin/users")
 
 
 @router.get("/admin/tree")

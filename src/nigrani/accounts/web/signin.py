@@ -90,9 +90,8 @@ def login(
         return _set_session(
             see_other(target), token, secure=settings.cookie_secure, name=TOTP_COOKIE, max_age=300
         )
-    return _set_session(
-        see_other(safe_next(next, "/dashboard")), token, secure=settings.cookie_secure
-    )
+    target = "/account/password" if user.must_change_password else safe_next(next, "/dashboard")
+    return _set_session(see_other(target), token, secure=settings.cookie_secure)
 
 
 @router.get("/login/totp")
@@ -146,6 +145,46 @@ def _account_context(user: User, settings: Settings) -> dict[str, Any]:
 def account(request: Request, user: CurrentUser, settings: SettingsDep) -> HTMLResponse:
     """The signed-in staff user's own settings (two-factor sign-in)."""
     return page(request, "accounts/account.html", **_account_context(user, settings))
+
+
+@router.get("/account/password")
+def account_password_form(
+    request: Request, user: CurrentUser, settings: SettingsDep
+) -> HTMLResponse:
+    """The signed-in user's own page, open at the form for a new password."""
+    return page(request, "accounts/account.html", **_account_context(user, settings))
+
+
+@router.post("/account/password")
+def account_password(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    user: CurrentUser,
+    password: Annotated[str, Form(max_length=256)] = "",
+    confirm: Annotated[str, Form(max_length=256)] = "",
+) -> HTMLResponse:
+    """Replace one's own password (after a reset by an administrator, before anything else);
+    the user's other sign-ins end."""
+    try:
+        service.change_own_password(
+            db,
+            user=user,
+            password=password,
+            confirm=confirm,
+            keep_token=request.cookies.get(SESSION_COOKIE, ""),
+        )
+    except ValidationFailed as exc:
+        context = _account_context(user, settings)
+        return page(
+            request,
+            "accounts/account.html",
+            password_error=exc.message,
+            status_code=exc.status,
+            **context,
+        )
+    context = _account_context(user, settings)
+    return page(request, "accounts/account.html", password_changed=True, **context)
 
 
 @router.post("/account/totp")
