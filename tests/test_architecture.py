@@ -12,7 +12,8 @@ from pathlib import Path
 import nigrani
 
 PACKAGE = Path(nigrani.__file__).parent
-FEATURES = ("cameras", "evidence", "canvass", "stations", "grievances")  # lowest first
+# lowest first; home (the role home pages) reads every feature below it
+FEATURES = ("cameras", "evidence", "canvass", "stations", "grievances", "home")
 COMPOSITION = {"app", "cli", "models", "tasks", "__main__", "demo"}
 PRESENTATION = {"web", "api", "cli", "views", "pages", "forms", "tasks", "labels"}
 

@@ -59,6 +59,7 @@ from nigrani.grievances.web import actions as grievances_actions
 from nigrani.grievances.web import citizen as grievances_citizen
 from nigrani.grievances.web import queue as grievances_web
 from nigrani.grievances.web import walkin as grievances_walkin
+from nigrani.home import web as home_web
 from nigrani.stations.web import cameras as stations_web
 from nigrani.stations.web import compliance as stations_compliance
 from nigrani.stations.web import live as stations_live
@@ -268,6 +269,7 @@ def create_app(
         web_pages.router,
         accounts_web.router,
         accounts_admin.router,
+        home_web.router,
         accounts_sms.router,
         accounts_tokens.router,
         accounts_api.router,

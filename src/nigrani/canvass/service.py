@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts import jurisdiction
@@ -132,13 +132,53 @@ def incident_by_number(session: Session, *, number: str, scope_path: str) -> Inc
     return found if found is not None and jurisdiction.within(found.node_path, scope_path) else None
 
 
+# What an officer waits on, by the footage requests' states: asked and not answered, the
+# owner sent footage, the owner said no (the home pages count incidents in each).
+FOOTAGE_STATES: dict[str, tuple[str, ...]] = {
+    "waiting": ("sent", "opened"),
+    "received": ("uploaded",),
+    "declined": ("declined",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    """The incidents list's filters: status, the officer's own, a footage state, since when."""
+
+    status: str | None = None
+    officer_id: int | None = None
+    footage: str | None = None  # a key of FOOTAGE_STATES
+    since: datetime | None = None
+
+
+def incident_where(scope_path: str, f: IncidentFilter) -> list[ColumnElement[bool]]:
+    """The conditions of a filter, inside a jurisdiction."""
+    where = [jurisdiction.under(Incident.node_path, scope_path)]
+    if f.status:
+        where.append(Incident.status == f.status)
+    if f.officer_id is not None:
+        where.append(Incident.officer_id == f.officer_id)
+    if f.footage:
+        asked = select(FootageRequest.incident_id).where(
+            FootageRequest.status.in_(FOOTAGE_STATES[f.footage])
+        )
+        where.append(Incident.id.in_(asked))
+    if f.since is not None:
+        where.append(Incident.created_at >= f.since)
+    return where
+
+
 def list_incidents(
-    session: Session, *, scope_path: str, status: str | None, page: int, per_page: int
+    session: Session,
+    *,
+    scope_path: str,
+    status: str | None,
+    page: int,
+    per_page: int,
+    f: IncidentFilter | None = None,
 ) -> tuple[list[Incident], int]:
     """Incidents under a jurisdiction, newest first, one page of them and the total."""
-    where = [jurisdiction.under(Incident.node_path, scope_path)]
-    if status:
-        where.append(Incident.status == status)
+    where = incident_where(scope_path, f or IncidentFilter(status=status))
     total = session.scalar(select(func.count(Incident.id)).where(*where)) or 0
     rows = session.scalars(
         select(Incident)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.jurisdiction import under, within
@@ -125,13 +126,26 @@ def get_camera(session: Session, *, camera_id: int, scope_path: str) -> StationC
     return camera
 
 
+def not_recording(since: datetime) -> ColumnElement[bool]:
+    """A camera switched on that has recorded nothing since `since` (the working window)."""
+    quiet = StationCamera.last_segment_at.is_(None) | (StationCamera.last_segment_at < since)
+    return StationCamera.enabled.is_(True) & quiet
+
+
 def list_cameras(
-    session: Session, *, scope_path: str, station_id: int | None = None
+    session: Session,
+    *,
+    scope_path: str,
+    station_id: int | None = None,
+    stopped_since: datetime | None = None,
 ) -> list[StationCamera]:
-    """Cameras under a node, by station and name."""
+    """Cameras under a node, by station and name; with `stopped_since`, only those that
+    are switched on and recorded nothing since then."""
     stmt = select(StationCamera).where(under(StationCamera.node_path, scope_path))
     if station_id is not None:
         stmt = stmt.where(StationCamera.station_id == station_id)
+    if stopped_since is not None:
+        stmt = stmt.where(not_recording(stopped_since))
     return list(session.scalars(stmt.order_by(StationCamera.node_path, StationCamera.name)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -34,11 +35,21 @@ def incidents_page(
     db: DbSession,
     scope: Investigator,
     status: Annotated[str | None, Query(pattern="^(open|closed)?$")] = None,
+    mine: bool = False,
+    footage: Annotated[str | None, Query(pattern="^(waiting|received|declined)?$")] = None,
+    days: Annotated[int | None, Query(ge=1, le=366)] = None,
     page_no: PageNo = 1,
 ) -> HTMLResponse:
-    """Incidents in the caller's jurisdiction, newest first."""
+    """Incidents in the caller's jurisdiction, newest first; `mine` the caller's own,
+    `footage` those with a request in that state, `days` those recorded in the last days."""
+    f = service.IncidentFilter(
+        status=status or None,
+        officer_id=scope.user.id if mine else None,
+        footage=footage or None,
+        since=utcnow() - timedelta(days=days) if days else None,
+    )
     rows, total = service.list_incidents(
-        db, scope_path=scope.node.path, status=status or None, page=page_no, per_page=PER_PAGE
+        db, scope_path=scope.node.path, status=f.status, page=page_no, per_page=PER_PAGE, f=f
     )
     return page(
         request,
@@ -50,6 +61,7 @@ def incidents_page(
         pages=max(1, -(-total // PER_PAGE)),
         kind_label=kind_label,
         status=status or "",
+        kept=urlencode({"mine": int(mine), "footage": footage or "", "days": days or ""}),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -34,19 +35,26 @@ def cameras_page(
     settings: SettingsDep,
     scope: Watcher,
     station: StationChoice,
+    stopped: bool = False,
 ) -> HTMLResponse:
-    """The stations in the caller's charge with their camera counts, or one station's cameras."""
+    """The stations in the caller's charge with their camera counts, or one station's cameras;
+    `stopped`: only cameras switched on that recorded nothing in the working window."""
     stations = views.stations_under(db, scope.node.path)
     if station is None and len(stations) == 1:
         station = stations[0].id
-    cameras = service.list_cameras(db, scope_path=scope.node.path, station_id=station)
+    since = utcnow() - timedelta(minutes=settings.compliance_working_minutes)
+    cameras = service.list_cameras(
+        db, scope_path=scope.node.path, station_id=station, stopped_since=since if stopped else None
+    )
     groups = views.by_station(stations, cameras)
+    shown = [g for g in groups if (g[0].id == station if station else stopped and g[1])]
     return page(
         request,
         "stations/cameras.html",
         user=scope.user,
-        groups=[g for g in groups if g[0].id == station] if station else [],
-        summary=[] if station else views.camera_summary(groups, settings, utcnow()),
+        groups=shown,
+        stopped=stopped,
+        summary=[] if station or stopped else views.camera_summary(groups, settings, utcnow()),
         stations=stations,
         station=station,
         may_set_up=may_set_up(scope.user),
