@@ -7,7 +7,7 @@ import io
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ class QueueFilter:
     officer_id: int | None = None
     channel: str = ""
     number: str = ""
+    due: str = ""  # "today": open, not yet overdue, due before midnight IST
+    received: str = ""  # "today": received since midnight IST
 
 
 def _where(scope_path: str, f: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
@@ -47,7 +49,19 @@ def _where(scope_path: str, f: QueueFilter, now: datetime) -> list[ColumnElement
         where.append(Complaint.channel == f.channel)
     if f.number:
         where.append(Complaint.number.contains(f.number.strip().upper()))
+    start, end = today(now)
+    if f.due == "today":
+        where += [Complaint.status.in_(OPEN_STATUSES), Complaint.due_at >= now]
+        where.append(Complaint.due_at < end)
+    if f.received == "today":
+        where.append(Complaint.received_at >= start)
     return where
+
+
+def today(now: datetime, tz: str = "Asia/Kolkata") -> tuple[datetime, datetime]:
+    """Today's midnight and the next, in IST (as aware times): "today" as a station reads it."""
+    start = to_ist(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
 def queue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +24,7 @@ from nigrani.stations import playback as station_playback
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
 Status = Annotated[str, Query(pattern="^(open|overdue|all|" + "|".join(STATUSES) + ")?$")]
+Today = Annotated[str, Query(pattern="^(today)?$")]  # due=today, received=today (IST)
 
 
 def _filter(
@@ -54,10 +56,13 @@ def queue_page(
     officer: Annotated[str, Query(max_length=12)] = "",
     channel: Annotated[str, Query(max_length=16)] = "",
     number: Annotated[str, Query(max_length=40)] = "",
+    due: Today = "",
+    received: Today = "",
     page_no: PageNo = 1,
 ) -> HTMLResponse:
     """Complaints in the caller's charge, most urgent first; 'mine' is officer=<own id>."""
     f = _filter(status, category, officer, channel, number)
+    f = replace(f, due=due, received=received)  # the home page's "due today", "walk-ins today"
     rows, total = queries.queue(
         db, scope_path=scope.node.path, f=f, page=page_no, per_page=PER_PAGE
     )
