@@ -9,19 +9,19 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from nigrani.accounts import boundaries, jurisdiction, service, svgmap
-from nigrani.accounts.deps import Admin, Auditor, StaffScope, VisibleNode
+from nigrani.accounts.deps import Admin, StaffScope, VisibleNode
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.pages import page
 from nigrani.accounts.roles import LEVEL_ORDER, Level
+from nigrani.accounts.web import audit as audit_pages
 from nigrani.accounts.web import users
-from nigrani.core import audit
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
 from nigrani.core.i18n import _, current_language
-from nigrani.core.params import QueryId
 
 router = APIRouter(include_in_schema=False)
 router.include_router(users.router)  # staff accounts: accounts/web/users.py
+router.include_router(audit_pages.router)  # the audit log: accounts/web/audit.py
 
 
 def _level_counts(db: DbSession, node: JurisdictionNode) -> list[tuple[str, int]]:
@@ -119,20 +119,3 @@ async def boundaries_upload(
         created=result.created, updated=result.updated
     )
     return tree_page(request, db, admin, scope, message=msg)
-
-
-@router.get("/audit")
-def audit_page(
-    request: Request,
-    db: DbSession,
-    auditor: Auditor,
-    verify: bool = False,
-    before: QueryId = None,
-) -> HTMLResponse:
-    """The latest audit rows, and a check of the whole chain on request."""
-    stmt = select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc()).limit(100)
-    if before:
-        stmt = stmt.where(audit.AuditEntry.id < before)
-    rows = list(db.scalars(stmt))
-    result = audit.verify(db) if verify else None
-    return page(request, "accounts/audit.html", user=auditor, rows=rows, result=result)
