@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import User
-from nigrani.accounts.roles import Role
+from nigrani.accounts.roles import Level, Role
 from nigrani.canvass import footage
 from nigrani.canvass.models import Incident
 from nigrani.canvass.schemas import FootageRequestCreate
@@ -237,3 +240,38 @@ def test_admin_and_auditor_keep_users_audit_and_jurisdictions(
     assert (found["staff"][1] == "/admin/users") is (role is Role.ADMIN)
     for _value, href in found.values():
         assert href is None or client.get(href).status_code == 200, href
+
+
+def statements_of(client: TestClient, path: str) -> int:
+    """How many SQL statements one request runs."""
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_senior_page_costs_the_same_for_more_stations(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    tree = make_tree(db)
+    seed_complaints(db, settings)
+    seed_cameras(db, settings)
+    login(client, make_staff(db, Role.COMMISSIONER, "C").username or "")
+    few = statements_of(client, "/dashboard")
+    for n in range(4):
+        code = f"S{n + 4}"
+        jurisdiction.create_node(
+            db, code=code, level=Level.STATION, name_en=code, name_hi=code, parent=tree["C2"]
+        )
+        make_camera(db, settings, station=code, name=f"Gate {n}", role="entry_exit")
+        alert(db, jurisdiction.get_by_code(db, code).path)
+    page = client.get("/dashboard").text
+    assert len(re.findall(r"<tr data-station=", page)) == 7
+    assert statements_of(client, "/dashboard") == few

@@ -199,12 +199,17 @@ def investigator_home(session: Session, *, scope: Scope, now: datetime) -> Home:
 
 
 def station_lines(
-    session: Session, *, node: JurisdictionNode, settings: Settings, now: datetime
+    session: Session,
+    *,
+    node: JurisdictionNode,
+    complaints: dict[str, complaint_figures.PlaceCounts],
+    settings: Settings,
+    now: datetime,
 ) -> tuple[list[StationLine], int]:
     """Every station under a node with its figures, the one to call first at the top, and
-    the number of open alerts the compliance board lists (three grouped queries)."""
+    the number of open alerts the compliance board lists (the tree, cameras and alerts: three
+    queries, whatever the number of stations)."""
     stations = [n for n in jurisdiction.subtree(session, node) if n.level == Level.STATION.value]
-    complaints = complaint_figures.by_path(session, scope_path=node.path, now=now)
     since = camera_figures.working_since(settings, now)
     stopped = camera_figures.not_recording_by_station(session, scope_path=node.path, since=since)
     alerts = camera_figures.open_alerts(session, scope_path=node.path)
@@ -225,10 +230,11 @@ def senior_home(session: Session, *, scope: Scope, settings: Settings, now: date
     """An ACP's, DCP's, the Commissioner's or the control room's home: the stations ranked,
     complaints and breaches over 30 days, compliance by area, cameras down, alerts, incidents."""
     node = scope.node
-    lines, alerts = station_lines(session, node=node, settings=settings, now=now)
-    counts = complaint_figures.total(
-        complaint_figures.by_path(session, scope_path=node.path, now=now)
+    complaints = complaint_figures.by_path(session, scope_path=node.path, now=now)
+    lines, alerts = station_lines(
+        session, node=node, complaints=complaints, settings=settings, now=now
     )
+    counts = complaint_figures.total(complaints)
     board = compliance.board(session, node=node, settings=settings, now=now)
     week = incident_figures.count(
         session,
