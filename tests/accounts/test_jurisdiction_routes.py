@@ -377,6 +377,8 @@ QUERIES = [
     Asked("/cameras/export.csv", "station", "code", 200, "Gupta Sweets"),
     Asked("/cameras/export.geojson", "station", "code", 200, "Gupta Sweets"),
     Asked("/api/v1/cameras/map", "station", "code", 403, rest="&bbox=80.2,26.4,80.4,26.6&zoom=16"),
+    Asked("/grievances", "station", "code", 200, "Two men snatched my phone"),
+    Asked("/grievances/export.csv", "station", "code", 200, "Mall Road crossing"),
 ]
 
 

@@ -3,6 +3,10 @@ the queue's columns and filters, and the messages after each step."""
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,9 +17,12 @@ from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
 from nigrani.grievances import contact
 from nigrani.grievances.models import Complaint
+from nigrani.grievances.web import queue
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
+from tests.conftest import Freeze
 from tests.grievances.factories import MOBILE, make_complaint
 
+AT = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 REASON = "The complainant did not answer the SMS; calling back about the phone"
 
 
@@ -161,3 +168,73 @@ def test_walk_in_desk_picks_its_station_by_name(client: TestClient, db: Session)
     reply = client.post("/grievances/walk-in", data=form)
     assert reply.status_code == 422 and "There is no police station “S9”" in reply.text
     assert db.scalars(select(Complaint)).all() == before
+
+
+def test_the_queue_shows_text_channel_age_and_an_overdue_mark(
+    client: TestClient, db: Session, settings: Settings, freeze: Freeze
+) -> None:
+    moment = freeze(AT)
+    make_tree(db)
+    sho = make_staff(db, Role.SHO, "S1")
+    late = make_complaint(db, settings, text="Chain snatched at the temple gate\nTwo men on a bike")
+    moment.advance(timedelta(days=30))
+    fresh = make_complaint(db, settings, channel="walk_in", text="Loud music every night here")
+    moment.advance(timedelta(hours=3))
+    db.commit()
+    login(client, sho.username or "")
+    page = client.get("/grievances?lang=en").text
+    late_row, fresh_row = _row(page, late.number), _row(page, fresh.number)
+    assert "Chain snatched at the temple gate" in late_row and "Two men" not in late_row
+    assert "Overdue" in late_row and 'class="overdue"' in late_row and "30 days" in late_row
+    assert "At the station" in fresh_row and "3 h" in fresh_row and "Overdue" not in fresh_row
+
+
+def _row(page: str, number: str) -> str:
+    start = page.index(f'<tr data-complaint="{number}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_control_room_filters_by_station_and_triage(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    control = make_staff(db, Role.CONTROL_ROOM, "C")
+    in_s1 = make_complaint(db, settings)
+    in_s3 = make_complaint(db, settings, lat=26.5, lon=80.35)
+    triage = make_complaint(db, settings, lat=None, lon=None)
+    db.commit()
+    assert triage.station_id is None and in_s3.station is not None
+    login(client, control.username or "")
+    page = client.get("/grievances").text
+    assert all(c.number in page for c in (in_s1, in_s3, triage))
+    assert '<option value="S3">S3 en</option>' in page
+    page = client.get("/grievances?station=S3").text
+    assert in_s3.number in page and in_s1.number not in page and triage.number not in page
+    assert '<option value="S3" selected>' in page
+    page = client.get("/grievances?station=triage").text
+    assert triage.number in page and in_s1.number not in page and in_s3.number not in page
+    assert client.get("/grievances?station=S9").status_code == 422
+    csv = client.get("/grievances/export.csv?station=S3").text
+    assert in_s3.number in csv and in_s1.number not in csv
+
+
+def test_pages_and_the_language_switch_keep_every_filter(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    control = make_staff(db, Role.CONTROL_ROOM, "C")
+    for _n in range(queue.PER_PAGE + 1):
+        make_complaint(db, settings, channel="walk_in")
+    db.commit()
+    login(client, control.username or "")
+    page = client.get("/grievances?status=all&channel=walk_in&station=S1&category=theft").text
+    kept = ("status=all", "channel=walk_in", "station=S1", "category=theft")
+    nxt = re.search(r'href="([^"]*)" rel="next"', page)
+    assert nxt and all(k in html.unescape(nxt.group(1)) for k in kept)
+    assert "page=2" in nxt.group(1)
+    hindi = re.search(r'href="([^"]*)"[^>]*lang="hi"', page)
+    assert hindi and all(k in html.unescape(hindi.group(1)) for k in (*kept, "lang=hi"))
+    second = client.get("/grievances" + html.unescape(nxt.group(1))).text
+    assert "Page 2 of 2" in second
+    csv_link = re.search(r'href="(/grievances/export\.csv[^"]*)"', page)
+    assert csv_link and all(k in html.unescape(csv_link.group(1)) for k in kept)

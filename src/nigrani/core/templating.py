@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -36,7 +37,16 @@ def make_environment() -> Environment:
     )
     env.filters["ist"] = i18n.format_ist
     env.globals["mask"] = mask_mobile
+    env.globals["query_with"] = query_with
     return env
+
+
+def query_with(request: Request, **changes: str | int | None) -> str:
+    """This page's query string with some parameters set ("" or None drops one), so a link
+    that changes the language or the page keeps every filter the user chose."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    kept += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
+    return "?" + urlencode(kept)
 
 
 def make_templates() -> Jinja2Templates:

@@ -29,6 +29,8 @@ class QueueFilter:
     officer_id: int | None = None
     channel: str = ""
     number: str = ""
+    station_path: str = ""  # only complaints at or under this station
+    triage: bool = False  # only complaints with no station yet (the control room's)
     due: str = ""  # "today": open, not yet overdue, due before midnight IST
     received: str = ""  # "today": received since midnight IST
 
@@ -49,6 +51,10 @@ def _where(scope_path: str, f: QueueFilter, now: datetime) -> list[ColumnElement
         where.append(Complaint.channel == f.channel)
     if f.number:
         where.append(Complaint.number.contains(f.number.strip().upper()))
+    if f.station_path:
+        where.append(jurisdiction.under(Complaint.node_path, f.station_path))
+    if f.triage:
+        where.append(Complaint.station_id.is_(None))
     start, end = today(now)
     if f.due == "today":
         where += [Complaint.status.in_(OPEN_STATUSES), Complaint.due_at >= now]

@@ -29,13 +29,15 @@ def station_by_code(session: Session, code: str) -> JurisdictionNode:
 
 
 def station_choices(
-    session: Session,
+    session: Session, *, under: str | None = None
 ) -> list[tuple[JurisdictionNode | None, list[JurisdictionNode]]]:
-    """Every station, grouped under its circle (by name), for a picker by name."""
+    """Every station (or those under one node), grouped under its circle (by name), for a
+    picker by name."""
+    where = [JurisdictionNode.level == Level.STATION]
+    if under is not None:
+        where.append(jurisdiction.under(JurisdictionNode.path, under))
     stations = session.scalars(
-        select(JurisdictionNode)
-        .where(JurisdictionNode.level == Level.STATION)
-        .order_by(JurisdictionNode.name_en)
+        select(JurisdictionNode).where(*where).order_by(JurisdictionNode.name_en)
     ).all()
     groups: dict[int | None, list[JurisdictionNode]] = {}
     for station in stations:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,22 +14,28 @@ from nigrani.accounts.deps import Scope
 from nigrani.accounts.jurisdiction import within
 from nigrani.accounts.models import User
 from nigrani.accounts.pages import page
-from nigrani.accounts.roles import STAFF_ROLES
+from nigrani.accounts.roles import STAFF_ROLES, Level
+from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession
+from nigrani.core.i18n import _
 from nigrani.core.params import PageNo
 from nigrani.grievances import duplicates, labels, queries, routing, service, timeline
 from nigrani.grievances.deps import GrievanceOfficer, ScopedComplaint
-from nigrani.grievances.models import STATUSES, Complaint
+from nigrani.grievances.models import CHANNELS, OPEN_STATUSES, STATUSES, Complaint
 from nigrani.stations import playback as station_playback
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
 Status = Annotated[str, Query(pattern="^(open|overdue|all|" + "|".join(STATUSES) + ")?$")]
+
+
+TRIAGE = "triage"  # the station filter's value for complaints with no station yet
+Station = Annotated[str, Query(max_length=40)]
 Today = Annotated[str, Query(pattern="^(today)?$")]  # due=today, received=today (IST)
 
 
 def _filter(
-    status: str, category: str, officer: str, channel: str, number: str
+    db: DbSession, status: str, category: str, officer: str, channel: str, number: str, station: str
 ) -> queries.QueueFilter:
     return queries.QueueFilter(
         status="" if status == "all" else (status or "open"),
@@ -36,7 +43,21 @@ def _filter(
         officer_id=int(officer) if officer.isdigit() else None,
         channel=channel[:16],
         number=number[:40],
+        station_path=routing.station_by_code(db, station).path
+        if station and station != TRIAGE
+        else "",
+        triage=station == TRIAGE,
     )
+
+
+def age(received: datetime, now: datetime) -> str:
+    """How long ago a complaint came, in the unit an officer reads at a glance."""
+    minutes = max(0, int((now - received).total_seconds() // 60))
+    if minutes < 60:
+        return _("{n} min").format(n=minutes)
+    if minutes < 48 * 60:
+        return _("{n} h").format(n=minutes // 60)
+    return _("{n} days").format(n=minutes // (24 * 60))
 
 
 def officers_under(db: DbSession, path: str) -> list[User]:
@@ -56,12 +77,16 @@ def queue_page(
     officer: Annotated[str, Query(max_length=12)] = "",
     channel: Annotated[str, Query(max_length=16)] = "",
     number: Annotated[str, Query(max_length=40)] = "",
+    station: Station = "",
     due: Today = "",
     received: Today = "",
     page_no: PageNo = 1,
 ) -> HTMLResponse:
-    """Complaints in the caller's charge, most urgent first; 'mine' is officer=<own id>."""
-    f = _filter(status, category, officer, channel, number)
+    """Complaints in the caller's charge, most urgent first; 'mine' is officer=<own id>.
+
+    Above a station (circle, zone, control room) it can narrow to one station, or to the
+    complaints no station has yet (triage)."""
+    f = _filter(db, status, category, officer, channel, number, station)
     f = replace(f, due=due, received=received)  # the home page's "due today", "walk-ins today"
     rows, total = queries.queue(
         db, scope_path=scope.node.path, f=f, page=page_no, per_page=PER_PAGE
@@ -80,6 +105,14 @@ def queue_page(
         officers=officers_under(db, scope.node.path),
         labels=labels,
         statuses=STATUSES,
+        channels=CHANNELS,
+        station=station,
+        station_groups=routing.station_choices(db, under=scope.node.path)
+        if scope.node.level not in (Level.STATION, Level.POST)
+        else [],
+        now=utcnow(),
+        age=age,
+        open_statuses=OPEN_STATUSES,
     )
 
 
@@ -91,9 +124,11 @@ def export_csv(
     category: Annotated[str, Query(max_length=40)] = "",
     officer: Annotated[str, Query(max_length=12)] = "",
     channel: Annotated[str, Query(max_length=16)] = "",
+    number: Annotated[str, Query(max_length=40)] = "",
+    station: Station = "",
 ) -> Response:
     """The filtered queue as CSV (complainants masked)."""
-    f = _filter(status, category, officer, channel, "")
+    f = _filter(db, status, category, officer, channel, number, station)
     body = b"".join(queries.csv_chunks(db, scope_path=scope.node.path, f=f))
     return Response(
         body,
