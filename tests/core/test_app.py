@@ -24,6 +24,19 @@ def test_health_metrics_and_docs(client: TestClient) -> None:
     assert "/api/v1/jurisdiction/locate" in schema["paths"]
 
 
+def test_every_page_has_an_icon(client: TestClient) -> None:
+    """Browsers ask for /favicon.ico on every page: an icon, not a 404 in every log; the
+    pages also link the drawn SVG."""
+    ico = client.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.headers["content-type"] == "image/x-icon"
+    assert ico.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert "max-age" in ico.headers["cache-control"]
+    page = client.get("/login").text
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+
+
 def test_language_follows_link_then_cookie_then_browser(client: TestClient) -> None:
     assert client.get("/login").headers["content-language"] == "en"
     hindi = client.get("/login", headers={"Accept-Language": "hi-IN,hi;q=0.9"})
