@@ -238,3 +238,36 @@ def test_pages_and_the_language_switch_keep_every_filter(
     assert "Page 2 of 2" in second
     csv_link = re.search(r'href="(/grievances/export\.csv[^"]*)"', page)
     assert csv_link and all(k in html.unescape(csv_link.group(1)) for k in kept)
+
+
+def test_each_step_says_it_was_done(client: TestClient, db: Session, settings: Settings) -> None:
+    make_tree(db)
+    sho = make_staff(db, Role.SHO, "S1")
+    complaint = make_complaint(db, settings)
+    db.commit()
+    login(client, sho.username or "")
+    token = csrf_from(client, f"/grievances/{complaint.id}")
+    assert 'id="done"' not in client.get(f"/grievances/{complaint.id}").text
+    steps = [
+        ("step", {"to": "acknowledged"}, "Complaint acknowledged.", "शिकायत स्वीकार की गई।"),
+        ("reply", {"body": "We are on it."}, "Reply sent to the complainant.", None),
+        ("reply", {"body": "Check CCTV", "internal": "true"}, "Internal note added.", None),
+        (
+            "close",
+            {"resolution": "resolved", "message": "Phone returned."},
+            "Complaint closed.",
+            None,
+        ),
+    ]
+    for action, form, english, hindi in steps:
+        reply = client.post(
+            f"/grievances/{complaint.id}/{action}",
+            data={**form, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert reply.status_code == 303
+        shown = client.get(reply.headers["location"]).text
+        assert f'<p class="notice" role="status" id="done">{english}</p>' in shown
+        if hindi:
+            assert hindi in client.get(reply.headers["location"].split("#")[0] + "&lang=hi").text
+            client.get("/grievances?lang=en")  # the choice is remembered: back to English

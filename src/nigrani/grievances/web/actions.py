@@ -35,8 +35,9 @@ def _invalid(exc: ValidationError) -> ValidationFailed:
     )
 
 
-def _back(complaint_id: int) -> RedirectResponse:
-    return see_other(f"/grievances/{complaint_id}#timeline")
+def _back(complaint_id: int, done: str) -> RedirectResponse:
+    # `done` names what was done (a key of queue.DONE), for the page's message.
+    return see_other(f"/grievances/{complaint_id}?done={done}#timeline")
 
 
 @router.post("/grievances/{complaint_id}/step")
@@ -52,7 +53,7 @@ def step(
     workflow.advance(
         db, settings=settings, complaint=complaint, to=to, actor=actor_of(scope), note=note
     )
-    return _back(complaint.id)
+    return _back(complaint.id, to)
 
 
 @router.post("/grievances/{complaint_id}/reveal")
@@ -112,7 +113,7 @@ def close(
     except ValidationError as exc:
         raise _invalid(exc) from exc
     workflow.close(db, settings=settings, complaint=complaint, data=data, actor=actor_of(scope))
-    return _back(complaint.id)
+    return _back(complaint.id, "closed")
 
 
 @router.post("/grievances/{complaint_id}/transfer")
@@ -131,8 +132,8 @@ def transfer(
         raise _invalid(exc) from exc
     workflow.transfer(db, settings=settings, complaint=complaint, data=data, actor=actor_of(scope))
     if scope.covers(complaint.node_path):
-        return _back(complaint.id)
-    return see_other("/grievances")
+        return _back(complaint.id, "transferred")
+    return see_other("/grievances?done=transferred")
 
 
 @router.post("/grievances/{complaint_id}/reply")
@@ -149,7 +150,7 @@ def reply(
         service.add_note(db, complaint=complaint, actor=actor_of(scope), body=body)
     else:
         workflow.reply(db, settings=settings, complaint=complaint, actor=actor_of(scope), text=body)
-    return _back(complaint.id)
+    return _back(complaint.id, "noted" if internal else "replied")
 
 
 @router.post("/grievances/{complaint_id}/assign")
@@ -161,7 +162,7 @@ def assign(
 ) -> RedirectResponse:
     """Give the complaint to one officer of its station."""
     workflow.assign_officer(db, complaint=complaint, officer_id=officer_id, actor=actor_of(scope))
-    return _back(complaint.id)
+    return _back(complaint.id, "assigned")
 
 
 @router.post("/grievances/bulk-assign")
@@ -177,4 +178,4 @@ def bulk_assign(
         workflow.assign_officer(
             db, complaint=complaint, officer_id=officer_id, actor=actor_of(scope)
         )
-    return see_other(f"/grievances?officer={officer_id}")
+    return see_other(f"/grievances?officer={officer_id}&done=assigned")

@@ -31,6 +31,7 @@ Status = Annotated[str, Query(pattern="^(open|overdue|all|" + "|".join(STATUSES)
 
 TRIAGE = "triage"  # the station filter's value for complaints with no station yet
 Station = Annotated[str, Query(max_length=40)]
+Done = Annotated[str, Query(max_length=20)]  # what the last action did (done_message)
 Today = Annotated[str, Query(pattern="^(today)?$")]  # due=today, received=today (IST)
 
 
@@ -60,6 +61,22 @@ def age(received: datetime, now: datetime) -> str:
     return _("{n} days").format(n=minutes // (24 * 60))
 
 
+def done_message(done: str) -> str | None:
+    """The message after an action (its key comes back in ?done= after the redirect), in
+    the page's language; None for no key or one we did not send."""
+    messages = {
+        "acknowledged": _("Complaint acknowledged."),
+        "investigating": _("Investigation started."),
+        "action_taken": _("Action taken is recorded."),
+        "closed": _("Complaint closed."),
+        "replied": _("Reply sent to the complainant."),
+        "noted": _("Internal note added."),
+        "transferred": _("Complaint transferred."),
+        "assigned": _("Complaint given to the officer."),
+    }
+    return messages.get(done)
+
+
 def officers_under(db: DbSession, path: str) -> list[User]:
     """Active staff at or under a node: who a complaint can be given to."""
     stmt = select(User).join(User.node).where(User.is_active.is_(True))
@@ -81,6 +98,7 @@ def queue_page(
     due: Today = "",
     received: Today = "",
     page_no: PageNo = 1,
+    done: Done = "",
 ) -> HTMLResponse:
     """Complaints in the caller's charge, most urgent first; 'mine' is officer=<own id>.
 
@@ -113,6 +131,7 @@ def queue_page(
         now=utcnow(),
         age=age,
         open_statuses=OPEN_STATUSES,
+        done_message=done_message(done),
     )
 
 
@@ -163,9 +182,12 @@ def complaint_page(
     scope: GrievanceOfficer,
     complaint: ScopedComplaint,
     error: str | None = None,
+    done: Done = "",
 ) -> HTMLResponse:
     """A complaint with its timeline, reply box, state buttons, transfer and duplicates."""
-    return complaint_view(request, db, scope, complaint, error=error)
+    return complaint_view(
+        request, db, scope, complaint, error=error, done_message=done_message(done)
+    )
 
 
 def complaint_view(
