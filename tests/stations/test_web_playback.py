@@ -19,6 +19,7 @@ from nigrani.stations import playback
 from nigrani.stations.models import RecordingGap
 from tests.accounts.factories import csrf_from, login, make_staff
 from tests.canvass.factories import make_incident
+from tests.conftest import Freeze
 from tests.stations.footage import SEGMENT_S, Template, add_segments, encode_template
 from tests.stations.station_fixtures import make_camera
 
@@ -207,7 +208,10 @@ def test_export_clip_links_the_evidence_item(
     [
         ({"end": "2026-12-01T09:59:00"}, "end after it starts"),
         ({"incident": "INC-NOPE"}, "No such incident"),
-        ({"start": "2026-12-02T10:00:00", "end": "2026-12-02T10:01:00"}, "no recorded footage"),
+        ({"start": "2026-11-30T10:00:00", "end": "2026-11-30T10:01:00"}, "no recorded footage"),
+        ({"start": "2026-12-02T10:00:00", "end": "2026-12-02T10:01:00"}, "reaches only"),
+        ({"end": "2026-12-01T10:00:06"}, "reaches only 01-12-2026 10:00:04 IST"),
+        ({"start": "2099-01-01T10:00:00", "end": "2099-01-01T10:01:00"}, "in the future"),
         ({"start": "soon"}, "Enter the date and time"),
     ],
 )
@@ -229,4 +233,78 @@ def test_a_refused_clip_says_why_and_stores_nothing(
     before = len(_evidence(db))
     reply = client.post(f"/stations/playback/{camera.id}/clips", data=form)
     assert reply.status_code == 422 and message in reply.text and 'role="alert"' in reply.text
+    assert len(_evidence(db)) == before
+
+
+def _form(client: TestClient, camera_id: int, start: str, end: str) -> dict[str, str]:
+    token = csrf_from(client, f"/stations/playback?camera={camera_id}")
+    return {"start": start, "end": end, "reason": "For the inquiry", "csrf_token": token}
+
+
+def test_the_export_form_defaults_to_the_moment_being_played(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    camera = make_camera(db, settings)
+    add_segments(db, settings, camera, template, START)  # 10:00:00 to 10:00:08 IST
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    # Past the newest recording the range ends where the recording does, a minute long.
+    page = client.get(f"/stations/playback?camera={camera.id}&at=2026-12-01T10:00:20").text
+    assert (
+        'name="start" type="datetime-local" step="1" required value="2026-12-01T09:59:08"' in page
+    )
+    assert 'required value="2026-12-01T10:00:08"' in page
+    add_segments(db, settings, camera, template, START + timedelta(minutes=5), count=1)
+    page = client.get(f"/stations/playback?camera={camera.id}&at=2026-12-01T10:00:03").text
+    assert 'required value="2026-12-01T09:59:33"' in page  # 30 s either side
+    assert 'required value="2026-12-01T10:00:33"' in page
+
+
+def test_a_short_clip_is_saved_only_after_the_gaps_were_shown(
+    client: TestClient, db: Session, settings: Settings, template: Template
+) -> None:
+    camera = make_camera(db, settings)
+    add_segments(db, settings, camera, template, START, skip=(2,))  # nothing 10:00:04-06
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    url = f"/stations/playback/{camera.id}/clips"
+    form = _form(client, camera.id, "2026-12-01T10:00:00", "2026-12-01T10:00:08")
+    before = len(_evidence(db))
+    warned = client.post(url, data=form)
+    assert warned.status_code == 409 and len(_evidence(db)) == before
+    assert "cover only 6 s of the 8 s asked" in warned.text
+    assert "10:00:04–10:00:06" in warned.text and 'id="clip-confirm"' in warned.text
+    assert "For the inquiry</textarea>" in warned.text  # the form keeps what was typed
+    confirm = "2026-12-01T10:00:00|2026-12-01T10:00:08|6.0"
+    assert f'name="confirm" value="{confirm}"' in warned.text
+    # A confirmation given for another range, or for more than is covered, warns again.
+    for other in ("2026-12-01T10:00:00|2026-12-01T10:00:07|6.0", confirm.replace("6.0", "8.0")):
+        again = client.post(url, data={**form, "confirm": other})
+        assert again.status_code == 409 and len(_evidence(db)) == before
+    saved = client.post(url, data={**form, "confirm": confirm}, follow_redirects=False)
+    assert saved.status_code == 303
+    [item] = _evidence(db)[before:]
+    page = client.get(saved.headers["location"]).text
+    assert f"evidence item #{item.id}: {item.duration_s:.1f} s of footage for the 8 s asked" in page
+
+
+def test_a_clip_ending_after_the_newest_recording_is_refused(
+    client: TestClient, db: Session, settings: Settings, template: Template, freeze: Freeze
+) -> None:
+    camera = make_camera(db, settings)
+    add_segments(db, settings, camera, template, START)
+    freeze(START + timedelta(seconds=9))
+    make_staff(db, Role.SHO, "S1")
+    login(client, "sho-s1")
+    url = f"/stations/playback/{camera.id}/clips"
+    before = len(_evidence(db))
+    late = client.post(
+        url, data=_form(client, camera.id, "2026-12-01T10:00:00", "2026-12-01T10:00:30")
+    )
+    assert late.status_code == 422 and "cannot end in the future" in late.text
+    unrecorded = _form(client, camera.id, "2026-12-01T10:00:00", "2026-12-01T10:00:09")
+    freeze(START + timedelta(minutes=5))
+    unrecorded["end"] = "2026-12-01T10:01:00"
+    refused = client.post(url, data=unrecorded)
+    assert refused.status_code == 422 and "reaches only 01-12-2026 10:00:08 IST" in refused.text
     assert len(_evidence(db)) == before

@@ -11,20 +11,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.canvass import service as canvass_service
 from nigrani.core import audit
 from nigrani.core.config import Settings
-from nigrani.core.errors import ValidationFailed
+from nigrani.core.db import utcnow
+from nigrani.core.errors import Conflict, ValidationFailed
 from nigrani.core.i18n import _, to_ist
 from nigrani.evidence import store
 from nigrani.evidence.device import Device
 from nigrani.evidence.models import EvidenceItem
 from nigrani.stations import holds
-from nigrani.stations.labels import ROLE_LABELS
+from nigrani.stations.labels import role_label
 from nigrani.stations.models import RecordingHold, RecordingSegment, StationCamera
 from nigrani.stations.remux import Remuxed, Source, remux
 
@@ -53,6 +54,42 @@ class Gap:
             "end": self.end_at.isoformat(),
             "seconds": round(self.seconds, 3),
         }
+
+
+class ShortFootage(Conflict):
+    """The recordings cover less of the asked range than asked: the officer must confirm."""
+
+    def __init__(self, gaps: list[Gap], *, asked_s: float) -> None:
+        self.gaps = gaps
+        self.asked_s = asked_s
+        self.covered_s = max(0.0, asked_s - sum(g.seconds for g in gaps))
+        super().__init__(
+            _("The recordings cover {covered} s of the {asked} s asked.").format(
+                covered=f"{self.covered_s:.0f}", asked=f"{asked_s:.0f}"
+            )
+        )
+
+
+def newest_recorded(session: Session, *, camera: StationCamera) -> datetime | None:
+    """The latest moment the camera's recordings reach (the end of its newest file)."""
+    stmt = select(func.max(RecordingSegment.end_at)).where(RecordingSegment.camera_id == camera.id)
+    return session.scalar(stmt)
+
+
+def _check_recorded(session: Session, camera: StationCamera, end: datetime) -> None:
+    """Refuse a range that reaches past what is recorded: the future is no evidence yet."""
+    if end > utcnow():
+        raise ValidationFailed(_("The clip cannot end in the future."), field="end")
+    newest = newest_recorded(session, camera=camera)
+    if newest is None:
+        raise ValidationFailed(_("There is no recorded footage in this time range."))
+    if (end - newest).total_seconds() > GAP_TOLERANCE_S:
+        raise ValidationFailed(
+            _("The recording of this camera reaches only {time} IST; end the clip by then.").format(
+                time=f"{to_ist(newest):%d-%m-%Y %H:%M:%S}"
+            ),
+            field="end",
+        )
 
 
 def _check_range(start: datetime, end: datetime, reason: str) -> None:
@@ -102,12 +139,21 @@ def gaps_in(segments: list[RecordingSegment], start: datetime, end: datetime) ->
     return found
 
 
+def _check_coverage(gaps: list[Gap], asked_s: float, accepted_s: float | None) -> None:
+    """Warn (ShortFootage) unless the officer accepted no more than what is covered now."""
+    if not gaps:
+        return
+    short = ShortFootage(gaps, asked_s=asked_s)
+    if accepted_s is None or short.covered_s + GAP_TOLERANCE_S < accepted_s:
+        raise short
+
+
 def _file_name(station: JurisdictionNode, camera: StationCamera, start: datetime) -> str:
     return f"{station.code}-{camera.role}-cam{camera.id}-{to_ist(start):%Y%m%d-%H%M%S}-IST.mp4"
 
 
 def _source_text(station: JurisdictionNode, camera: StationCamera, gaps: list[Gap]) -> str:
-    role = ROLE_LABELS[camera.role][0]
+    role = role_label(camera.role, "en")
     parts = [f"Station CCTV: {station.name_en} ({station.code})", f"{camera.name} — {role}"]
     device = " ".join(v for v in (camera.make, camera.model) if v)
     if device:
@@ -138,15 +184,22 @@ def export_clip(
     end: datetime,
     reason: str,
     incident_id: int | None = None,
+    accept_covered_s: float | None = None,
 ) -> EvidenceItem:
-    """Copy one camera's footage of [start, end) into the evidence store, and hold its source."""
+    """Copy one camera's footage of [start, end) into the evidence store, and hold its source.
+
+    A range the recordings cover only in part raises ShortFootage (nothing stored) unless
+    the officer accepted at least what is covered now (`accept_covered_s`, from the warning).
+    """
     _check_range(start, end, reason)
+    _check_recorded(session, camera, end)
     if incident_id is not None:
         canvass_service.get_incident(session, incident_id)
     segments = covering_segments(session, camera=camera, start=start, end=end)
     if not segments:
         raise ValidationFailed(_("There is no recorded footage in this time range."))
     gaps = gaps_in(segments, start, end)
+    _check_coverage(gaps, (end - start).total_seconds(), accept_covered_s)
     station = session.get_one(JurisdictionNode, camera.station_id)
     settings.media_path.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.media_path, prefix=".clip-") as folder:
@@ -232,7 +285,7 @@ def source_camera(session: Session, *, item: EvidenceItem) -> StationCamera | No
 
 def device_of(station: JurisdictionNode, camera: StationCamera) -> Device:
     """A station camera as the Section 63 certificate names a device (kept with each clip)."""
-    role_en, role_hi = ROLE_LABELS[camera.role]
+    role_en, role_hi = role_label(camera.role, "en"), role_label(camera.role, "hi")
     return Device(
         label=camera.name,
         make=camera.make,

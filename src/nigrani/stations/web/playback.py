@@ -26,7 +26,16 @@ from nigrani.stations.models import RecordingSegment, StationCamera
 
 router = APIRouter(include_in_schema=False)
 MAX_CAMERAS = 4  # side by side on one screen
-CLIP_LENGTH = timedelta(minutes=1)  # the export form's default length
+CLIP_HALF = timedelta(seconds=30)  # the export form's default: 30 s either side of the moment
+
+
+def default_clip(moment: datetime, newest: datetime | None) -> dict[str, str]:
+    """The export form's range: 30 s either side of the moment, ending by the newest recording."""
+    start, end = moment - CLIP_HALF, moment + CLIP_HALF
+    if newest is not None and end > newest:
+        end = max(newest.replace(microsecond=0), start + timedelta(seconds=1))
+        start = min(start, end - 2 * CLIP_HALF)
+    return {"start": local_input(start), "end": local_input(end), "reason": "", "incident": ""}
 
 
 def _cameras(db: DbSession, scope: Watcher, ids: list[int]) -> list[StationCamera]:
@@ -60,6 +69,7 @@ def _context(
     scope: Watcher,
     cameras: list[StationCamera],
     moment: datetime,
+    clip: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     on = playback.local_day(moment, settings.timezone)
     days = {
@@ -84,7 +94,8 @@ def _context(
         "prev_day": on - timedelta(days=1),
         "next_day": on + timedelta(days=1),
         "at_ms": _ms(moment),
-        "clip_length": CLIP_LENGTH,
+        "clip": clip
+        or default_clip(moment, clips.newest_recorded(db, camera=first) if first else None),
         "local_input": local_input,
         **views.HELPERS,
     }
@@ -116,22 +127,44 @@ def _clip_refused(
     settings: SettingsDep,
     scope: Watcher,
     camera: StationCamera,
-    start: str,
+    clip: dict[str, str],
     exc: NigraniError,
 ) -> HTMLResponse:
-    """The playback page again, at the asked time, saying why no clip was made."""
+    """The playback page again, at the asked time, with the form as filled in, saying why no
+    clip was made, or (ShortFootage) what is missing, to save only once the officer agrees."""
     moment = utcnow()
     with contextlib.suppress(NigraniError):
-        moment = parse_local(start, settings.timezone).astimezone(UTC)
-    context = _context(db, settings, scope, [camera], moment)
+        moment = parse_local(clip["start"], settings.timezone).astimezone(UTC)
+    context = _context(db, settings, scope, [camera], moment, clip)
+    short = exc if isinstance(exc, clips.ShortFootage) else None
     return page(
         request,
         "stations/playback.html",
         user=scope.user,
-        export_error=exc.message,
+        export_error=None if short else exc.message,
+        short=short,
+        confirm=_confirm_token(clip, short.covered_s) if short else "",
         status_code=exc.status,
         **context,
     )
+
+
+def _confirm_token(clip: dict[str, str], covered_s: float) -> str:
+    """What the warning's "save anyway" sends back: the range it was shown for, and the
+    seconds it said were covered."""
+    return f"{clip['start']}|{clip['end']}|{covered_s:.1f}"
+
+
+def _accepted(confirm: str, clip: dict[str, str]) -> float | None:
+    """The covered seconds the officer accepted for exactly this range, if any."""
+    start, _sep, rest = confirm.partition("|")
+    end, _sep, seconds = rest.partition("|")
+    if (start, end) != (clip["start"], clip["end"]):
+        return None
+    try:
+        return float(seconds)
+    except ValueError:
+        return None
 
 
 @router.post("/stations/playback/{camera_id}/clips", response_model=None)
@@ -145,8 +178,12 @@ def export_clip(
     end: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=400)] = "",
     incident: Annotated[str, Form(max_length=40)] = "",
+    confirm: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Copy [start, end) IST of the camera into the evidence store; back to the page with it."""
+    """Copy [start, end) IST of the camera into the evidence store; back to the page with it.
+
+    Footage that covers less than asked is saved only after the officer saw the gaps."""
+    clip = {"start": start, "end": end, "reason": reason, "incident": incident}
     try:
         begin, until = parse_local(start, settings.timezone), parse_local(end, settings.timezone)
         item = clips.export_clip(
@@ -158,10 +195,11 @@ def export_clip(
             end=until.astimezone(UTC),
             reason=reason.strip(),
             incident_id=clips.incident_for_clip(db, number=incident, scope_path=scope.node.path),
+            accept_covered_s=_accepted(confirm, clip),
         )
     except NigraniError as exc:
         db.rollback()
-        return _clip_refused(request, db, settings, scope, camera, start, exc)
+        return _clip_refused(request, db, settings, scope, camera, clip, exc)
     at = begin.strftime("%Y-%m-%dT%H:%M:%S")
     return see_other(f"/stations/playback?camera={camera.id}&at={at}&clip={item.id}#export")
 

@@ -91,11 +91,30 @@
   document.querySelectorAll(".timeline").forEach(function (line) {
     line.addEventListener("click", function (e) {
       var rect = line.getBoundingClientRect();
-      var from = Number(line.dataset.start), to = Number(line.dataset.end);
-      var wall = from + (to - from) * (e.clientX - rect.left) / rect.width;
+      var start = Number(line.dataset.start), stop = Number(line.dataset.end);
+      var wall = start + (stop - start) * (e.clientX - rect.left) / rect.width;
       players.forEach(function (p) { if (p.hls) play(p, wall); });
-      var from = document.getElementById("clip-start"), to = document.getElementById("clip-end");
-      if (from && to) { from.value = istInput(wall); to.value = istInput(wall + 60000); }
+      clipAround(wall);
     });
   });
+
+  // The export form follows the moment being played: 30 s either side of where the officer
+  // clicked the timeline or paused, never past the newest recorded moment.
+  function clipAround(wall) {
+    var from = document.getElementById("clip-start"), to = document.getElementById("clip-end");
+    if (!from || !to || document.getElementById("clip-short")) return;
+    var newest = Math.max.apply(null, players.map(function (p) {
+      var last = p.segments[p.segments.length - 1];
+      return last ? last[0] + last[1] * 1000 : 0;
+    }));
+    var end = Math.min(wall + 30000, newest || wall + 30000);
+    from.value = istInput(Math.min(wall - 30000, end - 60000));
+    to.value = istInput(end);
+  }
+  if (lead) {
+    lead.video.addEventListener("pause", function () {
+      var wall = clockAt(lead, lead.video.currentTime);
+      if (wall !== null) clipAround(wall);
+    });
+  }
 })();
