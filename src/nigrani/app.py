@@ -22,6 +22,7 @@ from nigrani.accounts import service as accounts_service
 from nigrani.accounts.deps import user_for_error_page
 from nigrani.accounts.pages import page
 from nigrani.accounts.web import admin as accounts_admin
+from nigrani.accounts.web import notifications as accounts_notifications
 from nigrani.accounts.web import signin as accounts_web
 from nigrani.accounts.web import sms as accounts_sms
 from nigrani.accounts.web import tokens as accounts_tokens
@@ -272,6 +273,7 @@ def create_app(
         home_web.router,
         accounts_sms.router,
         accounts_tokens.router,
+        accounts_notifications.router,
         accounts_api.router,
         cameras_api.router,
         cameras_api_io.router,

@@ -1,6 +1,7 @@
 """Every feature's tables, imported once so Alembic and the tests see the whole schema."""
 
 from nigrani.accounts import models as accounts_models
+from nigrani.accounts import notifications
 from nigrani.cameras import models as cameras_models
 from nigrani.cameras.spatial import UNMODELLED
 from nigrani.canvass import models as canvass_models
@@ -21,6 +22,7 @@ __all__ = [
     "channels_models",
     "evidence_models",
     "grievances_models",
+    "notifications",
     "outbox",
     "sms",
     "stations_models",

@@ -127,6 +127,7 @@ UNSCOPED: dict[str, str] = {
     "token_id": "API tokens: city-wide, for the key administrator at the root",
     "job_id": "the SMS dead letters: city-wide, for the administrator at the root",
     "number": "the citizen's own complaint, by the signed-in mobile",
+    "notification_id": "the signed-in user's own notification (another's answers 404)",
 }
 
 # A second commissionerate: the only place an administrator (who sits at one) is outside S1.

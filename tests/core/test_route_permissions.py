@@ -71,6 +71,7 @@ OPEN: dict[tuple[str, str], str] = {
 # table says so too.
 _POLICE = {Role.SHO, Role.CONTROL_ROOM, Role.ACP, Role.DCP, Role.COMMISSIONER}
 MAY: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_DASHBOARD: frozenset(set(Role) - CITIZEN_ROLES),
     Permission.CITIZEN_SELF: frozenset(CITIZEN_ROLES),
     Permission.CANVASS: frozenset(_POLICE | {Role.INVESTIGATING_OFFICER}),
     Permission.GRIEVANCES: frozenset(_POLICE | {Role.INVESTIGATING_OFFICER, Role.STATION_STAFF}),
@@ -196,6 +197,7 @@ def _objects(db: Session, settings: Settings, users: dict[Role, User]) -> dict[s
         "job_id": NOWHERE,  # an SMS dead letter
         # a staff account at S1 that no caller signs in as (a reset ends its sign-ins)
         "user_id": make_staff(db, Role.STATION_STAFF, "S1", "perm-account").id,
+        "notification_id": NOWHERE,  # the caller's own notification: none is someone else's
     }
     return {name: str(value) for name, value in ids.items()}
 

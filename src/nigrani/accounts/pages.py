@@ -7,9 +7,12 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import object_session
 
+from nigrani.accounts import notifications
 from nigrani.accounts.models import User
 from nigrani.accounts.roles import (
+    CITIZEN_ROLES,
     LEVEL_LABELS,
     LEVEL_PLURALS,
     PERMISSIONS,
@@ -40,6 +43,17 @@ def level_label(level: str) -> str:
     return hi if current_language.get() == "hi" else en
 
 
+def unread_badge(user: User | None) -> int:
+    """The nav's badge: a staff user's unread notifications, one indexed COUNT in the
+    request's own session (an error page's user has none, and shows no badge)."""
+    if user is None or Role(user.role) in CITIZEN_ROLES:
+        return 0
+    session = object_session(user)
+    if session is None or not session.is_active:
+        return 0
+    return notifications.unread_count(session, user.id)
+
+
 def page(
     request: Request,
     template: str,
@@ -58,6 +72,7 @@ def page(
         "role_label": role_label,
         "level_label": level_label,
         "level_plural": level_plural,
+        "unread_notifications": unread_badge(user),
     }
     return render(request, template, {**base, **context}, status_code=status_code)
 

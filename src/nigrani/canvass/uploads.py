@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import notifications
 from nigrani.cameras.models import Camera
 from nigrani.canvass import footage
 from nigrani.canvass.models import FootageRequest, FootageUpload
@@ -199,9 +200,25 @@ def finish(
     if request.status in ("sent", "opened"):
         request.status, request.responded_at = "uploaded", now or utcnow()
     session.flush()
+    _tell_officer(session, upload)
     # The staged copy goes only once the evidence row is committed.
     store.after_commit(session, lambda: path.unlink(missing_ok=True))
     return item
+
+
+def _tell_officer(session: Session, upload: FootageUpload) -> int:
+    """Tell the incident's officer that footage came (once per upload)."""
+    request = upload.request
+    incident = request.incident
+    event = notifications.Event(
+        kind=notifications.FOOTAGE,
+        object_type="footage_request",
+        object_id=request.id,
+        event=f"upload:{upload.id}",
+        link=f"/incidents/{incident.id}",
+        params={"number": incident.number, "site": request.site_id},
+    )
+    return notifications.notify(session, users=[incident.officer_id], event=event)
 
 
 def _store(

@@ -19,7 +19,7 @@ from nigrani.core.security import FieldCipher, keyed_hash
 from nigrani.core.text import mask_name
 from nigrani.evidence import store
 from nigrani.evidence.models import EvidenceItem
-from nigrani.grievances import notify, routing, timeline
+from nigrani.grievances import notices, notify, routing, timeline
 from nigrani.grievances.models import (
     CHANNELS,
     Complaint,
@@ -184,6 +184,8 @@ def create_complaint(
     complaint, station = _new(session, data, channel, category, received, actor)
     _set_contact(complaint, settings, data)
     _store(session, complaint, station, actor)
+    if station is not None:
+        notices.station_assigned(session, complaint=complaint, station=station)
     audit.record(
         session,
         actor=actor,

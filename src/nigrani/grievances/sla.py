@@ -14,7 +14,7 @@ from nigrani.core import audit, outbox, sms
 from nigrani.core.i18n import pick, to_ist
 from nigrani.core.security import FieldCipher
 from nigrani.core.sms import templates
-from nigrani.grievances import timeline
+from nigrani.grievances import notices, timeline
 from nigrani.grievances.labels import ESCALATION_LABELS
 from nigrani.grievances.models import OPEN_STATUSES, Complaint
 
@@ -63,6 +63,7 @@ def _escalate(session: Session, complaint: Complaint, level: int) -> None:
         payload={"complaint_id": complaint.id, "level": level, "node_id": node.id},
         dedupe_key=f"{JOB_KIND}:{complaint.id}:{complaint.reopen_count}:{level}",
     )
+    notices.escalated(session, complaint=complaint, level=level, node=node)
 
 
 def escalate_overdue(session: Session, *, now: datetime) -> int:

@@ -19,7 +19,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import Conflict, ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.grievances import notify, routing, service, timeline
+from nigrani.grievances import notices, notify, routing, service, timeline
 from nigrani.grievances.models import OPEN_STATUSES, Complaint, Feedback
 from nigrani.grievances.schemas import CloseCreate, FeedbackCreate, TransferCreate
 
@@ -141,6 +141,7 @@ def transfer(
         detail={"from": origin, "to": station.code},
     )
     notify.tell(session, settings, complaint=complaint, occasion="transfer")
+    notices.station_assigned(session, complaint=complaint, station=station)
     return station
 
 
@@ -175,6 +176,7 @@ def assign_officer(
         body=officer.full_name or officer.username or "",
         detail={"officer": officer.id},
     )
+    notices.officer_assigned(session, complaint=complaint, officer=officer)
     return officer
 
 

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import notifications
 from nigrani.accounts.jurisdiction import under
-from nigrani.stations.models import ALERT_KINDS, StationAlert
+from nigrani.accounts.roles import Role
+from nigrani.stations.models import ALERT_KINDS, RecordingGap, StationAlert, StationCamera
 
 
 def open_alert(session: Session, *, kind: str, node_path: str) -> StationAlert | None:
@@ -65,3 +67,18 @@ def open_alerts(session: Session, *, scope_path: str) -> list[StationAlert]:
         under(StationAlert.node_path, scope_path) | (StationAlert.node_path == "/"),
     )
     return list(session.scalars(stmt.order_by(StationAlert.updated_at.desc())))
+
+
+def camera_stopped(session: Session, *, camera: StationCamera, gap: RecordingGap) -> int:
+    """Tell the station's SHO that a camera stopped recording: once per gap the recorder
+    opened (a gap stays open, and is told once, however often the camera fails in it)."""
+    users = notifications.users_under(session, node_path=camera.node_path, roles=(Role.SHO,))
+    event = notifications.Event(
+        kind=notifications.CAMERA_STOPPED,
+        object_type="station_camera",
+        object_id=camera.id,
+        event=f"gap:{gap.id}",
+        link=f"/stations/cameras/{camera.id}",
+        params={"camera": camera.id, "name": camera.name[:60]},
+    )
+    return notifications.notify(session, users=users, event=event)

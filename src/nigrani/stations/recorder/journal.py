@@ -22,6 +22,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.core.db import transaction, utcnow
+from nigrani.stations import alerts
 from nigrani.stations.models import RecordingGap, RecordingSegment, StationCamera
 from nigrani.stations.recorder.segments import SUFFIX, ClosedSegment, probe, start_of, sync_file
 
@@ -151,17 +152,21 @@ def _open_gap(session: Session, camera_id: int) -> RecordingGap | None:
 
 
 def open_gap(session: Session, event: GapOpened) -> None:
-    """Open a gap unless one is open already; the camera's last_error says why."""
+    """Open a gap unless one is open already; the camera's last_error says why.
+
+    A new gap that is no planned stop of the recorder tells the station's SHO."""
+    gap = None
     if _open_gap(session, event.camera_id) is None:
-        session.add(
-            RecordingGap(
-                camera_id=event.camera_id, start_at=event.start_at, reason=event.reason[:400]
-            )
+        gap = RecordingGap(
+            camera_id=event.camera_id, start_at=event.start_at, reason=event.reason[:400]
         )
+        session.add(gap)
     camera = session.get(StationCamera, event.camera_id)
     if camera is not None:
         camera.last_error = event.reason[:400]
     session.flush()
+    if gap is not None and camera is not None and event.reason != STOPPED_REASON:
+        alerts.camera_stopped(session, camera=camera, gap=gap)
 
 
 def close_gaps(session: Session, event: GapClosed) -> None:
