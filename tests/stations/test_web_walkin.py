@@ -16,7 +16,7 @@ from tests.grievances.factories import make_complaint
 from tests.stations.station_fixtures import make_camera
 
 VISIT = datetime(2026, 12, 1, 5, 15, 30, tzinfo=UTC)  # 10:45:30 IST
-LINK = "Open reception camera at visit time"
+LINK = "Reception camera from the moment of the visit"
 
 
 def _walk_in(db: Session, settings: Settings) -> Complaint:
@@ -38,7 +38,8 @@ def test_walk_in_page_opens_the_reception_camera_at_the_visit(
     login(client, "sho-s1")
     page = client.get(f"/grievances/{walk_in.id}").text
     href = f"/stations/playback?camera={desk.id}&amp;at=2026-12-01T10:45:30"
-    assert LINK in page and href in page
+    # The link says where playback starts: at the visit itself, not minutes before it.
+    assert f'<a href="{href}" id="reception-camera">{LINK} (1 Dec 2026, 10:45 IST)</a>' in page
     assert LINK not in client.get(f"/grievances/{web.id}").text
     client.cookies.clear()
     login(client, "station-staff-s1")  # sees the complaint, may not watch the cameras
