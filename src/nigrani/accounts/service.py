@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import ApiToken, User, UserSession
-from nigrani.accounts.roles import CITIZEN_ROLES, ROLE_LEVELS, Level, Role
+from nigrani.accounts.roles import CITIZEN_ROLES, ROLE_LEVELS, STAFF_BY_RANK, Level, Role
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
@@ -279,14 +279,15 @@ def get_staff(session: Session, username: str) -> User:
 
 
 def list_staff(session: Session, *, under_path: str) -> list[User]:
-    """Staff attached anywhere under a node path."""
+    """Staff attached anywhere under a node path, by rank (roles.STAFF_BY_RANK), then name."""
     from nigrani.accounts.models import JurisdictionNode
 
+    rank = case({r.value: i for i, r in enumerate(STAFF_BY_RANK)}, value=User.role, else_=99)
     stmt = (
         select(User)
         .join(JurisdictionNode, User.node_id == JurisdictionNode.id)
         .where(jurisdiction.under(JurisdictionNode.path, under_path))
-        .order_by(User.username)
+        .order_by(rank, User.username)
     )
     return list(session.scalars(stmt))
 

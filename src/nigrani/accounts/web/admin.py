@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
@@ -60,6 +60,14 @@ def node_view(
     return _node_page(request, db, scope, node)
 
 
+def _matching(nodes: list[JurisdictionNode], q: str) -> set[int]:
+    """The ids of the nodes whose English or Hindi name or code holds `q` (any case)."""
+    wanted = q.strip().casefold()
+    if not wanted:
+        return set()
+    return {n.id for n in nodes if wanted in f"{n.name_en}\n{n.name_hi}\n{n.code}".casefold()}
+
+
 @router.get("/admin/tree")
 def tree_page(
     request: Request,
@@ -68,9 +76,16 @@ def tree_page(
     scope: StaffScope,
     message: str | None = None,
     error: str | None = None,
+    q: Annotated[str, Query(max_length=80)] = "",
 ) -> HTMLResponse:
-    """The jurisdiction tree with boundary import."""
+    """The jurisdiction tree with boundary import; `q` keeps the nodes whose name (English
+    or Hindi) or code holds it, with the branches above them (a form: no script needed)."""
     nodes = jurisdiction.subtree(db, scope.node)
+    total = len(nodes)
+    hits = _matching(nodes, q)
+    if q.strip():
+        keep = {i for n in nodes if n.id in hits for i in jurisdiction.path_ids(n.path)}
+        nodes = [n for n in nodes if n.id in keep or n.id == scope.node.id]
     by_parent: dict[int | None, list[JurisdictionNode]] = {}
     for n in nodes:
         by_parent.setdefault(n.parent_id, []).append(n)
@@ -82,7 +97,9 @@ def tree_page(
         user=admin,
         root=scope.node,
         by_parent=by_parent,
-        total=len(nodes),
+        total=total,
+        q=q.strip(),
+        hits=hits,
         message=message,
         error=error,
         levels=[lv.value for lv in Level],
