@@ -65,3 +65,23 @@ def test_sho_home_on_a_phone(open_page: OpenPage, live_server: LiveServer) -> No
         shot(page, f"home-sho-phone-{lang}.png", max_height=2400)
     opens_its_list(page, "overdue")
     opens_its_list(page, "new")
+
+
+@pytest.mark.parametrize(
+    ("username", "figures"),
+    [
+        ("io.colonelganj", ("my_incidents", "footage_waiting", "footage_received")),
+        ("admin", ("staff", "audit_today", "stations")),
+        ("acp.kotwali", ("overdue", "stopped", "alerts", "incidents_week")),
+    ],
+)
+def test_other_roles_have_a_home(
+    open_page: OpenPage, live_server: LiveServer, username: str, figures: tuple[str, ...]
+) -> None:
+    page = open_page(**WIDE)
+    sign_in(page, live_server.logins[username])
+    for lang in ("en", "hi"):
+        choose_language(page, lang)
+        for figure in figures:
+            expect(page.locator(f'[data-figure="{figure}"] a.stat')).to_be_visible()
+        shot(page, f"home-{username.split('.')[0]}-desktop-{lang}.png", max_height=1600)

@@ -28,7 +28,7 @@ from nigrani.canvass import figures as incident_figures
 from nigrani.canvass.service import IncidentFilter
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
-from nigrani.core.i18n import _
+from nigrani.core.i18n import _, to_ist
 from nigrani.grievances import figures as complaint_figures
 from nigrani.grievances.figures import Day
 from nigrani.grievances.queries import today
@@ -282,6 +282,7 @@ def admin_home(session: Session, *, scope: Scope, now: datetime) -> Home:
             .group_by(JurisdictionNode.level)
         ).all()
     )
+    audit_today = link("/audit", since=to_ist(now).date().isoformat())  # the IST day
     tree = (
         "/admin/tree"
         if _may(user, Permission.MANAGE_JURISDICTION)
@@ -293,7 +294,7 @@ def admin_home(session: Session, *, scope: Scope, now: datetime) -> Home:
             "audit_today",
             _("Audit entries today"),
             audited or 0,
-            "/audit" if _may(user, Permission.VIEW_AUDIT) else None,
+            audit_today if _may(user, Permission.VIEW_AUDIT) else None,
         ),
         Figure("stations", _("Police stations"), levels.get(Level.STATION.value, 0), tree),
         Figure("posts", _("Police posts"), levels.get(Level.POST.value, 0), tree),
