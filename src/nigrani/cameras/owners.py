@@ -39,6 +39,16 @@ def erase_owner(site: Site) -> None:
     site.address = ""
 
 
+def name_for_owner(site: Site, *, settings: Settings) -> str:
+    """The owner's own name in clear, for the owner's own page (the caller checks that the
+    viewer owns the site; no audit, as nobody else sees it)."""
+    return (
+        FieldCipher(settings.encryption_key).decrypt(site.owner_name_enc)
+        if site.owner_name_enc
+        else ""
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OwnerContact:
     name: str

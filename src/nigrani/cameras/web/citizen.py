@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from nigrani.accounts.deps import Citizen
 from nigrani.accounts.pages import page, see_other
-from nigrani.cameras import access_log, places, service
+from nigrani.cameras import access_log, owners, places, service
 from nigrani.cameras.deps import OwnSite
 from nigrani.cameras.schemas import CITIZEN_CATEGORIES, FACINGS, CitizenSiteCreate, is_facing
 from nigrani.core import audit
@@ -160,13 +160,17 @@ def place_check(
 
 
 @router.get("/citizen/cameras/{site_id}")
-def my_site(request: Request, db: DbSession, user: Citizen, site: OwnSite) -> HTMLResponse:
-    """One listing: its details, who accessed it and when, and the controls."""
+def my_site(
+    request: Request, db: DbSession, settings: SettingsDep, user: Citizen, site: OwnSite
+) -> HTMLResponse:
+    """One listing: its details (the owner's own name in clear: it is theirs), who accessed
+    it and when, and the controls."""
     return page(
         request,
         "cameras/my_site.html",
         user=user,
         site=site,
+        owner_name=owners.name_for_owner(site, settings=settings),
         log=access_log.for_site(db, site=site),
         facings=FACINGS[:-1],
         facing_label=facing_label,
