@@ -56,7 +56,7 @@ format: venv
 	$(BIN)/ruff format src tests bench migrations
 
 i18n: venv  ## extract strings, update and compile the Hindi catalogue
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o src/nigrani/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext -o src/nigrani/locale/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i src/nigrani/locale/messages.pot -d src/nigrani/locale -l hi --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d src/nigrani/locale -l hi
 

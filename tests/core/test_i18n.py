@@ -24,15 +24,23 @@ BABEL_CFG = ROOT / "babel.cfg"
 PO = i18n.LOCALE_DIR / "hi" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
 MO = PO.with_suffix(".mo")
 
-# The keywords `make i18n` passes to pybabel (-k _ -k gettext -k ngettext:1,2) on top of
-# pybabel's defaults.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_": None, "gettext": None, "ngettext": (1, 2)}
+# The keywords `make i18n` passes to pybabel (-k _ -k gettext -k ngettext:1,2
+# -k lazy_gettext) on top of pybabel's defaults.
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+}
 
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)[sdifr]|%%")
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 # Words that stay as they are in Hindi; a msgid made only of these (and digits,
 # punctuation, placeholders) needs no Devanagari.
-TECHNICAL = frozenset({"SHA-256", "IST", "GeoJSON", "TOTP", "CSRF", "SMS", "OTP", "API", "JSON"})
+TECHNICAL = frozenset(
+    {"SHA-256", "IST", "GeoJSON", "TOTP", "CSRF", "SMS", "OTP", "API", "JSON", "Open311"}
+)
 
 MessageId = str | tuple[str, ...]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -10,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.core import negotiate_locale
 from babel.dates import format_datetime
-from babel.support import NullTranslations, Translations
+from babel.support import LazyProxy, NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
@@ -36,6 +38,35 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """A module-level label: translated each time it is shown, into the language of the
+    moment (the request's, or the one `language()` sets for a recipient)."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+def translate(message: str, lang: str) -> str:
+    """A message in a given language (a recipient's), whatever the request's is."""
+    return translations(lang).gettext(message)
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Render in a given language for a while (an SMS to a recipient, a Hindi PDF)."""
+    token = current_language.set(lang)
+    try:
+        yield
+    finally:
+        current_language.reset(token)
+
+
+def in_language(label: LazyProxy | str, lang: str | None = None) -> str:
+    """A lazy label as text, in a given language (default: the current one)."""
+    if lang is None:
+        return str(label)
+    with language(lang):
+        return str(label)
 
 
 def accepted_languages(header: str | None) -> list[str]:
@@ -89,5 +120,7 @@ def format_ist(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
 
 
 def pick(pair: tuple[str, str], lang: str | None = None) -> str:
-    """The English or Hindi half of a pair, for a language (default: the request's)."""
+    """The English or Hindi half of a name stored in both languages (a station's, a
+    category's), for a language (default: the request's). Data only: the product's own
+    words are in the Babel catalogue."""
     return pair[1] if (lang or current_language.get()) == "hi" else pair[0]

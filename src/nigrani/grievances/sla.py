@@ -15,7 +15,7 @@ from nigrani.core.i18n import pick, to_ist
 from nigrani.core.security import FieldCipher
 from nigrani.core.sms import templates
 from nigrani.grievances import notices, timeline
-from nigrani.grievances.labels import ESCALATION_LABELS
+from nigrani.grievances.labels import escalation_label
 from nigrani.grievances.models import OPEN_STATUSES, Complaint
 
 MAX_LEVEL = 3
@@ -54,7 +54,7 @@ def _escalate(session: Session, complaint: Complaint, level: int) -> None:
         complaint=complaint,
         kind="escalated",
         actor=audit.SYSTEM,
-        body=pick(ESCALATION_LABELS[level], "en"),
+        body=escalation_label(level, "en"),  # the record; pages show it translated
         detail={"level": level, "node": node.code},
     )
     outbox.enqueue(

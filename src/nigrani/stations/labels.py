@@ -1,21 +1,23 @@
-"""Names of location roles in both languages (picked by core.i18n.pick)."""
+"""Names of location roles, in the Babel catalogue (lazy, shown in the page's language)."""
 
 from __future__ import annotations
 
-from nigrani.core.i18n import pick
+from babel.support import LazyProxy
 
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "entry_exit": ("Entry / exit", "प्रवेश / निकास"),
-    "lockup": ("Lock-up", "हवालात"),
-    "corridor": ("Corridor", "गलियारा"),
-    "reception": ("Reception / front desk", "स्वागत कक्ष / फ्रंट डेस्क"),
-    "sho_room": ("SHO's room", "थानाध्यक्ष कक्ष"),
-    "officers_room": ("Officers' room", "अधिकारी कक्ष"),
-    "outside_washroom": ("Outside washroom", "शौचालय के बाहर"),
-    "other": ("Other", "अन्य"),
+from nigrani.core.i18n import in_language, lazy_gettext
+
+ROLE_LABELS: dict[str, LazyProxy] = {
+    "entry_exit": lazy_gettext("Entry / exit"),
+    "lockup": lazy_gettext("Lock-up"),
+    "corridor": lazy_gettext("Corridor"),
+    "reception": lazy_gettext("Reception / front desk"),
+    "sho_room": lazy_gettext("SHO's room"),
+    "officers_room": lazy_gettext("Officers' room"),
+    "outside_washroom": lazy_gettext("Outside washroom"),
+    "other": lazy_gettext("Other"),
 }
 
 
 def role_label(role: str, lang: str | None = None) -> str:
-    """A location role in the current language."""
-    return pick(ROLE_LABELS[role], lang)
+    """A location role in the current language (or `lang`)."""
+    return in_language(ROLE_LABELS[role], lang)
