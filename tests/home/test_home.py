@@ -85,7 +85,8 @@ def seed_complaints(db: Session, settings: Settings) -> None:
     complaint(db, settings, due_at=NOW + timedelta(days=3))
     complaint(db, settings, status="acknowledged", due_at=NOW + timedelta(hours=10))
     complaint(db, settings, status="acknowledged", due_at=NOW - timedelta(hours=20))
-    complaint(db, settings, channel="walk_in", status="closed", closed_at=NOW)
+    early = NOW - timedelta(hours=5)  # 05:00 IST today, still yesterday in UTC
+    complaint(db, settings, channel="walk_in", received_at=early, status="closed", closed_at=NOW)
     yesterday = NOW - timedelta(hours=12)
     complaint(db, settings, channel="walk_in", received_at=yesterday, status="closed")
     complaint(db, settings, lat=26.5, lon=80.35, status="acknowledged", due_at=NOW - timedelta(1))
@@ -118,6 +119,8 @@ def test_sho_sees_today_at_the_station(client: TestClient, db: Session, settings
     make_tree(db)
     seed_complaints(db, settings)
     seed_cameras(db, settings)
+    # Due at 00:30 IST tomorrow: still today in UTC, not today at the station.
+    complaint(db, settings, status="acknowledged", due_at=NOW + timedelta(hours=14, minutes=30))
     sho = make_staff(db, Role.SHO, "S1")
     login(client, sho.username or "")
     found = figures(client)
@@ -278,3 +281,20 @@ def test_senior_page_costs_the_same_for_more_stations(
     page = client.get("/dashboard").text
     assert len(re.findall(r"<tr data-station=", page)) == 7
     assert statements_of(client, "/dashboard") == few
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/grievances?due=tomorrow",
+        "/grievances?received=week",
+        "/incidents?footage=lost",
+        "/incidents?days=0",
+        "/incidents?mine=perhaps",
+        "/stations/cameras?stopped=perhaps",
+    ],
+)
+def test_a_bad_filter_is_a_clear_4xx(client: TestClient, db: Session, path: str) -> None:
+    make_tree(db)
+    login(client, make_staff(db, Role.SHO, "S1").username or "")
+    assert client.get(path).status_code == 422
