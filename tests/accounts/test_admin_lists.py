@@ -99,3 +99,9 @@ def test_a_tree_search_without_a_match_says_so(client: TestClient) -> None:
     assert "0 of 9 match" in page
     assert _tree_names(page) == ["C"]
     assert len(_tree_names(client.get("/admin/tree").text)) == 9
+
+
+@pytest.mark.usefixtures("admin")
+def test_the_tree_page_shows_no_message_from_the_address(client: TestClient) -> None:
+    page = client.get("/admin/tree", params={"message": "Call 9999", "error": "Call 8888"}).text
+    assert "Call 9999" not in page and "Call 8888" not in page

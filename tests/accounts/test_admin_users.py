@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -19,8 +20,10 @@ from nigrani.accounts.roles import Level, Role
 from nigrani.core import audit
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
+from nigrani.core.db import utcnow
 from nigrani.core.security import FieldCipher, verify_password
 from tests.accounts.factories import PASSWORD, csrf_from, login, make_staff, make_tree
+from tests.accounts.signin_helpers import code_tries, turn_on_totp
 
 TEMPORARY = re.compile(r'<code class="secret">([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code>')
 
@@ -284,3 +287,17 @@ def test_a_citizen_account_is_no_staff_account_to_edit(
     citizen = otp.citizen_for(db, settings=settings, e164="+919876500099")
     db.commit()
     assert client.get(f"/admin/users/{citizen.id}").status_code == 404
+
+
+def test_after_a_reset_the_authenticator_step_also_leads_to_the_new_password(
+    client: TestClient, other_client: TestClient, io: User
+) -> None:
+    now = utcnow()
+    assert login(other_client, "io-ram").status_code == 303
+    secret = turn_on_totp(other_client, now)
+    answer = _post(client, f"/admin/users/{io.id}/password", password="given by the admin")
+    assert answer.status_code == 303
+    assert login(other_client, "io-ram", "given by the admin").status_code == 303
+    done = code_tries(other_client, pyotp.TOTP(secret).at(now))
+    assert done.headers["location"] == "/account/password"
+    assert "Your password was reset" in other_client.get("/grievances").text

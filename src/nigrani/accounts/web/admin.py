@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from nigrani.accounts import boundaries, jurisdiction, service, svgmap
 from nigrani.accounts.deps import Admin, StaffScope, VisibleNode
-from nigrani.accounts.models import JurisdictionNode
+from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.pages import page
 from nigrani.accounts.roles import LEVEL_ORDER, Level
 from nigrani.accounts.web import audit as audit_pages
@@ -74,12 +74,25 @@ def tree_page(
     db: DbSession,
     admin: Admin,
     scope: StaffScope,
-    message: str | None = None,
-    error: str | None = None,
     q: Annotated[str, Query(max_length=80)] = "",
 ) -> HTMLResponse:
     """The jurisdiction tree with boundary import; `q` keeps the nodes whose name (English
     or Hindi) or code holds it, with the branches above them (a form: no script needed)."""
+    return _tree_view(request, db, admin, scope, q=q)
+
+
+def _tree_view(
+    request: Request,
+    db: DbSession,
+    admin: User,
+    scope: StaffScope,
+    *,
+    q: str = "",
+    message: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    # The message and the error come from the import, never from the address: a link
+    # cannot put words of its own on the administrator's page.
     nodes = jurisdiction.subtree(db, scope.node)
     total = len(nodes)
     hits = _matching(nodes, q)
@@ -131,8 +144,8 @@ async def boundaries_upload(
         result = boundaries.apply(db, features, actor=service.actor_of(admin))
     except NigraniError as exc:
         db.rollback()
-        return tree_page(request, db, admin, scope, error=exc.message)
+        return _tree_view(request, db, admin, scope, error=exc.message)
     msg = _("Imported: {created} created, {updated} updated").format(
         created=result.created, updated=result.updated
     )
-    return tree_page(request, db, admin, scope, message=msg)
+    return _tree_view(request, db, admin, scope, message=msg)

@@ -117,7 +117,9 @@ def totp_check(
         return _refusal(
             request, "accounts/totp.html", exc, user=None, next=safe_next(next, "/dashboard")
         )
-    response = see_other(safe_next(next, "/dashboard"))
+    login = service.session_for_token(db, token)
+    reset = login is not None and login.user.must_change_password
+    response = see_other("/account/password" if reset else safe_next(next, "/dashboard"))
     response.delete_cookie(TOTP_COOKIE, path="/")
     return _set_session(response, token, secure=settings.cookie_secure)
 
