@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from nigrani.accounts import notifications, otp, service
@@ -167,3 +167,18 @@ def test_the_badge_count_reads_an_index(db: Session, sho: User) -> None:
     assert (
         "ix_notifications_" in plan and "Seq Scan" not in plan and "SCAN notifications" not in plan
     )
+
+
+def test_the_badge_costs_one_query_a_page(db: Session, client: TestClient, sho: User) -> None:
+    notifications.notify(db, users=[sho.id], event=_notice(1))
+    seen: list[str] = []
+
+    def note(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        assert badge(client) == 1
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert len([s for s in seen if "notifications" in s]) == 1
