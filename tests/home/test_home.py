@@ -298,3 +298,33 @@ def test_a_bad_filter_is_a_clear_4xx(client: TestClient, db: Session, path: str)
     make_tree(db)
     login(client, make_staff(db, Role.SHO, "S1").username or "")
     assert client.get(path).status_code == 422
+
+
+HREF = re.compile(r'href="(/(?:grievances|incidents|stations|admin|audit|jurisdiction)[^"#]*)')
+ROLES_AT = [
+    (Role.STATION_STAFF, "S1"),
+    (Role.STATION_STAFF, "P1"),
+    (Role.SHO, "S1"),
+    (Role.INVESTIGATING_OFFICER, "S1"),
+    (Role.CONTROL_ROOM, "C"),
+    (Role.ACP, "C1"),
+    (Role.DCP, "Z1"),
+    (Role.COMMISSIONER, "C"),
+    (Role.AUDITOR, "C"),
+    (Role.ADMIN, "C"),
+]
+
+
+@pytest.mark.parametrize(("role", "node"), ROLES_AT)
+def test_no_home_link_is_refused(
+    client: TestClient, db: Session, settings: Settings, role: Role, node: str
+) -> None:
+    make_tree(db)
+    seed_complaints(db, settings)
+    seed_cameras(db, settings)
+    login(client, make_staff(db, role, node).username or "")
+    main = client.get("/dashboard").text.split("<main", 1)[1]
+    links = {h.replace("&amp;", "&") for h in HREF.findall(main)}
+    assert links
+    for href in sorted(links):
+        assert client.get(href).status_code == 200, href
