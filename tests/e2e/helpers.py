@@ -57,9 +57,10 @@ def sign_in_by_sms(page: Page, mobile: str, *, then: str) -> None:
 
 
 def choose_language(page: Page, lang: str) -> None:
-    """Click the header's language link (?lang=hi or ?lang=en) and wait for the page."""
+    """Click the header's language link (?lang=hi or ?lang=en, after the page's own query
+    when it has one) and wait for the page."""
     page.locator(f'header .langs a[lang="{lang}"]').click()
-    page.wait_for_url(f"**?lang={lang}")
+    page.wait_for_url(re.compile(rf"[?&]lang={lang}$"))
 
 
 def shot(page: Page, name: str, *, max_height: int = 1400) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from nigrani.core.config import Settings
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, NotFound
 from nigrani.core.i18n import _, current_language
+from nigrani.core.params import Flag
 from nigrani.core.security import FieldCipher
 from nigrani.grievances import labels, service, timeline, workflow
 from nigrani.grievances.forms import complaint_from_form
@@ -129,26 +130,51 @@ def file_complaint(
     except NigraniError as exc:
         db.rollback()
         return _form(request, db, user, values, exc)
-    return see_other(f"/citizen/complaints/{complaint.number}")
+    return see_other(f"/citizen/complaints/{complaint.number}?filed=1")
 
 
 @router.get("/citizen/complaints/track")
-def track(request: Request, user: Citizen, number: str = "") -> Response:
-    """Find a complaint by its number (only the number that filed it may see it)."""
-    if number.strip():
-        return see_other(f"/citizen/complaints/{number.strip().upper()[:40]}")
-    return page(request, "grievances/citizen_track.html", user=user)
+def track(
+    request: Request,
+    db: DbSession,
+    user: Citizen,
+    number: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    """Find a complaint by its number (only the number that filed it may see it); a number
+    that is not theirs, or a typing mistake, is said on the form, which keeps what was typed."""
+    wanted = number.strip().upper()[:40]
+    if not wanted:
+        return page(request, "grievances/citizen_track.html", user=user, number="")
+    try:
+        complaint = _own(db, user, wanted)
+    except NotFound:
+        return page(
+            request,
+            "grievances/citizen_track.html",
+            user=user,
+            number=wanted,
+            error=_(
+                "No complaint {number} was filed from your mobile number. Check the number "
+                "in the SMS you received."
+            ).format(number=wanted),
+        )
+    return see_other(f"/citizen/complaints/{complaint.number}")
 
 
 @router.get("/citizen/complaints/{number}")
-def complaint_status(request: Request, db: DbSession, user: Citizen, number: str) -> HTMLResponse:
-    """Where the complaint stands, its public timeline, and feedback once closed."""
+def complaint_status(
+    request: Request, db: DbSession, user: Citizen, number: str, filed: Flag = 0
+) -> HTMLResponse:
+    """Where the complaint stands, what was given (place, files), its public timeline, and
+    feedback once closed; right after filing (?filed=1) it confirms the number."""
     complaint = _own(db, user, number)
     return page(
         request,
         "grievances/citizen_status.html",
         user=user,
         c=complaint,
+        filed=bool(filed),
+        files=service.attachments(db, complaint),
         labels=labels,
         events=timeline.events(db, complaint, public_only=True),
         feedback=workflow.feedback_on_closure(db, complaint),
