@@ -328,3 +328,17 @@ def test_no_home_link_is_refused(
     assert links
     for href in sorted(links):
         assert client.get(href).status_code == 200, href
+
+
+def test_cameras_not_recording_list_says_when_all_record(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    make_tree(db)
+    camera = make_camera(db, settings, name="Front desk")
+    camera.last_segment_at = NOW - timedelta(minutes=1)
+    db.flush()
+    login(client, make_staff(db, Role.SHO, "S1").username or "")
+    assert figures(client)["stopped"] == ("0", "/stations/cameras?stopped=1")
+    page = client.get("/stations/cameras?stopped=1").text
+    assert "Every camera switched on is recording." in page
+    assert not CAMERA.findall(page) and "No cameras registered yet." not in page

@@ -47,7 +47,9 @@ def cameras_page(
         db, scope_path=scope.node.path, station_id=station, stopped_since=since if stopped else None
     )
     groups = views.by_station(stations, cameras)
-    shown = [g for g in groups if (g[0].id == station if station else stopped and g[1])]
+    # With `stopped`, a station whose cameras all record drops out (the page says so).
+    shown = [g for g in groups if (g[0].id == station or not station) and (g[1] or not stopped)]
+    shown = shown if station or stopped else []
     return page(
         request,
         "stations/cameras.html",
