@@ -54,7 +54,7 @@ def test_demo_users_boundaries_and_audit(cli_env: dict[str, str], tmp_path: Path
         "KNP-Z-CEN",
         stdin="X\nlong enough password\nlong enough password\n",
     )
-    assert wrong.exit_code == 1 and "attached to a station" in wrong.output
+    assert wrong.exit_code == 1 and "attached only to: Police station" in wrong.output
     unknown = invoke(
         cli_env,
         "user",

@@ -398,7 +398,7 @@ def test_user_api_validates_and_writes_nothing_on_error(client: TestClient, db: 
     }
     cases = [
         ({"role": "superuser"}, 422, "Unknown role"),
-        ({"node_code": "S1"}, 422, "attached to a circle"),
+        ({"node_code": "S1"}, 422, "attached only to: Circle. This is: Police station"),
         ({"node_code": "NOPE"}, 404, "NOPE"),
         ({"password": "short"}, 422, "password"),
         ({"username": "Bad Name"}, 422, "Username"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -13,34 +14,14 @@ from nigrani.accounts import notifications
 from nigrani.accounts.models import User
 from nigrani.accounts.roles import (
     CITIZEN_ROLES,
-    LEVEL_LABELS,
-    LEVEL_PLURALS,
     PERMISSIONS,
-    ROLE_LABELS,
-    Level,
     Role,
+    level_label,
+    level_plural,
+    role_label,
 )
-from nigrani.core.i18n import current_language
 from nigrani.core.security import Network, client_address, parse_networks
 from nigrani.core.templating import render
-
-
-def role_label(role: str) -> str:
-    """A role's name in the current language."""
-    en, hi = ROLE_LABELS[Role(role)]
-    return hi if current_language.get() == "hi" else en
-
-
-def level_plural(level: str) -> str:
-    """How many of a level: the plural name in the current language."""
-    en, hi = LEVEL_PLURALS[Level(level)]
-    return hi if current_language.get() == "hi" else en
-
-
-def level_label(level: str) -> str:
-    """A jurisdiction level's name in the current language."""
-    en, hi = LEVEL_LABELS[Level(level)]
-    return hi if current_language.get() == "hi" else en
 
 
 def unread_badge(user: User | None) -> int:
@@ -52,6 +33,18 @@ def unread_badge(user: User | None) -> int:
     if session is None or not session.is_active:
         return 0
     return notifications.unread_count(session, user.id)
+
+
+def recent_notices(user: User | None) -> Callable[[int], list[notifications.Notification]]:
+    """The user's newest notifications, asked only when a page shows them (a home page)."""
+
+    def recent(limit: int = 5) -> list[notifications.Notification]:
+        session = object_session(user) if user is not None else None
+        if user is None or session is None or not session.is_active:
+            return []
+        return notifications.recent_for(session, user, limit)
+
+    return recent
 
 
 def page(
@@ -73,6 +66,8 @@ def page(
         "level_label": level_label,
         "level_plural": level_plural,
         "unread_notifications": unread_badge(user),
+        "recent_notifications": recent_notices(user),
+        "notification_text": notifications.text,
     }
     return render(request, template, {**base, **context}, status_code=status_code)
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from itertools import pairwise
 
+from babel.support import LazyProxy
+
+from nigrani.core.i18n import lazy_gettext
+
 
 class Level(StrEnum):
     COMMISSIONERATE = "commissionerate"
@@ -113,36 +117,51 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
-    Role.CITIZEN: ("Citizen", "नागरिक"),
-    Role.CAMERA_OWNER: ("Camera owner", "कैमरा स्वामी"),
-    Role.STATION_STAFF: ("Station staff", "थाना स्टाफ़"),
-    Role.SHO: ("Station House Officer (SHO)", "थाना प्रभारी (SHO)"),
-    Role.INVESTIGATING_OFFICER: ("Investigating officer", "विवेचक"),
-    Role.CONTROL_ROOM: ("Control-room operator", "कंट्रोल रूम ऑपरेटर"),
-    Role.ACP: ("Assistant Commissioner (ACP)", "सहायक पुलिस आयुक्त (ACP)"),
-    Role.DCP: ("Deputy Commissioner (DCP)", "पुलिस उपायुक्त (DCP)"),
-    Role.COMMISSIONER: ("Commissioner of Police", "पुलिस आयुक्त"),
-    Role.AUDITOR: ("Auditor", "लेखा परीक्षक"),
-    Role.ADMIN: ("Administrator", "प्रशासक"),
+ROLE_LABELS: dict[Role, LazyProxy] = {
+    Role.CITIZEN: lazy_gettext("Citizen"),
+    Role.CAMERA_OWNER: lazy_gettext("Camera owner"),
+    Role.STATION_STAFF: lazy_gettext("Station staff"),
+    Role.SHO: lazy_gettext("Station House Officer (SHO)"),
+    Role.INVESTIGATING_OFFICER: lazy_gettext("Investigating officer"),
+    Role.CONTROL_ROOM: lazy_gettext("Control-room operator"),
+    Role.ACP: lazy_gettext("Assistant Commissioner (ACP)"),
+    Role.DCP: lazy_gettext("Deputy Commissioner (DCP)"),
+    Role.COMMISSIONER: lazy_gettext("Commissioner of Police"),
+    Role.AUDITOR: lazy_gettext("Auditor"),
+    Role.ADMIN: lazy_gettext("Administrator"),
 }
 
-LEVEL_LABELS: dict[Level, tuple[str, str]] = {
-    Level.COMMISSIONERATE: ("Commissionerate", "कमिश्नरेट"),
-    Level.ZONE: ("Zone", "ज़ोन"),
-    Level.CIRCLE: ("Circle", "सर्किल"),
-    Level.STATION: ("Police station", "थाना"),
-    Level.POST: ("Police post", "चौकी"),
+LEVEL_LABELS: dict[Level, LazyProxy] = {
+    Level.COMMISSIONERATE: lazy_gettext("Commissionerate"),
+    Level.ZONE: lazy_gettext("Zone"),
+    Level.CIRCLE: lazy_gettext("Circle"),
+    Level.STATION: lazy_gettext("Police station"),
+    Level.POST: lazy_gettext("Police post"),
 }
 
 
-LEVEL_PLURALS: dict[Level, tuple[str, str]] = {
-    Level.COMMISSIONERATE: ("Commissionerates", "कमिश्नरेट"),
-    Level.ZONE: ("Zones", "ज़ोन"),
-    Level.CIRCLE: ("Circles", "सर्किल"),
-    Level.STATION: ("Police stations", "थाने"),
-    Level.POST: ("Police posts", "चौकियाँ"),
+LEVEL_PLURALS: dict[Level, LazyProxy] = {
+    Level.COMMISSIONERATE: lazy_gettext("Commissionerates"),
+    Level.ZONE: lazy_gettext("Zones"),
+    Level.CIRCLE: lazy_gettext("Circles"),
+    Level.STATION: lazy_gettext("Police stations"),
+    Level.POST: lazy_gettext("Police posts"),
 }
+
+
+def role_label(role: str) -> str:
+    """A role's name in the current language."""
+    return str(ROLE_LABELS[Role(role)])
+
+
+def level_label(level: str) -> str:
+    """A jurisdiction level's name in the current language."""
+    return str(LEVEL_LABELS[Level(level)])
+
+
+def level_plural(level: str) -> str:
+    """How many of a level: the plural name in the current language."""
+    return str(LEVEL_PLURALS[Level(level)])
 
 
 def has_permission(role: Role, permission: Permission) -> bool:

@@ -11,8 +11,16 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from nigrani.accounts import jurisdiction
-from nigrani.accounts.models import ApiToken, User, UserSession
-from nigrani.accounts.roles import CITIZEN_ROLES, ROLE_LEVELS, STAFF_BY_RANK, Level, Role
+from nigrani.accounts.models import ApiToken, JurisdictionNode, User, UserSession
+from nigrani.accounts.roles import (
+    CITIZEN_ROLES,
+    ROLE_LEVELS,
+    STAFF_BY_RANK,
+    Level,
+    Role,
+    level_label,
+    role_label,
+)
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
@@ -59,6 +67,21 @@ def parse_role(value: str) -> Role:
         ) from None
 
 
+def _check_level(role: Role, node: JurisdictionNode) -> None:
+    """A role sits only at its levels; the refusal names them as people call them."""
+    if Level(node.level) in ROLE_LEVELS[role]:
+        return
+    ranked = [level for level in Level if level in ROLE_LEVELS[role]]
+    raise ValidationFailed(
+        _("The role {role} is attached only to: {allowed}. This is: {level}.").format(
+            role=role_label(role),
+            allowed=_(" or ").join(level_label(level) for level in ranked),
+            level=level_label(node.level),
+        ),
+        field="node",
+    )
+
+
 def create_staff(
     session: Session,
     *,
@@ -79,14 +102,7 @@ def create_staff(
     if not full_name.strip():
         raise ValidationFailed(_("Full name is required"), field="full_name")
     node = jurisdiction.get_by_code(session, node_code)
-    if Level(node.level) not in ROLE_LEVELS[role]:
-        allowed = ", ".join(sorted(ROLE_LEVELS[role]))
-        raise ValidationFailed(
-            _("A {role} is attached to a {allowed}, not a {level}").format(
-                role=role.value, allowed=allowed, level=node.level
-            ),
-            field="node",
-        )
+    _check_level(role, node)
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(_("Username {name} is taken").format(name=username), field="username")
     user = User(
@@ -362,14 +378,7 @@ def _place(session: Session, user: User, role: Role, node_code: str, scope_path:
     node = jurisdiction.get_by_code(session, node_code)
     if not jurisdiction.within(node.path, scope_path):
         raise ValidationFailed(_("That jurisdiction is outside your charge"), field="node")
-    if Level(node.level) not in ROLE_LEVELS[role]:
-        allowed = ", ".join(sorted(ROLE_LEVELS[role]))
-        raise ValidationFailed(
-            _("A {role} is attached to a {allowed}, not a {level}").format(
-                role=role.value, allowed=allowed, level=node.level
-            ),
-            field="node",
-        )
+    _check_level(role, node)
     user.role, user.node_id, user.node = role.value, node.id, node
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nigrani.accounts.pages import level_label
+from nigrani.accounts.roles import level_label
 from nigrani.cameras import report as category_report
 from nigrani.cameras.report import AreaLine, CategoryReport
 from nigrani.core.i18n import _, format_ist

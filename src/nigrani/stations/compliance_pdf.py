@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nigrani.accounts.pages import level_label
+from nigrani.accounts.roles import level_label
 from nigrani.core.i18n import _, format_ist
 from nigrani.core.pdf import HEAD, INK, MUTED, TOTAL, ReportPDF
 from nigrani.stations.compliance import AreaLine, Board, RoleCheck, StationBoard
