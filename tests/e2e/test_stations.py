@@ -1,7 +1,8 @@
 """Station CCTV in Chromium, on real streams: three simulated RTSP cameras at one demo station
 are recorded by the real recorder; the Commissioner watches the live wall (tiles moving),
 the full view with its sound turned on by a click, and plays back a past moment of two
-cameras side by side. Every view leaves one audit row."""
+cameras side by side. Every view leaves one audit row. (The documentation's wall and live
+pictures are taken of the demo's own cameras, in test_demo_wall.py.)"""
 
 from __future__ import annotations
 
@@ -161,7 +162,6 @@ def test_wall_and_full_view_with_sound(
     expect(tiles).to_have_count(len(ROLES))
     _advancing(page, ".wall video")
     expect(page.locator(".wall .badge.offline:visible")).to_have_count(0)
-    shot(page, "stations-wall.png")
 
     tiles.first.click()
     page.wait_for_url(f"**/stations/live/{station_video.camera_ids[0]}")
@@ -174,7 +174,6 @@ def test_wall_and_full_view_with_sound(
     latency = float(page.eval_on_selector("#live-video", "v => v.dataset.latency"))
     assert 0 < latency < 15, latency
     _advancing(page, "#live-video")
-    shot(page, "stations-live.png")
     actions = station_video.actions("commissioner")
     assert actions.count("stations.live.wall") >= 1 and actions.count("stations.live.view") >= 1
 

@@ -69,9 +69,9 @@ def _roles(station_code: str) -> list[tuple[str, bool, bool]]:
 
 
 def _camera(
-    station: JurisdictionNode, number: int, role: str, audio: bool, night: bool
+    station: JurisdictionNode, number: int, role: str, audio: bool, night: bool, port: int
 ) -> StationCameraCreate:
-    main, sub = stream_urls(station.code, role)
+    main, sub = stream_urls(station.code, role, port)
     return StationCameraCreate.model_validate(
         {
             "station_id": station.id,
@@ -89,8 +89,11 @@ def _camera(
     )
 
 
-def seed_station_cameras(session: Session, settings: Settings) -> int:
-    """Add the demo station cameras once; a second run adds nothing."""
+def seed_station_cameras(
+    session: Session, settings: Settings, *, port: int = DEMO_RTSP_PORT
+) -> int:
+    """Add the demo station cameras once, streaming from the simulator's RTSP port (the
+    browser tests run theirs on a free one); a second run adds nothing."""
     if session.scalar(select(StationCamera.id).limit(1)) is not None:
         return 0
     stations = session.scalars(
@@ -104,7 +107,7 @@ def seed_station_cameras(session: Session, settings: Settings) -> int:
                 settings=settings,
                 actor=audit.SYSTEM,
                 scope_path=station.path,
-                data=_camera(station, number, role, audio, night),
+                data=_camera(station, number, role, audio, night, port),
             )
             added += 1
     session.flush()
