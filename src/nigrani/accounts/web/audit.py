@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from nigrani.accounts import audit_log, service
+from nigrani.accounts import audit_log, labels, service
 from nigrani.accounts.deps import Auditor
 from nigrani.accounts.pages import page
 from nigrani.core import audit
@@ -74,6 +74,7 @@ def audit_page(
             until=until,
             actions=actions,
             types=types,
+            labels=labels,
             error=exc.message,
             status_code=exc.status,
         )
@@ -89,6 +90,7 @@ def audit_page(
         until=until,
         actions=actions,
         types=types,
+        labels=labels,
         filtered=f.query(),
         older=older,
         result=audit.verify(db) if verify else None,
