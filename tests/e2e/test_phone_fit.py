@@ -178,6 +178,7 @@ def _menu_opens(page: Page) -> None:
     expect(menu.locator("nav a").first).to_be_hidden()
     menu.locator("summary").click()
     expect(menu.locator("nav a[href='/dashboard']")).to_be_in_viewport()
+    shot(page, f"fit-menu-{page.evaluate('document.documentElement.lang')}.png", max_height=900)
     measured = page.evaluate(MEASURE)
     assert measured["scrollWidth"] <= measured["innerWidth"], measured
     assert not measured["outside"], measured
