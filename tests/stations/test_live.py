@@ -1,5 +1,6 @@
 """Opening the live wall and the full view as services: what a wall plays (charge, enabled,
-live first, a limit), the context grouped by station, one audit row each, never a commit."""
+a page of them, those with no picture), the context grouped by station, one audit row
+each, never a commit."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _rows(db: Session, action: str) -> list[AuditEntry]:
     return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def test_a_wall_plays_enabled_cameras_in_the_charge_live_first_and_audits_once(
+def test_a_wall_pages_enabled_cameras_in_the_charge_and_audits_each_page(
     db: Session, settings: Settings
 ) -> None:
     desk = make_camera(db, settings, name="A desk", sub_url="rtsp://u:p@127.0.0.1:8554/sub")
@@ -53,15 +54,24 @@ def test_a_wall_plays_enabled_cameras_in_the_charge_live_first_and_audits_once(
     _feed(settings, corridor)
     zone = jurisdiction.get_by_code(db, "Z1")
     wall = live.open_wall(db, settings=settings, actor=ACTOR, scope=zone, station_id=None, limit=2)
-    assert [c.name for c in wall.cameras] == ["A desk", "C corridor"]  # live ones, listed order
-    assert wall.tiles[desk.id].stream == "sub" and wall.tiles[corridor.id].online
-    assert wall.hidden == 1 and lockup.id not in wall.tiles  # B lockup did not fit
-    assert off.id not in wall.tiles  # a disabled camera is no tile, nor counted as hidden
+    assert [c.name for c in wall.cameras] == ["A desk", "B lockup"]  # the listing's order
+    assert wall.tiles[desk.id].stream == "sub" and not wall.tiles[lockup.id].online
+    assert (wall.live, wall.down, wall.page, wall.pages) == (2, 1, 1, 2)
+    assert off.id not in wall.tiles  # a disabled camera is no tile, nor counted
     assert _rows(db, "stations.live.wall") == []  # written at the caller's commit, not here
+    last = live.open_wall(
+        db, settings=settings, actor=ACTOR, scope=zone, station_id=None, limit=2, page=2
+    )
+    assert [c.name for c in last.cameras] == ["C corridor"] and last.tiles[corridor.id].online
+    dark = live.open_wall(
+        db, settings=settings, actor=ACTOR, scope=zone, station_id=None, limit=2,
+        problems_only=True,
+    )  # fmt: skip
+    assert [c.name for c in dark.cameras] == ["B lockup"] and (dark.live, dark.down) == (2, 1)
     db.commit()
-    [row] = _rows(db, "stations.live.wall")
-    assert (row.object_type, row.object_id) == ("jurisdiction_node", str(zone.id))
-    assert json.loads(row.detail) == {"cameras": sorted([desk.id, corridor.id])}
+    first, *_rest = _rows(db, "stations.live.wall")
+    assert (first.object_type, first.object_id) == ("jurisdiction_node", str(zone.id))
+    assert json.loads(first.detail) == {"cameras": sorted([desk.id, lockup.id])}
 
 
 def test_a_station_picked_outside_the_charge_shows_nothing_and_is_audited_by_its_id(
@@ -72,7 +82,7 @@ def test_a_station_picked_outside_the_charge_shows_nothing_and_is_audited_by_its
     wall = live.open_wall(
         db, settings=settings, actor=ACTOR, scope=zone, station_id=far.station_id, limit=24
     )
-    assert (wall.cameras, wall.tiles, wall.hidden) == ([], {}, 0)
+    assert (wall.cameras, wall.tiles, wall.live, wall.down, wall.pages) == ([], {}, 0, 0, 1)
     db.commit()
     [row] = _rows(db, "stations.live.wall")
     assert row.object_id == str(far.station_id) and json.loads(row.detail) == {"cameras": []}
@@ -87,7 +97,8 @@ def test_the_wall_context_groups_shown_cameras_by_station(db: Session, settings:
         ("S1", [desk.id]),
         ("S2", [other.id]),
     ]
-    assert [s.code for s in context["stations"]] == ["S1", "S2"] and context["hidden"] == 0
+    assert [s.code for s in context["stations"]] == ["S1", "S2"] and context["wall"].pages == 1
+    assert context["down_text"][desk.id].startswith("No picture: nothing has been recorded")
     only = views.wall(
         db, settings=settings, actor=ACTOR, scope=zone, station_id=other.station_id, limit=24
     )

@@ -8,6 +8,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from nigrani.stations.live_access import LiveGrants
 from nigrani.stations.models import StationCamera
 from nigrani.stations.web import live as web_live
 from tests.accounts.factories import login, make_staff
+from tests.conftest import Freeze
 from tests.stations.station_fixtures import make_camera
 
 PLAYLIST = """#EXTM3U
@@ -74,7 +76,10 @@ def test_wall_shows_tiles_by_station_with_offline_badge_and_audits_once(
     assert f'data-src="/stations/live/{lockup.id}/main/index.m3u8"' in wall
     assert "Far desk" in wall and "S1 en" in wall and "S3 en" in wall
     assert wall.count('data-online="true"') == 1 and wall.count('data-online="false"') == 2
-    assert "check `nigrani recorder`" in wall
+    # Officers read since when a tile has had no picture, not a shell command.
+    assert "nigrani recorder" not in wall and "`" not in wall
+    assert wall.count("No picture: nothing has been recorded from this camera yet.") == 2
+    assert "1 live · 2 no picture" in wall
     assert len(_actions(db, "stations.live.wall")) == before + 1
     client.cookies.clear()
     login(client, "dcp-z1")  # zone Z1 holds S1, not S3
@@ -138,18 +143,65 @@ def test_stale_playlist_counts_as_offline(db: Session, settings: Settings) -> No
     assert state.stream == "main" and not state.online
 
 
-def test_a_full_wall_shows_live_feeds_first(
-    client: TestClient, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_a_full_wall_pages_across_stations_and_shows_problems_only(
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    freeze: Freeze,
 ) -> None:
     monkeypatch.setattr(web_live, "WALL_MAX", 2)
-    names = ("A desk", "B lockup", "C corridor")
-    cameras = [make_camera(db, settings, name=n) for n in names]
-    _feed(settings, cameras[2])
+    freeze(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))  # 17:30 IST
+    desk, lockup = (make_camera(db, settings, name=n) for n in ("A desk", "B lockup"))
+    corridor = make_camera(db, settings, station="S2", name="C corridor")
+    lockup.last_segment_at = datetime(2026, 12, 1, 8, 32, tzinfo=UTC)  # 14:02 IST today
+    corridor.last_segment_at = datetime(2026, 11, 29, 8, 32, tzinfo=UTC)
+    db.flush()
+    _feed(settings, desk)
+    make_staff(db, Role.ACP, "C1")
+    login(client, "acp-c1")
+    before = len(_actions(db, "stations.live.wall"))
+    first = client.get("/stations/live").text
+    assert "1 live · 2 no picture" in first and "Page 1 of 2" in first
+    assert "A desk" in first and "B lockup" in first and "C corridor" not in first
+    assert "has been down since 14:02 IST" in first
+    assert 'href="/stations/live?station=&page=2" rel="next"' in first
+    second = client.get("/stations/live?station=&page=2").text
+    assert "C corridor" in second and "A desk" not in second and "S2 en" in second
+    assert "has been down since 29 Nov, 14:02 IST" in second
+    assert "1 live · 2 no picture" in second  # the summary counts the whole wall
+    problems = client.get("/stations/live?problems=1").text
+    assert "A desk" not in problems and "B lockup" in problems and "C corridor" in problems
+    assert (
+        "Page 1 of 2" not in problems
+        and 'id="problems" name="problems" value="1" checked' in problems
+    )
+    # A page past the end shows the last one; each opened page is one audit row.
+    assert "C corridor" in client.get("/stations/live?page=9").text
+    rows = _actions(db, "stations.live.wall")[before:]
+    assert [r.detail for r in rows] == [
+        f'{{"cameras": [{desk.id}, {lockup.id}]}}',
+        f'{{"cameras": [{corridor.id}]}}',
+        f'{{"cameras": [{lockup.id}, {corridor.id}]}}',
+        f'{{"cameras": [{corridor.id}]}}',
+    ]
+    assert client.get("/stations/live?page=0").status_code == 422
+
+
+def test_the_full_view_says_since_when_there_is_no_picture(
+    client: TestClient, db: Session, settings: Settings, freeze: Freeze
+) -> None:
+    freeze(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    camera = make_camera(db, settings)
+    camera.last_segment_at = datetime(2026, 12, 1, 8, 32, tzinfo=UTC)
+    db.flush()
     make_staff(db, Role.SHO, "S1")
     login(client, "sho-s1")
-    wall = client.get("/stations/live").text
-    assert "C corridor" in wall and "A desk" in wall and "B lockup" not in wall
-    assert "1 more cameras are not shown" in wall
+    page = client.get(f"/stations/live/{camera.id}").text
+    assert "the camera or its recorder has been down since 14:02 IST" in page
+    assert "nigrani recorder" not in page
+    missing = client.get(f"/stations/live/{camera.id}/main/index.m3u8")
+    assert missing.status_code == 404 and "recorder not running" not in missing.text
 
 
 @pytest.mark.parametrize("path", ["/stations/live", "/stations/cameras"])

@@ -3,6 +3,7 @@ and which files of it may be served."""
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -97,17 +98,21 @@ def live_file(settings: Settings, *, camera_id: int, stream: str, name: str) -> 
         raise NotFound(_("No such live stream file"))
     path = stream_dir(settings, camera_id, stream) / name
     if not path.is_file():
-        raise NotFound(_("The live stream is not running: recorder not running or camera offline."))
+        raise NotFound(_("No live picture from this camera right now."))
     return path, MEDIA_TYPES[match.group(1)]
 
 
 @dataclass(frozen=True, slots=True)
 class Wall:
-    """The cameras a wall plays (in the listing's order), their tiles, and how many did not fit."""
+    """One page of a wall: the cameras it plays (in the listing's order) and their tiles, how
+    many of all the wall's cameras have a picture and how many have none, and the paging."""
 
     cameras: list[StationCamera]
     tiles: dict[int, LiveState]
-    hidden: int
+    live: int
+    down: int
+    page: int
+    pages: int
 
 
 def open_wall(
@@ -118,14 +123,19 @@ def open_wall(
     scope: JurisdictionNode,
     station_id: int | None,
     limit: int,
+    page: int = 1,
+    problems_only: bool = False,
 ) -> Wall:
-    """The enabled cameras under the caller's node (or one station) as sub-stream tiles; audited."""
+    """A page of the enabled cameras under the caller's node (or one station), in station
+    order, as sub-stream tiles (only those with no picture if asked); audited."""
     cameras = service.list_cameras(session, scope_path=scope.path, station_id=station_id)
     now = filesystem_now(settings)
     states = [state(settings, c, prefer_sub=True, now=now) for c in cameras if c.enabled]
-    # Live feeds first when there are more than fit: a wall of offline tiles helps nobody.
-    shown = sorted(states, key=lambda t: not t.online)[:limit]
-    tiles = {t.camera.id: t for t in shown}
+    live_count = sum(t.online for t in states)
+    listed = [t for t in states if not t.online] if problems_only else states
+    pages = max(1, math.ceil(len(listed) / limit))
+    page = min(max(page, 1), pages)
+    tiles = {t.camera.id: t for t in listed[(page - 1) * limit : page * limit]}
     audit.record(
         session,
         actor=actor,
@@ -134,7 +144,8 @@ def open_wall(
         object_id=station_id or scope.id,
         detail={"cameras": sorted(tiles)},
     )
-    return Wall([c for c in cameras if c.id in tiles], tiles, len(states) - len(shown))
+    shown = [c for c in cameras if c.id in tiles]
+    return Wall(shown, tiles, live_count, len(states) - live_count, page, pages)
 
 
 def open_view(

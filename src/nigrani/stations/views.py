@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,8 @@ from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.core import audit
 from nigrani.core.config import Settings
-from nigrani.core.i18n import current_language
+from nigrani.core.db import utcnow
+from nigrani.core.i18n import _, current_language, to_ist
 from nigrani.stations import live, playback
 from nigrani.stations.labels import ROLE_LABELS, role_label
 from nigrani.stations.models import ROLES, StationCamera
@@ -50,21 +52,40 @@ def wall(
     scope: JurisdictionNode,
     station_id: int | None,
     limit: int,
+    page: int = 1,
+    problems_only: bool = False,
 ) -> dict[str, Any]:
-    """The live wall's context: the tiles opened (and audited), grouped by station."""
+    """The live wall's context: a page of tiles opened (and audited), grouped by station,
+    each tile with no picture saying since when, and the wall's summary."""
     stations = stations_under(session, scope.path)
     shown = live.open_wall(
-        session, settings=settings, actor=actor, scope=scope, station_id=station_id, limit=limit
-    )
+        session, settings=settings, actor=actor, scope=scope, station_id=station_id,
+        limit=limit, page=page, problems_only=problems_only,
+    )  # fmt: skip
     groups = [(s, cams) for s, cams in by_station(stations, shown.cameras) if cams]
+    today = to_ist(utcnow(), settings.timezone).date()
     return {
         "groups": groups,
         "tiles": shown.tiles,
+        "down_text": {c.id: no_picture(c, today, settings.timezone) for c in shown.cameras},
+        "wall": shown,
         "stations": stations,
         "station": station_id,
-        "hidden": shown.hidden,
+        "problems": problems_only,
         **HELPERS,
     }
+
+
+def no_picture(camera: StationCamera, today: date, tz: str = "Asia/Kolkata") -> str:
+    """What an officer reads on a tile with no picture: since when (IST) nothing came in."""
+    if camera.last_segment_at is None:
+        return _("No picture: nothing has been recorded from this camera yet.")
+    local = to_ist(camera.last_segment_at, tz)
+    pattern = "HH:mm" if local.date() == today else "d MMM, HH:mm"
+    since = format_datetime(local, pattern, locale=current_language.get())
+    return _("No picture: the camera or its recorder has been down since {time} IST.").format(
+        time=since
+    )
 
 
 def full_view(
@@ -73,7 +94,9 @@ def full_view(
     """The full view's context: the camera, its main stream opened (and audited), its station."""
     tile = live.open_view(session, settings=settings, actor=actor, camera=camera)
     station = session.get(JurisdictionNode, camera.station_id)
-    return {"camera": camera, "tile": tile, "station": station, **HELPERS}
+    today = to_ist(utcnow(), settings.timezone).date()
+    down_text = no_picture(camera, today, settings.timezone)
+    return {"camera": camera, "tile": tile, "station": station, "down_text": down_text, **HELPERS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from nigrani.accounts.pages import page
@@ -24,8 +26,11 @@ def wall_page(
     settings: SettingsDep,
     scope: Watcher,
     station: StationChoice,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    problems: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    """Tiles of the cameras in the caller's charge (muted sub-streams), by station; audited."""
+    """A page of tiles of the cameras in the caller's charge (muted sub-streams), by station,
+    all or only those with no picture, under a count of both; audited."""
     context = views.wall(
         db,
         settings=settings,
@@ -33,6 +38,8 @@ def wall_page(
         scope=scope.node,
         station_id=station,
         limit=WALL_MAX,
+        page=page_no,
+        problems_only=problems,
     )
     return page(request, "stations/wall.html", user=scope.user, **context)
 

@@ -19,7 +19,8 @@
   }
 
   function watch(video) {
-    var last = -1, since = Date.now();
+    // The badge goes only once the picture moves: a dark tile keeps saying since when.
+    var last = video.currentTime, since = Date.now();
     setInterval(function () {
       if (video.currentTime !== last) { last = video.currentTime; since = Date.now(); badge(video, false); }
       else if (Date.now() - since > STALL_MS) badge(video, true);
