@@ -1,6 +1,7 @@
-"""The live wall as `make demo` shows it, for the documentation's pictures: the Kanpur
-demo's own station cameras (not test fixtures), Kotwali's four live ones served by the
-camera simulator and recorded, its other places showing no picture. The simulator runs on
+"""Station CCTV as `make demo` shows it, for the documentation's pictures (the wall, one
+camera live, playback of two): the Kanpur demo's own station cameras (not test fixtures),
+Kotwali's four live ones served by the camera simulator and recorded, its other places
+showing no picture. The simulator runs on
 free ports, not the demo's 8554, so the test runs beside a demo; its server is its own."""
 
 from __future__ import annotations
@@ -10,19 +11,22 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.accounts import jurisdiction
 from nigrani.app import create_app
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
+from nigrani.core.moments import local_input
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
 from nigrani.demo.stations import KOTWALI, LIVE, LIVE_PREFIX, seed_station_cameras
-from nigrani.stations.models import StationCamera
+from nigrani.stations.models import RecordingSegment, StationCamera
 from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import SimulatorError, prepare_media
@@ -31,17 +35,26 @@ from tests.conftest import fresh_database_url, make_settings
 from tests.e2e.conftest import DESKTOP, TIMEOUT_MS
 from tests.e2e.helpers import shot, sign_in
 
+SEGMENT_S = 2.0  # short segments, so that playback has a past moment within seconds
 MEDIA_DIR = Path(__file__).resolve().parents[2] / "var" / "simulator"
 LIVE_AT_KOTWALI = sum(1 for station, _role in LIVE if station == KOTWALI)
 
 
 @dataclass(frozen=True, slots=True)
 class DemoWall:
-    """The served demo: its address, the Commissioner's sign-in, Kotwali's node id."""
+    """The served demo: its address, the Commissioner's sign-in, Kotwali's node id and
+    cameras, and a session factory on its database."""
 
     url: str
     commissioner: DemoLogin
     station_id: int
+    cameras: list[int]
+    factory: sessionmaker[Session]
+
+    def segments(self, camera_id: int) -> list[RecordingSegment]:
+        with transaction(self.factory) as session:
+            stmt = select(RecordingSegment).where(RecordingSegment.camera_id == camera_id)
+            return list(session.scalars(stmt.order_by(RecordingSegment.start_at)))
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +81,9 @@ def demo_wall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWall]:
 
 
 def _serve(url: str, var: Path, rtsp_port: int) -> Iterator[DemoWall]:
-    settings = make_settings(url, var, demo=True, default_language="en")
+    settings = make_settings(
+        url, var, demo=True, default_language="en", recording_segment_seconds=SEGMENT_S
+    )
     upgrade(settings)
     engine = make_engine(settings.db_url)
     factory = make_sessionmaker(engine)
@@ -78,7 +93,11 @@ def _serve(url: str, var: Path, rtsp_port: int) -> Iterator[DemoWall]:
         seed_station_cameras(session, settings, port=rtsp_port)
         station = jurisdiction.get_by_code(session, KOTWALI)
         cameras = list(
-            session.scalars(select(StationCamera.id).where(StationCamera.station_id == station.id))
+            session.scalars(
+                select(StationCamera.id)
+                .where(StationCamera.station_id == station.id)
+                .order_by(StationCamera.id)
+            )
         )
         station_id = station.id
     recorder = Recorder(factory, settings, station=KOTWALI, timeout_s=5, name="demo-wall")
@@ -87,7 +106,7 @@ def _serve(url: str, var: Path, rtsp_port: int) -> Iterator[DemoWall]:
     try:
         _wait_for_playlists(settings.live_path, cameras)
         with serving.in_thread(create_app(settings), lifespan="on") as address:
-            yield DemoWall(address, logins["commissioner"], station_id)
+            yield DemoWall(address, logins["commissioner"], station_id, cameras, factory)
     finally:
         recorder.stop_event.set()
         thread.join(30)
@@ -138,3 +157,23 @@ def test_the_demo_wall_shows_the_demo_cameras(demo_page: Page, demo_wall: DemoWa
     demo_page.locator("#unmute").click()  # as an officer would, to hear the room
     expect(demo_page.locator("#latency")).to_have_text(re.compile(r"^\d+\.\d s$"))
     shot(demo_page, "stations-live.png")
+
+
+def test_playback_of_two_demo_cameras(demo_page: Page, demo_wall: DemoWall) -> None:
+    first, second = demo_wall.cameras[:2]  # Kotwali's entry/exit and lock-up: both live
+    deadline = time.monotonic() + 30
+    while len(demo_wall.segments(first)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    segments = demo_wall.segments(first)
+    assert len(segments) >= 3, "the demo cameras were not recorded"
+    at = local_input(segments[1].start_at + timedelta(seconds=0.5))
+    sign_in(demo_page, demo_wall.commissioner)
+    demo_page.goto(f"/stations/playback?camera={first}&camera={second}&at={at}")
+    expect(demo_page.locator(".timeline .run").first).to_be_visible()
+    demo_page.wait_for_function(
+        "s => { const v = document.querySelector(s);"
+        " return v && v.currentTime > 0.2 && !v.paused; }",
+        arg=f'video[data-camera="{first}"]',
+        timeout=20_000,
+    )
+    shot(demo_page, "stations-playback.png")

@@ -1,8 +1,8 @@
 """Station CCTV in Chromium, on real streams: three simulated RTSP cameras at one demo station
 are recorded by the real recorder; the Commissioner watches the live wall (tiles moving),
 the full view with its sound turned on by a click, and plays back a past moment of two
-cameras side by side. Every view leaves one audit row. (The documentation's wall and live
-pictures are taken of the demo's own cameras, in test_demo_wall.py.)"""
+cameras side by side. Every view leaves one audit row. (The documentation's wall, live and
+playback pictures are taken of the demo's own cameras, in test_demo_wall.py.)"""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from nigrani.stations.schemas import StationCameraCreate
 from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import SimulatorError, prepare_media
 from tests.e2e.conftest import LiveServer
-from tests.e2e.helpers import shot, sign_in
+from tests.e2e.helpers import sign_in
 
 MEDIA_DIR = Path(__file__).resolve().parents[2] / "var" / "simulator"
 # A demo station without the demo's own station cameras, so the wall shows only these.
@@ -194,7 +194,6 @@ def test_playback_of_a_past_moment_plays_two_cameras(
     wall = int(page.eval_on_selector(f'video[data-camera="{first}"]', "v => v.dataset.wall"))
     assert abs(wall / 1000 - at.timestamp()) < 10, (wall, at)  # playing the asked moment
     expect(page.locator("#play-clock")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
-    shot(page, "stations-playback.png")
     after = station_video.actions("commissioner").count("stations.playback.view")
     assert after == before + 1
 
