@@ -107,3 +107,16 @@ def test_sho_sees_the_complaint_calls_back_and_acknowledges(
     officer.get_by_role("button", name="Acknowledge", exact=True).click()
     expect(officer.locator("#done")).to_have_text("Complaint acknowledged.")
     expect(officer.locator("#complainant-shown")).to_have_count(0)  # shown once, not kept
+
+
+def test_show_number_fits_a_phone_in_hindi(open_page: OpenPage, live_server: LiveServer) -> None:
+    officer = open_page(**PHONE)
+    sign_in(officer, live_server.logins["sho.kotwali"])
+    officer.goto("/grievances?channel=web")
+    _fits(officer)
+    shot(officer, "sho-queue-phone-hi.png", max_height=2400)
+    officer.locator("table tbody tr a").first.click()
+    officer.locator("summary", has_text=hindi("Show number") or "").click()
+    expect(officer.locator("#reveal-reason")).to_be_visible()
+    _fits(officer)
+    shot(officer, "sho-show-number-phone-hi.png", max_height=2400)
