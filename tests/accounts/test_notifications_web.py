@@ -182,3 +182,15 @@ def test_the_badge_costs_one_query_a_page(db: Session, client: TestClient, sho: 
     finally:
         event.remove(Engine, "before_cursor_execute", note)
     assert len([s for s in seen if "notifications" in s]) == 1
+
+
+def test_the_home_page_shows_the_newest_notifications(
+    db: Session, settings: Settings, client: TestClient, sho: User
+) -> None:
+    assert 'id="home-notifications"' not in client.get("/dashboard").text  # nothing yet
+    complaint = make_complaint(db, settings)
+    home = client.get("/dashboard").text
+    assert 'id="home-notifications"' in home
+    assert f"Complaint {complaint.number} was assigned to your station." in home
+    [row] = notifications.recent_for(db, sho, 5)
+    assert f'action="/notifications/{row.id}/open"' in home
