@@ -146,6 +146,10 @@ def test_transfer_picks_a_station_by_name_grouped_by_circle(
     assert "There is no police station “KNP-S-NOWHERE”" in reply.text
     db.refresh(complaint)
     assert complaint.station is not None and complaint.station.code == "S1"
+    form = {"station_code": "S2", "reason": "The place is in S2's area", "csrf_token": token}
+    moved = client.post(f"/grievances/{complaint.id}/transfer", data=form, follow_redirects=False)
+    assert moved.headers["location"] == "/grievances?done=transferred"  # out of the SHO's charge
+    assert 'id="done">Complaint transferred.</p>' in client.get(moved.headers["location"]).text
 
 
 def test_walk_in_desk_picks_its_station_by_name(client: TestClient, db: Session) -> None:
