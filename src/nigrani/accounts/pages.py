@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import object_session
 
-from nigrani.accounts import notifications
+from nigrani.accounts import labels, notifications
 from nigrani.accounts.models import User
 from nigrani.accounts.roles import (
     CITIZEN_ROLES,
@@ -65,6 +65,8 @@ def page(
         "role_label": role_label,
         "level_label": level_label,
         "level_plural": level_plural,
+        "audit_action_label": labels.audit_action_label,
+        "audit_actor_label": labels.audit_actor_label,
         "unread_notifications": unread_badge(user),
         "recent_notifications": recent_notices(user),
         "notification_text": notifications.text,

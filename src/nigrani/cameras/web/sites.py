@@ -12,7 +12,7 @@ from nigrani.accounts.deps import StaffScope
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.pages import page
 from nigrani.accounts.roles import Permission, Role, has_permission
-from nigrani.cameras import service
+from nigrani.cameras import labels, service
 from nigrani.cameras.deps import StaffSite
 from nigrani.cameras.models import Site
 from nigrani.core import audit
@@ -67,6 +67,7 @@ def sites_page(
         station_names=_station_names(db, sites),
         filters=request.query_params,
         can_import=has_permission(Role(scope.user.role), Permission.IMPORT_CAMERAS),
+        labels=labels,
     )
 
 
@@ -81,5 +82,11 @@ def site_page(request: Request, db: DbSession, scope: StaffScope, site: StaffSit
     station = db.get(JurisdictionNode, site.station_id) if site.station_id else None
     trail = audit.entries_for(db, object_type="site", object_id=str(site.id), limit=50)
     return page(
-        request, "cameras/site.html", user=scope.user, site=site, station=station, trail=trail
+        request,
+        "cameras/site.html",
+        user=scope.user,
+        site=site,
+        station=station,
+        trail=trail,
+        labels=labels,
     )
