@@ -13,6 +13,7 @@ from nigrani.canvass import service as canvass_service
 from nigrani.canvass.models import Incident
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
+from nigrani.core.i18n import translate
 from tests.accounts.factories import csrf_from, login, make_staff, make_tree
 from tests.cameras.factories import OWNER_MOBILE, OWNER_NAME, make_site
 from tests.canvass.factories import PLACE, make_incident
@@ -67,13 +68,16 @@ def test_officer_records_an_incident_and_sees_the_canvass(
     )
 
 
+HINDI_WINDOW = translate("The time window must end after it starts.", "hi")
+
+
 def test_bad_forms_say_why_and_store_nothing(client: TestClient, db: Session) -> None:
     make_tree(db)
     io = make_staff(db, Role.INVESTIGATING_OFFICER, "S1")
     login(client, io.username or "")
     cases = {
         "window_end": ("2026-11-30T17:00", "end after it starts"),
-        "kind": ("murder-ish", "unknown incident type"),
+        "kind": ("murder-ish", "Unknown incident type"),
         "lat": ("not a number", "Pick the place"),
         "window_start": ("yesterday", "date and time"),
     }
@@ -81,6 +85,10 @@ def test_bad_forms_say_why_and_store_nothing(client: TestClient, db: Session) ->
         status, _, body = _post(client, **{field: value})
         assert status == 422, field
         assert message in body, field
+    client.cookies.set("nigrani_lang", "hi")  # the refusal in the officer's language
+    status, _, body = _post(client, window_end="2026-11-30T17:00")
+    assert status == 422 and HINDI_WINDOW in body and "end after it starts" not in body
+    client.cookies.set("nigrani_lang", "en")
     status, _, body = _post(client, lat="28.61", lon="77.21")  # Delhi
     assert status == 422 and "outside the commissionerate" in body
     status, _, body = _post(client, lat="26.55", lon="80.35")  # station S3, another zone

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from nigrani.canvass.kinds import KINDS
 from nigrani.core.db import MAX_ID
+from nigrani.core.i18n import _
 from nigrani.core.moments import Moment
 
 MAX_WINDOW = timedelta(days=7)
@@ -34,15 +35,17 @@ class IncidentCreate(BaseModel):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in KINDS:
-            raise ValueError(f"unknown incident type; use one of: {', '.join(KINDS)}")
+            raise ValueError(
+                _("Unknown incident type; use one of: {kinds}").format(kinds=", ".join(KINDS))
+            )
         return value
 
     @model_validator(mode="after")
     def _window(self) -> IncidentCreate:
         if self.window_end <= self.window_start:
-            raise ValueError("the time window must end after it starts")
+            raise ValueError(_("The time window must end after it starts."))
         if self.window_end - self.window_start > MAX_WINDOW:
-            raise ValueError("the time window may be at most 7 days")
+            raise ValueError(_("The time window may be at most 7 days."))
         return self
 
 
