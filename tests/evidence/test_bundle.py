@@ -187,6 +187,20 @@ def test_certificates_state_every_hash_and_the_device(
         assert item.sha256 in english and item.sha256 in _pdf_text(hindi)
 
 
+def test_the_hindi_certificate_names_the_station_and_sender_in_hindi() -> None:
+    item = certificate.CertifiedItem(
+        entry="files/1-a.mp4", sha256="ab" * 32, size_bytes=10, media_type="video/mp4",
+        received_at=utcnow(), delivered_by="Owner of site #12, by link of request #3",
+    )  # fmt: skip
+    case = CaseInfo(reference="GD 7", police_station="Kotwali", police_station_hi="कोतवाली")
+    data = certificate.CertificateData(case, [item], utcnow())
+    hindi = _pdf_text(certificate.render(data, lang="hi"))
+    assert "#12" in hindi and "#3" in hindi
+    assert "Kotwali" not in hindi and "Owner of site" not in hindi
+    english = _pdf_text(certificate.render(data, lang="en"))
+    assert "Kotwali" in english and "Owner of site #12, by link of request #3" in english
+
+
 def test_certificate_without_a_known_device_leaves_blanks() -> None:
     item = certificate.CertifiedItem(
         entry="files/1-a.mp4", sha256="ab" * 32, size_bytes=10, media_type="video/mp4",

@@ -7,6 +7,7 @@ follows the Schedule to section 63(4)(c); the Hindi is a plain rendering of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -186,6 +187,18 @@ class CaseInfo:
     police_station: str = ""
     court: str = ""
     place: str = ""
+    # The station's and the place's Hindi names, for the Hindi certificate.
+    police_station_hi: str = ""
+    place_hi: str = ""
+
+    def station_in(self, lang: str) -> str:
+        """The police station as the certificate in this language names it."""
+        return (self.police_station_hi if lang == "hi" else "") or self.police_station
+
+    def place_in(self, lang: str) -> str:
+        """Where the certificate is made, in this language (the station if not stated)."""
+        hindi = self.place_hi if lang == "hi" else ""
+        return hindi or self.place or self.station_in(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +271,7 @@ def _header(pdf: CertificatePDF, data: CertificateData) -> None:
     case = data.case
     facts = [
         ("case", case.reference),
-        ("station", case.police_station),
+        ("station", case.station_in(pdf.lang)),
         ("court", case.court),
         ("produced", ist_text(data.produced_at)),
         ("files", str(len(data.items))),
@@ -267,6 +280,24 @@ def _header(pdf: CertificatePDF, data: CertificateData) -> None:
         if value:
             pdf.field(pdf.t(key), value)
     pdf.ln(2)
+
+
+# How the callers name who delivered a file (stored in English with the item), as the
+# Hindi certificate says it; anything else is printed as stored.
+DELIVERED_HI = (
+    (re.compile(r"Owner of site #(\d+), by link of request #(\d+)"),
+     "साइट #{0} का स्वामी, अनुरोध #{1} के लिंक से"),
+    (re.compile(r"Nigrani recorder, camera (\d+)"), "निगरानी रिकॉर्डर, कैमरा {0}"),
+)  # fmt: skip
+
+
+def _delivered_by(pdf: CertificatePDF, text: str) -> str:
+    if pdf.lang_index == 0:
+        return text
+    for pattern, hindi in DELIVERED_HI:
+        if match := pattern.fullmatch(text):
+            return hindi.format(*match.groups())
+    return text
 
 
 def _devices(items: Sequence[CertifiedItem]) -> list[Device]:
@@ -363,7 +394,7 @@ def _file(pdf: CertificatePDF, n: int, item: CertifiedItem, devices: list[Device
             device += f" ({pdf.t('recorded_later', time=ist_text(at))})"
     received = ist_text(item.received_at)
     if item.delivered_by:
-        received += f", {pdf.t('delivered')}: {item.delivered_by}"
+        received += f", {pdf.t('delivered')}: {_delivered_by(pdf, item.delivered_by)}"
     lines = [
         (pdf.t("device"), device),
         (pdf.t("claimed"), _span(pdf, item.claimed)),
@@ -390,7 +421,7 @@ def _part_a(pdf: CertificatePDF, data: CertificateData) -> None:
     for n, item in enumerate(data.items, start=1):
         _file(pdf, n, item, devices)
     pdf.field(pdf.t("computed"), ist_text(data.produced_at))
-    pdf.field(pdf.t("place"), data.case.place or data.case.police_station or BLANK)
+    pdf.field(pdf.t("place"), data.case.place_in(pdf.lang) or BLANK)
     pdf.ln(2)
     _signer(pdf, pdf.t("sign_a"))
 

@@ -29,7 +29,13 @@ def _case(db: DbSession, incident: Incident) -> CaseInfo:
     reference = (
         f"{incident.number} / {incident.fir_number}" if incident.fir_number else incident.number
     )
-    return CaseInfo(reference=reference, police_station=station.name_en, place=station.name_en)
+    return CaseInfo(
+        reference=reference,
+        police_station=station.name_en,
+        place=station.name_en,
+        police_station_hi=station.name_hi,
+        place_hi=station.name_hi,
+    )
 
 
 @router.post("/incidents/{incident_id}/export")
