@@ -35,6 +35,8 @@ from tests.conftest import Freeze
 
 LINK = re.compile(r"http://\S+/f/([A-Za-z0-9_-]+)")
 CHUNK = 1024 * 1024
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_HI = ("जन॰", "फ़र॰", "मार्च", "अप्रैल", "मई", "जून", "जुल॰", "अग॰", "सित॰", "अक्टू॰", "नव॰", "दिस॰")
 
 
 class Case:
@@ -191,6 +193,20 @@ def test_owner_gets_a_link_and_uploads_real_video_with_a_resume(
 
 def _evidence_count(db: Session) -> int:
     return db.scalar(select(func.count(EvidenceItem.id))) or 0
+
+
+def test_the_sms_dates_read_the_same_in_both_of_its_languages(
+    case: Case, db: Session, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """The owner's SMS is in Hindi and English: its dates have no month names of either
+    language, whichever language the officer works in."""
+    case.client.cookies.set("nigrani_lang", "hi")
+    case.ask()
+    _deliver(sessions, settings, db)
+    body = db.scalar(select(SmsMessage.body).order_by(SmsMessage.id.desc())) or ""
+    assert re.search(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} IST", body), body
+    months = MONTHS_EN + MONTHS_HI
+    assert not [m for m in months if m in body], body
 
 
 def test_what_is_not_video_is_refused_and_not_stored(

@@ -17,7 +17,7 @@ from nigrani.core import audit, sms
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from nigrani.core.i18n import _, format_ist
+from nigrani.core.i18n import _, format_ist_numeric
 from nigrani.core.security import FieldCipher, keyed_hash, new_token, same
 
 LINK_PURPOSE, DEVICE_PURPOSE = "footage-link", "footage-device"
@@ -45,8 +45,8 @@ def link_url(settings: Settings, token: str) -> str:
 def _values(settings: Settings, request: FootageRequest, token: str) -> dict[str, str]:
     return {
         "n": request.incident.number,
-        "start": format_ist(request.window_start),
-        "end": format_ist(request.window_end),
+        "start": format_ist_numeric(request.window_start, settings.timezone),
+        "end": format_ist_numeric(request.window_end, settings.timezone),
         "link": link_url(settings, token),
     }
 

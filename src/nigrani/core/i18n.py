@@ -119,6 +119,13 @@ def format_ist(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
     return f"{format_datetime(local, 'd MMM y, HH:mm', locale=lang)} IST"
 
 
+def format_ist_numeric(value: datetime, tz: str = "Asia/Kolkata") -> str:
+    """A time in digits only, DD-MM-YYYY HH:MM IST: for a message read in two languages
+    (the owner's SMS), where a month's name would be in the wrong one on one line."""
+    local = to_ist(value, tz)
+    return f"{format_datetime(local, 'dd-MM-y HH:mm', locale='en')} IST"
+
+
 def pick(pair: tuple[str, str], lang: str | None = None) -> str:
     """The English or Hindi half of a name stored in both languages (a station's, a
     category's), for a language (default: the request's). Data only: the product's own
