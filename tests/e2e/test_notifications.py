@@ -1,7 +1,8 @@
 """The notifications badge in a real browser on the Kanpur demo: the desk officer of
 Kotwali (told of every complaint that came to the station) sees the unread count in the
-top bar on a 390 px phone and at 1366 px, in Hindi and English; opening a notification
-goes to its complaint and the badge counts one less. No sideways scroll."""
+top bar on a 390 px phone and at 1366 px, and the newest on the home page, in Hindi and
+English; opening a notification goes to its complaint and the badge counts one less. No
+sideways scroll."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def test_the_badge_counts_unread_and_opening_one_reads_it(
     expect(bell).to_be_visible()  # outside the phone's folded menu
     before = unread(page)
     assert before > 0, "the demo's complaints to Kotwali tell its desk officer"
+    expect(page.locator("#home-notifications li")).to_have_count(5)  # the newest five
+    assert overflow(page) == 0, f"{device} home: {overflow(page)} px sideways"
+    shot(page, f"notifications-home-{device}.png", max_height=1600)
     bell.click()
     page.wait_for_url("**/notifications")
     for lang in ("hi", "en"):
