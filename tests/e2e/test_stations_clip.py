@@ -16,8 +16,8 @@ from nigrani.demo.kanpur import STATIONS
 from nigrani.stations import service
 from nigrani.stations.models import RecordingSegment
 from nigrani.stations.schemas import StationCameraCreate
-from tests.e2e.conftest import LiveServer
-from tests.e2e.helpers import shot, sign_in
+from tests.e2e.conftest import LiveServer, OpenPage
+from tests.e2e.helpers import PHONE, shot, sign_in
 
 STATION = f"KNP-S-{STATIONS[1].key}"
 RECORDED = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)  # 10:00 IST, ten minutes recorded
@@ -55,7 +55,9 @@ def _field(page: Page, selector: str) -> datetime:
     return datetime.fromisoformat(value + "+05:30")
 
 
-def test_clip_range_starts_at_the_moment_being_played(page: Page, live_server: LiveServer) -> None:
+def test_clip_range_starts_at_the_moment_being_played(
+    page: Page, open_page: OpenPage, live_server: LiveServer
+) -> None:
     camera_id = _recorded_camera(live_server)
     sign_in(page, live_server.logins["commissioner"])
     moment = RECORDED + timedelta(minutes=4, seconds=12)
@@ -80,3 +82,17 @@ def test_clip_range_starts_at_the_moment_being_played(page: Page, live_server: L
     newest = RECORDED + timedelta(minutes=MINUTES)
     assert _field(page, "#clip-end") == newest  # Chromium shows 10:10:00 as "10:10"
     assert _field(page, "#clip-start") == newest - timedelta(seconds=60)
+
+    # On a phone, in Hindi: the default range at the recording's first moment reaches 30 s
+    # before it, so saving it first lists what is missing and saves nothing.
+    phone = open_page(**PHONE)
+    sign_in(phone, live_server.logins["commissioner"])
+    phone.goto(f"/stations/playback?camera={camera_id}&at={local_input(RECORDED)}")
+    phone.locator("#clip-reason").fill("शिकायत की जाँच के लिए")
+    phone.locator("#clip-form button[type=submit]").click()
+    warning = phone.locator("#clip-short")
+    expect(warning).to_contain_text("माँगे गए 60 सेकंड में से केवल 30 सेकंड")
+    expect(warning).to_contain_text("09:59:30–10:00:00 (30 सेकंड)")
+    expect(phone.locator("#clip-confirm")).to_contain_text("30")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "stations-clip-short-phone-hi.png")
