@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nigrani.core.db import Base, UTCDateTime
+from nigrani.core.i18n import pick
 
 
 class JurisdictionNode(Base):
@@ -32,7 +33,7 @@ class JurisdictionNode(Base):
 
     def name(self, lang: str) -> str:
         """The node's name in a language."""
-        return self.name_hi if lang == "hi" else self.name_en
+        return pick((self.name_en, self.name_hi), lang)
 
 
 class User(Base):

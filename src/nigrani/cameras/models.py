@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nigrani.core.db import Base, UTCDateTime
+from nigrani.core.i18n import pick
 
 SITE_STATUSES = ("active", "paused", "withdrawn")
 SOURCES = ("citizen", "import", "staff")
@@ -27,7 +28,7 @@ class CameraCategory(Base):
 
     def name(self, lang: str) -> str:
         """The category's name in a language."""
-        return self.name_hi if lang == "hi" else self.name_en
+        return pick((self.name_en, self.name_hi), lang)
 
 
 class Site(Base):

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from fpdf.fonts import FontFace
 
-from nigrani.core.i18n import to_ist
+from nigrani.core.i18n import pick, to_ist
 from nigrani.core.pdf import LATIN, FormPDF
 from nigrani.evidence.device import KINDS, Device
 
@@ -193,12 +193,11 @@ class CaseInfo:
 
     def station_in(self, lang: str) -> str:
         """The police station as the certificate in this language names it."""
-        return (self.police_station_hi if lang == "hi" else "") or self.police_station
+        return pick((self.police_station, self.police_station_hi), lang) or self.police_station
 
     def place_in(self, lang: str) -> str:
         """Where the certificate is made, in this language (the station if not stated)."""
-        hindi = self.place_hi if lang == "hi" else ""
-        return hindi or self.place or self.station_in(lang)
+        return pick((self.place, self.place_hi), lang) or self.place or self.station_in(lang)
 
 
 @dataclass(frozen=True, slots=True)

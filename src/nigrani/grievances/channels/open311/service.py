@@ -19,7 +19,7 @@ from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationFailed
-from nigrani.core.i18n import _, current_language, to_ist
+from nigrani.core.i18n import _, current_language, pick, to_ist
 from nigrani.grievances import service as grievances
 from nigrani.grievances.channels.models import Open311Request
 from nigrani.grievances.channels.open311.form import RequestForm, RequestQuery
@@ -48,7 +48,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _name(category: GrievanceCategory) -> str:
-    return category.name_hi if current_language.get() == "hi" else category.name_en
+    return pick((category.name_en, category.name_hi))
 
 
 def discovery(settings: Settings) -> dict[str, object]:
@@ -234,9 +234,7 @@ def show(row: Row, key: ApiToken | None) -> dict[str, object]:
     """A request as GeoReport v2 lists it; others than its filer see no text or address."""
     complaint, mine = row.complaint, key is not None and key.id == row.api_token_id
     station = complaint.station
-    station_name = (
-        (station.name_hi if current_language.get() == "hi" else station.name_en) if station else ""
-    )
+    station_name = pick((station.name_en, station.name_hi)) if station else ""
     coarse = 2 if not mine else 6  # about a kilometre for everyone else
     return {
         "service_request_id": complaint.number,

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+from nigrani.core.i18n import pick
 from nigrani.grievances.channels.whatsapp.texts import (
     CANCEL,
     NO,
@@ -45,7 +46,7 @@ class Choice:
 
     def name(self, language: str) -> str:
         """The category's name in the conversation's language."""
-        return self.name_hi if language == "hi" else self.name_en
+        return pick((self.name_en, self.name_hi), language)
 
 
 @dataclass(slots=True)
