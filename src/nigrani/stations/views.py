@@ -20,7 +20,7 @@ from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.i18n import _, current_language, to_ist
 from nigrani.stations import live, playback
-from nigrani.stations.labels import ROLE_LABELS, role_label
+from nigrani.stations.labels import role_label
 from nigrani.stations.models import ROLES, StationCamera
 
 
@@ -123,9 +123,8 @@ def camera_summary(
 
 
 def role_choices() -> list[tuple[str, str]]:
-    """Location roles for a select, labelled in both languages (the current one first)."""
-    hindi = current_language.get() == "hi"
-    return [(r, " · ".join(reversed(ROLE_LABELS[r]) if hindi else ROLE_LABELS[r])) for r in ROLES]
+    """Location roles for a select, labelled in the current language."""
+    return [(r, role_label(r)) for r in ROLES]
 
 
 def clock(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
