@@ -18,6 +18,7 @@ from nigrani.cameras.models import Site
 from nigrani.canvass.models import Incident
 from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
+from nigrani.core.i18n import translate
 from nigrani.core.web_context import LANG_COOKIE
 from nigrani.demo.cameras import seed_cameras
 from nigrani.demo.grievances import seed_grievances
@@ -208,3 +209,15 @@ def test_a_citizen_sees_hindi_pages(client: TestClient, db: Session) -> None:
         pages.append(link)
     found = _walk(client, pages, allowed)
     assert not found, _report(found)
+
+
+def test_a_reopened_complaint_says_so(
+    client: TestClient, db: Session, demo: list[DemoLogin]
+) -> None:
+    reopened = db.scalar(select(Complaint).where(Complaint.reopen_count > 0))
+    assert reopened is not None and reopened.status == "acknowledged"
+    control = next(d for d in demo if d.username == "control")
+    _hindi(client)
+    assert login(client, control.username, control.password).status_code == 303
+    status = re.search(r'id="status">([^<]*)<', client.get(f"/grievances/{reopened.id}").text)
+    assert status and status.group(1) == translate("Reopened", "hi") == "फिर से खोली गई"
