@@ -176,4 +176,5 @@ def test_playback_of_two_demo_cameras(demo_page: Page, demo_wall: DemoWall) -> N
         arg=f'video[data-camera="{first}"]',
         timeout=20_000,
     )
-    shot(demo_page, "stations-playback.png")
+    expect(demo_page.locator("#play-clock")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+    shot(demo_page, "stations-playback.png", max_height=2400)  # down to the clip export
