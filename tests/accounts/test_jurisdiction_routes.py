@@ -233,8 +233,14 @@ class World:
 
 
 def _users(db: Session, settings: Settings) -> dict[str, User]:
-    other = {"name_en": "Other", "name_hi": "अन्य"}
-    jurisdiction.create_node(db, code=OTHER_CITY, level=Level.COMMISSIONERATE, parent=None, **other)
+    jurisdiction.create_node(
+        db,
+        code=OTHER_CITY,
+        level=Level.COMMISSIONERATE,
+        parent=None,
+        name_en="Other",
+        name_hi="अन्य",
+    )
     users = {
         name: make_staff(db, role, node, f"jx-{name}")
         for name, (role, node) in (OUTSIDE | INSIDE).items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -71,7 +72,7 @@ def assert_links_agree(client: TestClient, found: dict[str, tuple[str, str | Non
 
 def complaint(db: Session, settings: Settings, **changes: object) -> Complaint:
     """A complaint at S1 (or where `lat`/`lon` put it), then changed as a station left it."""
-    place = {k: changes.pop(k) for k in ("lat", "lon", "channel") if k in changes}
+    place: dict[str, Any] = {k: changes.pop(k) for k in ("lat", "lon", "channel") if k in changes}
     made = make_complaint(db, settings, **place)
     for name, value in changes.items():
         setattr(made, name, value)
