@@ -11,6 +11,7 @@ from nigrani.evidence import models as evidence_models
 from nigrani.grievances import models as grievances_models
 from nigrani.grievances.channels import models as channels_models
 from nigrani.grievances.channels.whatsapp import sender as whatsapp_sender
+from nigrani.health import models as health_models
 from nigrani.stations import models as stations_models
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "channels_models",
     "evidence_models",
     "grievances_models",
+    "health_models",
     "notifications",
     "outbox",
     "sms",

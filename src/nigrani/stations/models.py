@@ -59,6 +59,8 @@ class StationCamera(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_segment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(String(400), default="")
+    # working / degraded / offline / unknown, written by the prober (nigrani.health).
+    health: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
