@@ -79,6 +79,7 @@ MAY: dict[Permission, frozenset[Role]] = {
     Permission.REGISTER_CAMERAS: frozenset({Role.SHO, Role.CONTROL_ROOM, Role.ADMIN}),
     Permission.IMPORT_CAMERAS: frozenset({Role.CONTROL_ROOM, Role.ADMIN}),
     Permission.MANAGE_STATION_CAMERAS: frozenset({Role.SHO, Role.CONTROL_ROOM}),
+    Permission.MANAGE_CAMERA_HEALTH: frozenset({Role.SHO, Role.CONTROL_ROOM, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.MANAGE_JURISDICTION: frozenset({Role.ADMIN}),
     Permission.MANAGE_API_KEYS: frozenset({Role.ADMIN}),

@@ -50,6 +50,8 @@ class Permission(StrEnum):
     IMPORT_CAMERAS = "import_cameras"  # bulk import of registry sites from CSV/XLSX
     # add and change station CCTV cameras (stream URLs, zones) inside one's charge
     MANAGE_STATION_CAMERAS = "manage_station_cameras"
+    # camera health: accept a camera's new reference view after a deliberate move
+    MANAGE_CAMERA_HEALTH = "manage_camera_health"
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -94,13 +96,17 @@ _IMPORT = {Permission.REGISTER_CAMERAS, Permission.IMPORT_CAMERAS}
 # Who sets up station CCTV: the SHO for the own station and the control room, which runs
 # the recorders; senior officers watch and play back but do not change a camera.
 _SET_UP = {Permission.MANAGE_STATION_CAMERAS}
+# Who tells the health checks a camera was moved on purpose (a new reference view): those
+# who set cameras up or link them, the SHO for the own station, the control room, the
+# administrator.
+_HEALTH = {Permission.MANAGE_CAMERA_HEALTH}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
     Role.STATION_STAFF: frozenset(_STAFF | {Permission.GRIEVANCES}),
-    Role.SHO: frozenset(_WATCH | _REGISTER | _SET_UP),
+    Role.SHO: frozenset(_WATCH | _REGISTER | _SET_UP | _HEALTH),
     Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
-    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT | _SET_UP),
+    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT | _SET_UP | _HEALTH),
     Role.ACP: frozenset(_WATCH),
     Role.DCP: frozenset(_WATCH),
     Role.COMMISSIONER: frozenset(_WATCH | {Permission.VIEW_AUDIT}),
@@ -114,6 +120,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_API_KEYS,
         }
         | _IMPORT
+        | _HEALTH
     ),
 }
 
