@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("candidate_state", sa.String(length=12), nullable=False),
         sa.Column("candidate_reason", sa.String(length=16), nullable=False),
         sa.Column("candidate_count", sa.Integer(), nullable=False),
+        sa.Column("candidate_since", nigrani.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_probe_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_ok_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_result", sa.Text(), nullable=False),
@@ -152,7 +153,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_health_outages_open",
             ["target_id"],
-            unique=False,
+            unique=True,
             postgresql_where=sa.text("end_at IS NULL"),
             sqlite_where=sa.text("end_at IS NULL"),
         )

@@ -65,6 +65,9 @@ class HealthTarget(Base):
     candidate_state: Mapped[str] = mapped_column(String(12), default="")
     candidate_reason: Mapped[str] = mapped_column(String(16), default="")
     candidate_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When the first of those agreeing results came: the new state began then, not at the
+    # K-th (an outage starts when the camera failed, not when it was confirmed).
+    candidate_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_probe_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last probe's measurements (JSON): time to first frame, codec, size, fps, bitrate,
@@ -87,7 +90,14 @@ class HealthOutage(Base):
     __tablename__ = "health_outages"
     __table_args__ = (
         Index("ix_health_outages_target_start", "target_id", "start_at"),
-        Index("ix_health_outages_open", "target_id", postgresql_where=OPEN, sqlite_where=OPEN),
+        # At most one open outage per camera: two probers recording at once cannot open two.
+        Index(
+            "ix_health_outages_open",
+            "target_id",
+            unique=True,
+            postgresql_where=OPEN,
+            sqlite_where=OPEN,
+        ),
         Index("ix_health_outages_start", "start_at"),
     )
 
