@@ -56,10 +56,10 @@ def _site(
 def _city(db: Session, settings: Settings) -> None:
     """Four active sites in S1, S2, S3 (tree of tests.accounts.factories) and a withdrawn one."""
     make_tree(db)
-    _site(db, settings, "Shop A", (26.42, 80.22), "shop", 3, ("working", "faulty"))
+    _site(db, settings, "Shop A", (26.42, 80.22), "shop", 3, ("working", "offline"))
     _site(db, settings, "Factory B", (26.46, 80.27), "industry", 5, ("unknown", "unknown"))
     _site(db, settings, "Shop C", (26.55, 80.25), "shop", 2, ("working",))
-    _site(db, settings, "Bank D", (26.50, 80.35), "bank_atm", 4, ("working", "working", "faulty"))
+    _site(db, settings, "Bank D", (26.50, 80.35), "bank_atm", 4, ("working", "working", "degraded"))
     gone = _site(db, settings, "Mill E", (26.45, 80.36), "industry", 10, ("working",) * 3)
     gone.status = "withdrawn"
     db.flush()
@@ -92,12 +92,12 @@ def test_counts_per_category_and_totals(db: Session, settings: Settings) -> None
     rep = report.category_report(db, node=_node(db, "C"), lang="en")
     lines = _by_code(rep)
     assert [line.code for line in rep.categories] == [c.code for c in DEFAULT_CATEGORIES]
-    # sites, cameras, linked, working, faulty, unknown
-    assert _counts(lines["shop"]) == [2, 5, 3, 2, 1, 0]
-    assert _counts(lines["industry"]) == [1, 5, 2, 0, 0, 2]
-    assert _counts(lines["bank_atm"]) == [1, 4, 3, 2, 1, 0]
-    assert _counts(lines["school"]) == [0, 0, 0, 0, 0, 0]
-    assert _counts(rep.total) == [4, 14, 8, 4, 2, 2]
+    # sites, cameras, linked, working, degraded, offline, not checked yet
+    assert _counts(lines["shop"]) == [2, 5, 3, 2, 0, 1, 0]
+    assert _counts(lines["industry"]) == [1, 5, 2, 0, 0, 0, 2]
+    assert _counts(lines["bank_atm"]) == [1, 4, 3, 2, 1, 0, 0]
+    assert _counts(lines["school"]) == [0, 0, 0, 0, 0, 0, 0]
+    assert _counts(rep.total) == [4, 14, 8, 4, 1, 1, 2]
     assert lines["industry"].target == 1000
     assert lines["industry"].progress == 0.2
     assert lines["bank_atm"].progress == 0.4  # 3 of 800
@@ -118,8 +118,8 @@ def test_breakdown_per_child_node_adds_up(db: Session, settings: Settings) -> No
     _city(db, settings)
     rep = report.category_report(db, node=_node(db, "C"), lang="en")
     assert [(a.code, _counts(a)) for a in rep.areas] == [
-        ("Z1", [3, 10, 5, 2, 1, 2]),
-        ("Z2", [1, 4, 3, 2, 1, 0]),
+        ("Z1", [3, 10, 5, 2, 0, 1, 2]),
+        ("Z2", [1, 4, 3, 2, 1, 0, 0]),
     ]
     circle = report.category_report(db, node=_node(db, "C1"), lang="en")
     assert [(a.code, a.level, a.counts.sites) for a in circle.areas] == [
@@ -128,7 +128,7 @@ def test_breakdown_per_child_node_adds_up(db: Session, settings: Settings) -> No
     ]
     station = report.category_report(db, node=_node(db, "S1"), lang="en")
     assert station.areas == []
-    assert _counts(station.total) == [2, 8, 4, 1, 1, 2]
+    assert _counts(station.total) == [2, 8, 4, 1, 0, 1, 2]
 
 
 def test_sites_filed_above_station_level_still_add_up(db: Session, settings: Settings) -> None:
@@ -174,7 +174,7 @@ def test_sho_sees_only_their_station(client: TestClient, db: Session, settings: 
     assert page.status_code == 200
     assert "S1 en" in page.text and "Download CSV" in page.text
     rows = list(csv.reader(io.StringIO(client.get("/cameras/report.csv").text.lstrip("\ufeff"))))
-    assert rows[-1][:7] == ["Total", "2", "8", "4", "1", "1", "2"]
+    assert rows[-1][:8] == ["Total", "2", "8", "4", "1", "0", "1", "2"]
     for other in ("S2", "C1", "C"):
         assert client.get(f"/cameras/report?node={other}").status_code == 403, other
         assert client.get(f"/cameras/report.csv?node={other}").status_code == 403, other
@@ -268,9 +268,10 @@ def test_csv_headers_rows_and_injection(
     with _language("en"):
         assert rows[0] == report.category_headers()
         assert rows[len(DEFAULT_CATEGORIES) + 3] == report.area_headers()
-    assert rows[1] == ["Shops", "2", "5", "3", "2", "1", "0", "0", ""]
-    assert rows[3] == ["'=HYPERLINK(1)", "0", "0", "0", "0", "0", "0", "0", ""]
-    assert rows[len(DEFAULT_CATEGORIES) + 1][:7] == ["Total", "4", "14", "8", "4", "2", "2"]
+    assert rows[1] == ["Shops", "2", "5", "3", "2", "0", "1", "0", "0", ""]
+    assert rows[3] == ["'=HYPERLINK(1)", *["0"] * 8, ""]
+    total = ["Total", "4", "14", "8", "4", "1", "1", "2"]
+    assert rows[len(DEFAULT_CATEGORIES) + 1][:8] == total
     areas = rows[len(DEFAULT_CATEGORIES) + 4 :]
     assert [r[:2] for r in areas] == [["'@SUM(A1)", "1"], ["Z1 en", "3"], ["Total", "4"]]
     hindi = client.get("/cameras/report.csv?lang=hi").content.decode("utf-8-sig")

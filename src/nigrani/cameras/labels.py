@@ -13,6 +13,8 @@ SOURCE_LABELS: dict[str, LazyProxy] = {
 }
 HEALTH_LABELS: dict[str, LazyProxy] = {
     "working": lazy_gettext("Working"),
+    "degraded": lazy_gettext("Degraded"),
+    "offline": lazy_gettext("Offline"),
     "faulty": lazy_gettext("Faulty"),
     "unknown": lazy_gettext("Not checked yet"),
 }

@@ -36,13 +36,15 @@ _Key = tuple[str, str]  # (station node path, category code)
 
 @dataclass(slots=True)
 class Counts:
-    """Sites, cameras, linked cameras and the health of the linked ones."""
+    """Sites, cameras, linked cameras and the health of the linked ones (Camera.health, kept
+    current by the health checks: working, degraded, offline, or not checked yet)."""
 
     sites: int = 0
     cameras: int = 0
     linked: int = 0
     working: int = 0
-    faulty: int = 0
+    degraded: int = 0
+    offline: int = 0
     unknown: int = 0
 
     def add(self, other: Counts) -> None:
@@ -51,12 +53,21 @@ class Counts:
         self.cameras += other.cameras
         self.linked += other.linked
         self.working += other.working
-        self.faulty += other.faulty
+        self.degraded += other.degraded
+        self.offline += other.offline
         self.unknown += other.unknown
 
     def values(self) -> list[int]:
         """The counts in column order."""
-        return [self.sites, self.cameras, self.linked, self.working, self.faulty, self.unknown]
+        return [
+            self.sites,
+            self.cameras,
+            self.linked,
+            self.working,
+            self.degraded,
+            self.offline,
+            self.unknown,
+        ]
 
 
 def progress(linked: int, target: int) -> float | None:
@@ -134,6 +145,18 @@ def _linked_counts(session: Session, path: str) -> Iterable[tuple[str, str, str,
     return session.execute(stmt).all()
 
 
+def _count_health(cell: Counts, health: str, n: int) -> None:
+    """Add n linked cameras in one health state (written by the health checks)."""
+    if health == "working":
+        cell.working += n
+    elif health == "degraded":
+        cell.degraded += n
+    elif health in ("offline", "faulty"):  # "faulty": the word of rows from before the checks
+        cell.offline += n
+    else:  # not yet checked
+        cell.unknown += n
+
+
 def _cells(session: Session, path: str) -> dict[_Key, Counts]:
     cells: dict[_Key, Counts] = defaultdict(Counts)
     for node_path, code, sites, cameras in _site_counts(session, path):
@@ -142,12 +165,7 @@ def _cells(session: Session, path: str) -> dict[_Key, Counts]:
     for node_path, code, health, n in _linked_counts(session, path):
         cell = cells[(node_path, code)]
         cell.linked += n
-        if health == "working":
-            cell.working += n
-        elif health == "faulty":
-            cell.faulty += n
-        else:  # not yet checked, or a state the health checks add later
-            cell.unknown += n
+        _count_health(cell, health, n)
     return cells
 
 
@@ -242,7 +260,15 @@ def set_targets(session: Session, *, targets: Mapping[str, int], actor: audit.Ac
 
 def count_headers() -> list[str]:
     """Column names of the counts, in the current language."""
-    return [_("Sites"), _("Cameras"), _("Linked"), _("Working"), _("Faulty"), _("Unknown")]
+    return [
+        _("Sites"),
+        _("Cameras"),
+        _("Linked"),
+        _("Working"),
+        _("Degraded"),
+        _("Offline"),
+        _("Not checked yet"),
+    ]
 
 
 def category_headers() -> list[str]:

@@ -10,8 +10,8 @@ from nigrani.cameras.report import AreaLine, CategoryReport
 from nigrani.core.i18n import _, format_ist
 from nigrani.core.pdf import HEAD, INK, MUTED, TOTAL, ReportPDF
 
-CATEGORY_WIDTHS = (40, 18, 18, 18, 18, 18, 18, 18, 24)
-AREA_WIDTHS = (70, 20, 20, 20, 20, 20, 20)
+CATEGORY_WIDTHS = (36, 16, 16, 16, 16, 16, 16, 16, 16, 24)
+AREA_WIDTHS = (64, 18, 18, 18, 18, 18, 18, 18)
 
 
 def _heading(pdf: ReportPDF, text: str, size: float) -> None:
@@ -84,7 +84,8 @@ def render(report: CategoryReport, *, demo: bool = False, tz: str = "Asia/Kolkat
     pdf = ReportPDF(
         lang=report.lang,
         note=_(
-            "Health is 'unknown' for linked cameras that no health check has reached yet. "
+            "Health of linked cameras from the health checks: degraded means a picture arrives "
+            "but cannot be used (dark, covered, blurred, frozen, moved). "
             "Progress = linked cameras ÷ target."
         ),
         page_label=_("Page {page} of {pages}"),
