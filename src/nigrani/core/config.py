@@ -117,6 +117,21 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path | None = None
     audit_checkpoint_syslog: str = ""
     audit_checkpoint_minutes: int = Field(default=10, ge=1, le=1440)
+    # Camera health (nigrani.health). A camera's state changes only after this many probe
+    # results in a row agree (no flapping on a stream that drops for a few seconds).
+    health_confirm_probes: int = Field(default=3, ge=1, le=20)
+    # A camera offline longer than this is told to its team (outbox) and to the station.
+    health_alert_after_minutes: int = Field(default=15, ge=1, le=1440)
+    # Cameras going offline within this many minutes of each other are one event (a power
+    # cut is seen by each camera's next probe, so at least one probe interval): one area
+    # alert when a site loses this many cameras, or a station this share of its own.
+    health_area_window_minutes: int = Field(default=10, ge=1, le=120)
+    health_area_site_cameras: int = Field(default=3, ge=2, le=1000)
+    health_area_station_percent: float = Field(default=50.0, gt=0.0, le=100.0)
+    # Mobile numbers of the teams that repair cameras, by team (a JSON object:
+    # NIGRANI_HEALTH_TEAM_PHONES='{"smart_city": "+9198…", "nagar_nigam": "+9197…"}');
+    # a team without one is told in the app only.
+    health_team_phones: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
