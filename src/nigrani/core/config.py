@@ -132,6 +132,17 @@ class Settings(BaseSettings):
     # NIGRANI_HEALTH_TEAM_PHONES='{"smart_city": "+9198…", "nagar_nigam": "+9197…"}');
     # a team without one is told in the app only.
     health_team_phones: dict[str, str] = Field(default_factory=dict)
+    # The prober (`nigrani prober`): a full probe of each camera every interval (spread
+    # evenly), a TCP connect check every socket interval between them, this many probes at
+    # once per process; a prober's hold on a camera lasts lease seconds (a dead prober's
+    # cameras go to another after that); a probe gives up after the timeout and reads
+    # about read seconds of picture.
+    health_interval_s: int = Field(default=300, ge=10, le=86_400)
+    health_socket_interval_s: int = Field(default=60, ge=5, le=86_400)
+    health_concurrency: int = Field(default=16, ge=1, le=512)
+    health_lease_s: int = Field(default=60, ge=5, le=3600)
+    health_timeout_s: float = Field(default=5.0, ge=0.5, le=60.0)
+    health_read_s: float = Field(default=2.0, ge=0.2, le=30.0)
 
     @classmethod
     def settings_customise_sources(
