@@ -120,6 +120,28 @@ def test_board_of_a_circle(db: Session, settings: Settings) -> None:
     assert board.total.places_working == 2 and board.total.places_total == 14
 
 
+def test_health_checks_decide_working_once_they_have_judged(
+    db: Session, settings: Settings
+) -> None:
+    """A covered camera still records (black): the health checks' degraded wins over the
+    recorder; a camera they find working counts though the recorder is behind; a camera not
+    checked yet is judged by the recorder, as before."""
+    cams = _city(db, settings)
+    cams["reception"].health = "degraded"  # recorded 5 minutes ago, but covered
+    cams["corridor"].health = "working"  # its recorder stopped 10 days ago
+    cams["lockup"].health = "unknown"
+    db.flush()
+    board = compliance.board(
+        db, node=jurisdiction.get_by_code(db, "S1"), settings=settings, now=NOW
+    )
+    roles = _by_role(board, "S1")
+    assert (roles["reception"].working, roles["reception"].unhealthy) == (False, 1)
+    assert (roles["corridor"].working, roles["corridor"].unhealthy) == (True, 0)
+    assert roles["lockup"].working
+    assert [compliance.is_working(enabled=False, health="working", recorded=True)] == [False]
+    assert not compliance.is_working(enabled=True, health="offline", recorded=True)
+
+
 def test_held_islands_do_not_stretch_the_footage(db: Session, settings: Settings) -> None:
     """A clip's source kept 400 days is not 400 days of footage: the days count from the
     oldest segment not on hold, the hours from there to the last, less logged gaps."""

@@ -3,7 +3,7 @@ for each place a camera must see, whether one exists, works, hears, sees at nigh
 much footage is really on disk, against 18 months.
 
 Score of a station, 0–100: each of the 7 required places earns up to 5 points — one each
-for an enabled camera, a working one (recorded within `compliance_working_minutes`), audio
+for an enabled camera, a working one (see `is_working`), audio
 (configured, and heard in what it recorded lately), night vision, and the fifth in
 proportion to its days of footage on disk over the retention target (capped at 1) —
 so score = 100 × points ÷ 35. A circle's or zone's score is the mean of its stations'.
@@ -34,6 +34,19 @@ from nigrani.stations.models import REQUIRED_ROLES, RecordingGap, RecordingSegme
 
 CHECKS = ("exists", "working", "audio", "night_vision")
 POINTS_PER_ROLE = len(CHECKS) + 1  # the four checks and the footage share
+# StationCamera.health (the health checks) that says a camera cannot be used.
+UNHEALTHY = frozenset({"offline", "degraded"})
+
+
+def is_working(*, enabled: bool, health: str, recorded: bool) -> bool:
+    """Whether a camera counts as working: once the health checks have judged it, their
+    state (a covered camera still records, but black); until then, the recorder's signal
+    (it recorded within `compliance_working_minutes`)."""
+    if not enabled:
+        return False
+    if health == "working":
+        return True
+    return recorded and health not in UNHEALTHY
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class CameraFacts:
     heard: bool  # its recent segments carry sound (True when it recorded nothing lately)
     oldest: datetime | None
     hours: float
+    health: str = "unknown"  # StationCamera.health, from the health checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,7 @@ class RoleCheck:
     night_vision: bool
     days: float
     hours: float
+    unhealthy: int = 0  # enabled cameras here that the health checks find offline or degraded
 
     def met(self) -> int:
         """How many of the four checks are met."""
@@ -234,9 +249,13 @@ def _facts(
             CameraFacts(
                 role=camera.role, enabled=camera.enabled, has_audio=camera.has_audio,
                 night_vision=camera.night_vision,
-                working=camera.enabled and latest is not None and latest >= since,
+                working=is_working(
+                    enabled=camera.enabled, health=camera.health,
+                    recorded=latest is not None and latest >= since,
+                ),
                 heard=int(row.recent or 0) == 0 or int(row.heard or 0) > 0, oldest=first,
                 hours=recorded_hours(first, row.latest, gaps.get(camera.id, [])),
+                health=camera.health,
             )
         )  # fmt: skip
     return found
@@ -259,6 +278,7 @@ def role_check(role: str, cameras: list[CameraFacts], now: datetime) -> RoleChec
         night_vision=any(c.night_vision for c in live),
         days=round(_days(oldest, now), 2),
         hours=round(sum(c.hours for c in live), 2),
+        unhealthy=sum(c.health in UNHEALTHY for c in live),
     )
 
 
