@@ -104,7 +104,25 @@ def test_few_sites_come_as_points(
         "public": False,
         "cameras": 2,
         "linked": 1,
+        "offline": 0,
     }
+
+
+@pytest.mark.usefixtures("nodes")
+def test_a_site_with_an_offline_linked_camera_says_how_many(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The map draws a site red when the health checks find one of its linked cameras
+    offline; a degraded or unlinked camera does not count."""
+    site = make_site(db, settings)  # one linked camera
+    for linked, health in ((True, "offline"), (True, "degraded"), (False, "offline")):
+        db.add(Camera(site_id=site.id, linked=linked, health=health, created_at=utcnow()))
+    db.flush()
+    sign_in(client, db, Role.COMMISSIONER, "C")
+    mine = next(f for f in fetch(client)["features"] if f["id"] == site.id)
+    assert (mine["properties"]["linked"], mine["properties"]["offline"]) == (3, 1)
+    page = client.get("/cameras/map?lang=en")
+    assert "A linked camera is offline" in page.text and '"offline": "{n} offline"' in page.text
 
 
 def test_many_sites_come_as_clusters_until_zoomed_in(

@@ -1,7 +1,8 @@
 """The control-room map's data: sites in view as points, or grid aggregates when there are many.
 
 Only what a map needs leaves this module: position, category, public or private, camera and
-linked counts. Owner fields are never selected, so no response built from here can leak them.
+linked counts, and how many linked cameras the health checks find offline (drawn red).
+Owner fields are never selected, so no response built from here can leak them.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class MapPoint(NamedTuple):
     is_public: bool
     cameras: int
     linked: int
+    offline: int = 0  # linked cameras whose Camera.health is offline
 
 
 class MapCluster(NamedTuple):
@@ -170,6 +172,15 @@ def _linked_of_site() -> ColumnElement[int]:
     )
 
 
+def _offline_of_site() -> ColumnElement[int]:
+    return (
+        select(func.count(Camera.id))
+        .where(Camera.site_id == Site.id, Camera.linked.is_(True), Camera.health == "offline")
+        .correlate(Site)
+        .scalar_subquery()
+    )
+
+
 def _count_upto(session: Session, base: Select[Site], limit: int) -> int:
     limited = base.with_only_columns(Site.id).limit(limit).subquery()
     return session.scalar(select(func.count()).select_from(limited)) or 0
@@ -184,6 +195,7 @@ def _points(session: Session, base: Select[Site]) -> list[MapPoint]:
         Site.is_public,
         Site.camera_count,
         _linked_of_site(),
+        _offline_of_site(),
     ).order_by(Site.id)
     return [MapPoint(*row) for row in session.execute(stmt)]
 
@@ -271,6 +283,7 @@ def _point_feature(p: MapPoint) -> dict[str, Any]:
         "public": p.is_public,
         "cameras": p.cameras,
         "linked": p.linked,
+        "offline": p.offline,
     }
     return {"id": p.id, **_feature(p.lon, p.lat, properties)}
 

@@ -34,6 +34,7 @@ def _labels() -> dict[str, str]:
         "clusters": _("{n} sites in view, grouped by area — zoom in to see each site"),
         "cluster": _("{count} sites · {cameras} cameras · {linked} linked"),
         "point": _("{category} · {cameras} cameras · {linked} linked"),
+        "offline": _("{n} offline"),
         "loading": _("Loading…"),
         "failed": _("The map data could not be loaded."),
         "cameras": _("Camera sites"),

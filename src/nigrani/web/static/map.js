@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var COLOURS = { linked: "#1b7f3b", registry: "#d2691e", area: "#fbfcfd", edge: "#7d8fa8" };
+  var COLOURS = { linked: "#1b7f3b", registry: "#d2691e", offline: "#c62828", area: "#fbfcfd", edge: "#7d8fa8" };
   var DEBOUNCE_MS = 250;
 
   var config = JSON.parse(document.getElementById("map-config").textContent);
@@ -78,7 +78,7 @@
       radius: chosen ? 9 : 6,
       color: chosen ? "#111" : "#fff",
       weight: chosen ? 3 : 1.5,
-      fillColor: p.linked > 0 ? COLOURS.linked : COLOURS.registry,
+      fillColor: p.offline > 0 ? COLOURS.offline : p.linked > 0 ? COLOURS.linked : COLOURS.registry,
       fillOpacity: 0.95,
     };
   }
@@ -87,12 +87,15 @@
     var p = feature.properties;
     var at = feature.geometry.coordinates;
     var marker = L.circleMarker([at[1], at[0]], pointStyle(p));
-    marker.bindTooltip(fill(labels.point, {
+    var tip = fill(labels.point, {
       category: config.categories[p.category] || p.category, cameras: p.cameras, linked: p.linked,
-    }));
+    });
+    if (p.offline > 0) tip += " · " + fill(labels.offline, { n: p.offline });
+    marker.bindTooltip(tip);
     marker.on("click", function () { showSite(p.id); });
     marker.siteId = p.id;
     marker.siteLinked = p.linked;
+    marker.siteOffline = p.offline;
     sites.addLayer(marker);
   }
 
@@ -140,7 +143,7 @@
   function restyle() {
     sites.eachLayer(function (layer) {
       if (layer.siteId !== undefined) {
-        layer.setStyle(pointStyle({ id: layer.siteId, linked: layer.siteLinked }));
+        layer.setStyle(pointStyle({ id: layer.siteId, linked: layer.siteLinked, offline: layer.siteOffline }));
         if (layer.siteId === selectedId) layer.bringToFront();
       }
     });
