@@ -197,7 +197,7 @@ def _points(session: Session, base: Select[Site]) -> list[MapPoint]:
         _linked_of_site(),
         _offline_of_site(),
     ).order_by(Site.id)
-    return [MapPoint(*row) for row in session.execute(stmt)]
+    return [MapPoint._make(row) for row in session.execute(stmt)]
 
 
 def _cell_key(query: MapQuery) -> ColumnElement[float]:
