@@ -26,6 +26,7 @@ from nigrani.core.commands import local_url, served_settings, sessions, settings
 from nigrani.core.config import Settings
 from nigrani.core.sms.cli import sms_app
 from nigrani.evidence.cli import verify_evidence
+from nigrani.health.cli import prober_command
 from nigrani.stations.cli.cameras import dev_cameras
 from nigrani.stations.cli.recordings import recordings_app
 from nigrani.stations.recorder.cli import recorder_command
@@ -52,6 +53,7 @@ evidence_app.command("verify")(verify_evidence)
 app.command("dev-cameras")(dev_cameras)
 app.add_typer(recordings_app, name="recordings")
 app.command("recorder")(recorder_command)
+app.command("prober")(prober_command)
 console = Console()
 
 
