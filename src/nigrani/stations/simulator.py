@@ -8,6 +8,11 @@ the client port over UDP (the server sends RTP over UDP only), see `stations.str
 The server keeps a mount after its publisher dies without a TEARDOWN (a SIGKILL, a
 crash) and then refuses the next ANNOUNCE on that path with 403; the simulator therefore
 sends the TEARDOWN itself before every (re)start and after every kill.
+
+A camera can be given a fault (`faults={"cam03": "covered"}`, or `set_fault` while it
+runs): a picture fault publishes footage made with FFmpeg filters (simulator_media), a
+`stopped` camera is not published, and a `hung` one lives on a TCP port that accepts
+the connection and never says a word.
 """
 
 from __future__ import annotations
@@ -16,17 +21,24 @@ import ctypes
 import logging
 import os
 import random
+import selectors
 import signal
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Self
 
-from nigrani.stations.simulator_media import SimulatorError, require_tools
+from nigrani.stations.simulator_media import (
+    FAULTS,
+    MEDIA_FAULTS,
+    SimulatorError,
+    faulty_media,
+    require_tools,
+)
 from nigrani.stations.streams import Transport
 
 log = logging.getLogger(__name__)
@@ -52,11 +64,13 @@ SERVER_LAUNCHER: Final = (
 
 @dataclass(frozen=True)
 class Ports:
-    """The server's TCP ports (readers, publishers) and the first of its RTP/UDP ports."""
+    """The server's TCP ports (readers, publishers), the first of its RTP/UDP ports, and
+    the port of the `hung` cameras (0: any free one)."""
 
     client: int = 8554
     source: int = 8555
     rtp: int = 2_000
+    hung: int = 0
 
     @classmethod
     def free(cls) -> Ports:
@@ -79,10 +93,63 @@ class SimulatedCamera:
     held_down: bool = False  # killed on purpose: the watcher leaves it down
     restarts: int = 0
     started_at: float = 0.0
+    fault: str = ""  # one of simulator_media.FAULTS, or "" for a healthy camera
+    healthy: tuple[Path, Path | None] = field(default=(Path(), None), repr=False)
 
     @property
     def paths(self) -> list[str]:
         return [_path(url) for url in (self.main_url, self.sub_url) if url]
+
+    @property
+    def published(self) -> bool:
+        """Whether the RTSP server should serve this camera now."""
+        return not self.held_down and self.fault not in ("stopped", "hung")
+
+
+class HungListener:
+    """A port that accepts every connection, reads what the client sends and never
+    answers: a camera whose network is up and whose firmware hangs. A connection is held
+    until the client gives up (or close())."""
+
+    def __init__(self, port: int) -> None:
+        self.socket = socket.create_server((HOST, port), backlog=64)
+        self.port = int(self.socket.getsockname()[1])
+        self.accepted = 0
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.socket, selectors.EVENT_READ)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="hung-camera", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=0.2):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if sock is self.socket:
+                    conn, _ = sock.accept()
+                    self.accepted += 1
+                    self._selector.register(conn, selectors.EVENT_READ)
+                elif not _drain(sock):
+                    self._selector.unregister(sock)
+                    sock.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for key in list(self._selector.get_map().values()):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            sock.close()
+        self._selector.close()
+
+
+def _drain(conn: socket.socket) -> bool:
+    """Read and drop what the client sent; False once it has hung up."""
+    try:
+        return bool(conn.recv(4096))
+    except OSError:
+        return False
 
 
 class Simulator:
@@ -97,27 +164,56 @@ class Simulator:
         ports: Ports | None = None,
         log_dir: Path | None = None,
         name_prefix: str = "cam",
+        faults: Mapping[str, str] | None = None,
     ) -> None:
         self.tools = require_tools()
         self.main, self.sub, self.ports, self.log_dir = main, sub, ports or Ports(), log_dir
-        self.cameras = [self._camera(n, name_prefix) for n in range(1, count + 1)]
+        faults = dict(faults or {})
+        self.hung: HungListener | None = None
+        if "hung" in faults.values():  # bound now: the hung cameras' URLs carry its port
+            self.hung = HungListener(self.ports.hung)
+        try:
+            self.cameras = [
+                self._camera(n, name_prefix, faults.pop(f"{name_prefix}{n:02d}", ""))
+                for n in range(1, count + 1)
+            ]
+            if faults:
+                raise SimulatorError(f"No such camera for a fault: {', '.join(sorted(faults))}")
+        except SimulatorError:
+            self.close()
+            raise
         self.stop_event = threading.Event()
         self.server: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
         self._watcher: threading.Thread | None = None
         self._death_signal = death_signal(signal.SIGKILL)
 
-    def _camera(self, number: int, prefix: str) -> SimulatedCamera:
+    def _camera(self, number: int, prefix: str, fault: str) -> SimulatedCamera:
         name = f"{prefix}{number:02d}"
-        base = f"rtsp://{HOST}:{self.ports.client}/{name}"
-        return SimulatedCamera(
+        port = self.hung.port if self.hung and fault == "hung" else self.ports.client
+        base = f"rtsp://{HOST}:{port}/{name}"
+        main_file = self.main[(number - 1) % len(self.main)]
+        sub_file = self.sub[(number - 1) % len(self.sub)] if self.sub else None
+        camera = SimulatedCamera(
             number=number,
             name=name,
             main_url=base,
             sub_url=f"{base}-sub" if self.sub else None,
-            main_file=self.main[(number - 1) % len(self.main)],
-            sub_file=self.sub[(number - 1) % len(self.sub)] if self.sub else None,
+            main_file=main_file,
+            sub_file=sub_file,
+            healthy=(main_file, sub_file),
         )
+        self._apply_fault(camera, fault)
+        return camera
+
+    def _apply_fault(self, camera: SimulatedCamera, fault: str) -> None:
+        """Point the camera at the footage of `fault` (made once, cached)."""
+        if fault and fault not in FAULTS:
+            raise SimulatorError(f"Unknown fault {fault}; known: {', '.join(FAULTS)}")
+        main, sub = camera.healthy
+        if fault in MEDIA_FAULTS:
+            main, sub = faulty_media(main, fault), sub and faulty_media(sub, fault)
+        camera.main_file, camera.sub_file, camera.fault = main, sub, fault
 
     def __enter__(self) -> Self:
         self.start()
@@ -136,11 +232,15 @@ class Simulator:
     def start(self, *, ready_timeout_s: float = 15.0) -> None:
         """Start the server, then every publisher; return when every stream is served."""
         self.stop_event.clear()
+        if self.hung is None and any(camera.fault == "hung" for camera in self.cameras):
+            hung = next(c for c in self.cameras if c.fault == "hung")  # again, after stop()
+            self.hung = HungListener(int(hung.main_url.split(":")[2].split("/")[0]))
         self._start_server(ready_timeout_s)
+        served = [camera for camera in self.cameras if camera.published]
         with self._lock:
-            for camera in self.cameras:
+            for camera in served:
                 self._start_publisher(camera)
-        self._wait_served(self.cameras, ready_timeout_s)
+        self._wait_served(served, ready_timeout_s)
         self._watcher = threading.Thread(target=self._watch, name="dev-cameras", daemon=True)
         self._watcher.start()
 
@@ -155,6 +255,30 @@ class Simulator:
                 camera.process = None
             end_process(self.server)
             self.server = None
+        self.close()
+
+    def close(self) -> None:
+        """Close the hung cameras' port (stop() does it too)."""
+        if self.hung:
+            self.hung.close()
+            self.hung = None
+
+    def set_fault(self, name: str, fault: str = "", *, ready_timeout_s: float = 10.0) -> None:
+        """Give a running camera a fault ("" heals it); returns once it is served as such.
+        A `hung` camera listens on another port, so no camera becomes or stops being one."""
+        with self._lock:
+            camera = self.camera(name)
+            if "hung" in (fault, camera.fault) and fault != camera.fault:
+                raise SimulatorError(f"{name}: a hung camera has its own URL; it stays hung")
+            self._apply_fault(camera, fault)
+            end_process(camera.process)
+            camera.process = None
+            if camera.published:
+                self._start_publisher(camera)
+            else:
+                self._teardown(camera)
+        if camera.published:
+            self._wait_served([camera], ready_timeout_s)
 
     def kill(self, name: str) -> None:
         """Kill one camera's publisher as if the camera died; it stays down until restart()."""
@@ -172,6 +296,8 @@ class Simulator:
             camera = self.camera(name)
             end_process(camera.process)
             camera.held_down = False
+            if not camera.published:
+                return  # a stopped or hung camera stays so: set_fault heals it
             self._start_publisher(camera)
             camera.restarts += 1
         self._wait_served([camera], ready_timeout_s)
@@ -253,7 +379,7 @@ class Simulator:
             with self._lock:
                 for camera in self.cameras:
                     process = camera.process
-                    if camera.held_down or (process and process.poll() is None):
+                    if not camera.published or (process and process.poll() is None):
                         continue
                     if time.monotonic() - camera.started_at < RESTART_AFTER_S:
                         continue  # one that fails at once is retried no faster than this

@@ -4,6 +4,9 @@ Real outdoor video (OpenCV's vtest.avi) with a sound track a station hears: Hind
 sentences from espeak-ng over low room noise. Encoded the way a CCTV camera sends it
 (H.264 without B-frames, a key frame every second, AAC audio), so that publishers only
 copy packets (`-c copy`) and the browser plays the audio without transcoding.
+
+Faulty cameras (`faulty_media`) are made from the same footage with FFmpeg filters and
+cached the same way: black, covered, defocused, frozen, moved (another view) and silent.
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ SPEECH_SLOT_S: Final = (7, 9, 8, 10, 6)  # each sentence, then quiet until its s
 ROOM_NOISE: Final = "anoisesrc=color=brown:amplitude=0.03:sample_rate=48000:seed=7"
 H264: Final = ("-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency")
 GOP: Final = ("-g", "10", "-bf", "0", "-pix_fmt", "yuv420p")
+
+
+# What a simulated camera can suffer. `stopped`: the server does not publish it (DESCRIBE
+# answers 404, as when a camera's stream dies); `hung`: a TCP port that accepts the
+# connection and never answers; the rest are pictures (or sound) made by `faulty_media`.
+MEDIA_FAULTS: Final = ("black", "covered", "defocused", "frozen", "moved", "silent")
+FAULTS: Final = ("stopped", "hung", *MEDIA_FAULTS)
+FAULT_SECONDS: Final = 20  # a fault clip's length; publishers loop it
 
 
 class SimulatorError(RuntimeError):
@@ -235,3 +246,58 @@ def prepare_media(
         made[name] = _phases(prepared, phases=phases, duration_s=duration, ffmpeg=tools["ffmpeg"])
         step(name)
     return made
+
+
+def fault_filter(fault: str, width: int, height: int) -> str:
+    """The FFmpeg video filter that makes footage of `width`×`height` show `fault`
+    ("" for `silent`, whose picture is untouched)."""
+    filters = {
+        # a dead sensor: black with a little noise
+        "black": "lutyuv=y=16:u=128:v=128,noise=alls=4:allf=t",
+        # a cloth or a hand on the lens: nearly opaque, light leaking round it
+        "covered": f"gblur=sigma={width / 8:.0f},drawbox=c=0x2b2118@0.9:t=fill",
+        # the lens out of focus
+        "defocused": f"gblur=sigma={width / 110:.1f}",
+        # the first picture repeated: nothing moves, the stream still flows
+        "frozen": (
+            "trim=end_frame=1,setpts=PTS-STARTPTS,"
+            f"tpad=stop_mode=clone:stop_duration={FAULT_SECONDS}"
+        ),
+        # turned and zoomed: the top right of the old view fills the picture
+        "moved": f"crop=iw*0.6:ih*0.6:iw*0.4:0,scale={width}:{height}",
+        "silent": "",
+    }
+    if fault not in filters:
+        raise SimulatorError(f"Unknown fault {fault}; known: {', '.join(MEDIA_FAULTS)}")
+    return filters[fault]
+
+
+def _fault_args(fault: str, source: Path) -> tuple[str, ...]:
+    with av.open(str(source)) as container:
+        video = container.streams.video[0]
+        width, height = video.codec_context.width, video.codec_context.height
+        kbps = max(100, (video.bit_rate or 1_000_000) // 1000)
+    audio = ("-af", "volume=0", "-c:a", "aac", "-b:a", "32k") if fault == "silent" else ()
+    picture = fault_filter(fault, width, height)
+    if not picture:
+        return ("-c:v", "copy", *audio)
+    rate: tuple[str, ...] = ("-b:v", f"{kbps}k", "-maxrate", f"{kbps * 6 // 5}k")
+    rate += ("-bufsize", f"{kbps}k")
+    if fault == "frozen":  # a fixed quantiser: no bits left over to refine the still picture
+        rate = ("-qp", "23")
+    return ("-vf", picture, *H264, *GOP, *rate, *(audio or ("-c:a", "copy")))
+
+
+def faulty_media(source: Path, fault: str) -> Path:
+    """`source` (a prepared MP4) showing `fault`: FAULT_SECONDS long, encoded like it, made
+    once next to it (cached by recipe)."""
+    ffmpeg = require_tools()["ffmpeg"]
+    args = _fault_args(fault, source)
+    target = source.with_name(f"{source.stem}-{fault}-{_key(source, fault, args)}.mp4")
+
+    def make(out: Path) -> None:
+        head = (ffmpeg, "-v", "error", "-y", "-i", str(source), "-t", str(FAULT_SECONDS))
+        tail = ("-map", "0:v:0", "-map", "0:a:0?", "-movflags", "+faststart", "-f", "mp4")
+        _run([*head, *tail[:4], *args, *tail[4:], str(out)])
+
+    return _atomic(target, make)
