@@ -31,11 +31,11 @@ from av.container import InputContainer
 from av.video.frame import VideoFrame
 
 from nigrani.core import urls
+from nigrani.health.picture import small_gray
 from nigrani.stations.streams import Transport, open_stream
 
 TransportChoice = Literal["auto", "tcp", "udp"]
 DEFAULT_PORTS: Final = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
-SMALL_WIDTH: Final = 320
 MIN_RETRY_S: Final = 1.0
 _USERINFO: Final = re.compile(r"//[^/@\s]*@")
 # FFmpeg's answers that mean the server speaks RTSP but will not stream to us over TCP
@@ -119,13 +119,6 @@ def connect_reason(url: str, *, timeout_s: float) -> str:
 def socket_check(url: str, *, timeout_s: float = 1.0) -> bool:
     """The cheap check: does the camera's port accept a TCP connection?"""
     return connect_reason(url, timeout_s=timeout_s) == ""
-
-
-def small_gray(frame: VideoFrame, width: int = SMALL_WIDTH) -> np.ndarray:
-    """The frame as a small grayscale array (the reduction the picture checks use)."""
-    height = max(2, round(frame.height * width / max(1, frame.width) / 2) * 2)
-    gray: np.ndarray = frame.reformat(width=width, height=height, format="gray").to_ndarray()
-    return gray
 
 
 def audio_level_db(frame: AudioFrame) -> float | None:
