@@ -15,7 +15,7 @@ from nigrani.core import i18n
 from nigrani.core.phones import mask_mobile
 
 PACKAGE = Path(__file__).resolve().parent.parent
-FEATURES = ("web", "accounts", "cameras", "canvass", "grievances", "stations", "home")
+FEATURES = ("web", "accounts", "cameras", "canvass", "grievances", "stations", "health", "home")
 
 
 def template_dirs() -> list[str]:
