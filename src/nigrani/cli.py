@@ -150,6 +150,7 @@ def demo(
     from nigrani.core.migrate import upgrade
     from nigrani.demo.cameras import seed_cameras
     from nigrani.demo.grievances import seed_grievances
+    from nigrani.demo.health import seed_health
     from nigrani.demo.incidents import seed_incidents
     from nigrani.demo.seed import seed_tree, seed_users
     from nigrani.demo.stations import seed_station_cameras
@@ -158,7 +159,7 @@ def demo(
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Loading the Kanpur demo", total=6)
+            task = progress.add_task("Loading the Kanpur demo", total=7)
             with _unit_of_work(settings) as session:
                 added = seed_tree(session)
                 progress.advance(task)
@@ -171,6 +172,8 @@ def demo(
                 complaints = seed_grievances(session, settings)
                 progress.advance(task)
                 station_cameras = seed_station_cameras(session, settings)
+                progress.advance(task)
+                seed_health(session, settings)  # probe targets; the registry's history
                 progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")

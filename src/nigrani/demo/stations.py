@@ -36,22 +36,44 @@ LIVE: tuple[tuple[str, str], ...] = (
     ("KNP-S-COLONELGANJ", "reception"),
     ("KNP-S-COLLECTORGANJ", "reception"),
 )
+# Cameras the simulator serves with a fault (camera health), two of each, after LIVE's
+# (cam09…). A hung camera accepts connections on a port of its own and never answers.
+FAULTY: tuple[tuple[str, str, str], ...] = (
+    ("KNP-S-HARBANSMOHAL", "entry_exit", "black"),
+    ("KNP-S-BAJARIA", "sho_room", "black"),
+    ("KNP-S-CHAMANGANJ", "lockup", "covered"),
+    ("KNP-S-BECONGANJ", "corridor", "covered"),
+    ("KNP-S-ANWARGANJ", "entry_exit", "defocused"),
+    ("KNP-S-RAIPURWA", "sho_room", "defocused"),
+    ("KNP-S-NAZIRABAD", "lockup", "frozen"),
+    ("KNP-S-SWAROOPNAGAR", "entry_exit", "frozen"),
+    ("KNP-S-NAWABGANJ", "corridor", "moved"),
+    ("KNP-S-GWALTOLI", "entry_exit", "moved"),
+    ("KNP-S-CANTT", "reception", "silent"),
+    ("KNP-S-RAILBAZAR", "sho_room", "silent"),
+    ("KNP-S-CHAKERI", "entry_exit", "hung"),
+    ("KNP-S-AHIRWAN", "lockup", "hung"),
+)
+SIMULATED: tuple[tuple[str, str], ...] = LIVE + tuple((s, r) for s, r, _ in FAULTY)
 DEMO_RTSP_PORT = 8554  # the simulator's default client port
+DEMO_HUNG_PORT_OFFSET = 2  # the hung cameras' port: the client port + 2
 LIVE_PREFIX = "cam"
 DEMO_RETENTION_DAYS = 2  # demo footage is kept two days, so a demo left running stays small
 
 
 def mount(station_code: str, role: str) -> str:
-    """The simulator's mount of a demo camera: cam01… for the live ones (the simulator's
-    own names), a name nobody publishes for the rest."""
-    if (station_code, role) in LIVE:
-        return f"{LIVE_PREFIX}{LIVE.index((station_code, role)) + 1:02d}"
+    """The simulator's mount of a demo camera: cam01… for the simulated ones (the
+    simulator's own names), a name nobody publishes for the rest."""
+    if (station_code, role) in SIMULATED:
+        return f"{LIVE_PREFIX}{SIMULATED.index((station_code, role)) + 1:02d}"
     return f"{station_code.removeprefix('KNP-S-').lower()}-{role.replace('_', '-')}"
 
 
 def stream_urls(station_code: str, role: str, port: int = DEMO_RTSP_PORT) -> tuple[str, str]:
     """Main and sub-stream URLs of a demo camera on the loopback simulator."""
     name = mount(station_code, role)
+    if (station_code, role, "hung") in FAULTY:
+        port += DEMO_HUNG_PORT_OFFSET
     return f"rtsp://127.0.0.1:{port}/{name}", f"rtsp://127.0.0.1:{port}/{name}-sub"
 
 
@@ -112,6 +134,11 @@ def seed_station_cameras(
             added += 1
     session.flush()
     return added
+
+
+def simulator_faults() -> dict[str, str]:
+    """The demo simulator's faulty cameras: mount name → fault."""
+    return {mount(s, r): fault for s, r, fault in FAULTY}
 
 
 def live_mounts() -> list[str]:
