@@ -18,31 +18,14 @@ from typing import Final
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from nigrani.cameras.models import Camera, CameraCategory, Site
+from nigrani.cameras.models import Camera, Site
 from nigrani.core.security import FieldCipher
 from nigrani.health.models import HealthTarget
+from nigrani.health.state import team_for
 from nigrani.stations.models import StationCamera
 
 DEFAULT_INTERVAL_S: Final = 300
-STATION_CATEGORY: Final = "station"
-# Who repairs a registry camera, by its category: the city's own networks have their
-# teams; the police's own posts are the station's; other public cameras are followed by
-# the control room; private cameras by their owner.
-CATEGORY_TEAMS: Final[dict[str, str]] = {
-    "smart_city": "smart_city",
-    "road": "smart_city",
-    "nagar_nigam": "nagar_nigam",
-    "police_post": "station",
-}
-
-
-def team_for(category_code: str, *, is_public: bool) -> str:
-    """The team that repairs a camera of this category (see health.models.TEAMS)."""
-    if category_code == STATION_CATEGORY:
-        return "station"
-    if category_code in CATEGORY_TEAMS:
-        return CATEGORY_TEAMS[category_code]
-    return "control_room" if is_public else "owner"
+STATION: Final = "station"  # the category of a station camera
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +57,21 @@ def wanted(session: Session) -> list[Wanted]:
     """Every camera that should be probed now."""
     rows: list[Wanted] = []
     registry = session.execute(
-        select(Camera.id, Site.id, Site.node_path, Site.category_code, CameraCategory.is_public)
+        select(Camera.id, Site.id, Site.node_path, Site.category_code)
         .join(Site, Camera.site_id == Site.id)
-        .join(CameraCategory, Site.category_code == CameraCategory.code)
         .where(Camera.linked.is_(True), Camera.stream_url_enc.is_not(None))
         .where(Site.status == "active")
         .order_by(Camera.id)
     )
-    for camera_id, site_id, path, category, public in registry:
-        team = team_for(category, is_public=bool(public))
-        rows.append(Wanted(camera_id, None, site_id, path, category, team))
+    for camera_id, site_id, path, category in registry:
+        rows.append(Wanted(camera_id, None, site_id, path, category, team_for(category)))
     stations = session.execute(
         select(StationCamera.id, StationCamera.node_path)
         .where(StationCamera.enabled.is_(True))
         .order_by(StationCamera.id)
     )
     for camera_id, path in stations:
-        rows.append(Wanted(None, camera_id, None, path, STATION_CATEGORY, "station"))
+        rows.append(Wanted(None, camera_id, None, path, STATION, team_for(STATION)))
     return rows
 
 
