@@ -27,6 +27,7 @@ from nigrani.core.config import Settings
 from nigrani.core.sms.cli import sms_app
 from nigrani.evidence.cli import verify_evidence
 from nigrani.health.cli import prober_command
+from nigrani.health.eval_cli import eval_health
 from nigrani.stations.cli.cameras import dev_cameras
 from nigrani.stations.cli.recordings import recordings_app
 from nigrani.stations.recorder.cli import recorder_command
@@ -54,6 +55,9 @@ app.command("dev-cameras")(dev_cameras)
 app.add_typer(recordings_app, name="recordings")
 app.command("recorder")(recorder_command)
 app.command("prober")(prober_command)
+eval_app = typer.Typer(help="Measure how well Nigrani's checks work.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+eval_app.command("health")(eval_health)
 console = Console()
 
 

@@ -7,7 +7,7 @@ probes, only conservative absolute floors apply.
 
 The scores, all cheap on a ~320 px grayscale frame (a few milliseconds for 8 frames):
 - `luma`, `p95`: brightness; black is near zero everywhere, dark is far below the baseline;
-- `edges`: share of coarse (4×4 block) gradients above 6 % of the picture's brightness,
+- `edges`: share of coarse (4×4 block) gradients above 12 % of the picture's brightness,
   so it survives dimming but collapses when something covers the lens;
 - `sharpness`: Laplacian energy at full size over that at half size, which falls when the
   lens is out of focus while lighting and contrast cancel out;
@@ -35,7 +35,7 @@ from PIL import Image
 WINDOW: Final = 21  # healthy probes a running median remembers, per period
 MIN_SAMPLES: Final = 3  # healthy probes before the baseline is trusted
 CHANGE_LEVEL: Final = 12.0  # grey levels a 2×2 block must change by to count as motion
-EDGE_CONTRAST: Final = 0.06  # Weber contrast of a coarse gradient that counts as an edge
+EDGE_CONTRAST: Final = 0.12  # Weber contrast of a coarse gradient that counts as an edge
 # Absolute floors (before a baseline, and always for black and silence).
 BLACK_P95: Final = 24.0
 BLACK_LUMA: Final = 14.0
@@ -182,7 +182,7 @@ def _edge_map(half: np.ndarray) -> np.ndarray:
 def _verdict(
     scores: dict[str, float], learned: dict[str, Any], *, audio_db: float | None, expect_audio: bool
 ) -> str:
-    for check in (_black, _covered, _dark, _defocused, _frozen, _moved):
+    for check in (_black, _covered, _dark, _defocused, _moved, _frozen):
         reason = check(scores, learned)
         if reason:
             return reason
