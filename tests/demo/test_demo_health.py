@@ -51,7 +51,7 @@ def test_every_camera_has_a_target_and_the_registry_a_history_once(
     # The made-up history is not probed; the station cameras fall due within an interval.
     assert all(t.due_at > NOW + timedelta(days=365) for t in registry)
     due = db.scalars(select(HealthTarget.due_at).where(HealthTarget.station_camera_id > 0))
-    assert all(NOW <= d <= NOW + timedelta(seconds=settings.health_interval_s) for d in due)
+    assert all(NOW <= d <= NOW + timedelta(seconds=settings.health_socket_interval_s) for d in due)
 
 
 def test_the_history_is_a_realistic_mix(db: Session, settings: Settings) -> None:

@@ -1,15 +1,17 @@
 """`nigrani demo` as a process: SIGTERM (a service manager, `kill`) ends everything it
-started, the recorder and the simulated cameras included."""
+started, the recorder, the prober and the simulated cameras included."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
 
 from tests import serving
 from tests.conftest import command_env, fresh_database_url
+from tests.stations.conftest import MEDIA_DIR
 
 START_S, STOP_S = 180.0, 40.0
 
@@ -34,8 +36,12 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_stops_the_recorder_and_the_simulated_cameras(tmp_path: Path) -> None:
+def test_sigterm_stops_the_recorder_prober_and_simulated_cameras(tmp_path: Path) -> None:
     port = serving.free_port()
+    (tmp_path / "var").mkdir()
+    # The footage and the faulty cameras' clips, prepared once per checkout (the station
+    # tests' cache), rather than encoded again for every run.
+    (tmp_path / "var" / "simulator").symlink_to(MEDIA_DIR, target_is_directory=True)
     for url in fresh_database_url(tmp_path):
         env = {**os.environ, **command_env(url, tmp_path / "var")}
         demo = serving.start(
@@ -45,6 +51,7 @@ def test_sigterm_stops_the_recorder_and_the_simulated_cameras(tmp_path: Path) ->
             children = _descendants(demo.pid)
             names = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children}
             assert any(b"recorder" in name for name in names), names
+            assert any(b"prober" in name for name in names), names
             assert any(b"ffmpeg" in name for name in names), names
             demo.send_signal(signal.SIGTERM)
             assert demo.wait(timeout=STOP_S) == 0
@@ -54,6 +61,8 @@ def test_sigterm_stops_the_recorder_and_the_simulated_cameras(tmp_path: Path) ->
             assert not [pid for pid in children if _alive(pid)]
             log = (tmp_path / "var" / "recorder.log").read_text()
             assert "leases released" in log  # it stopped cleanly, not killed
+            probed = (tmp_path / "var" / "prober.log").read_text()
+            assert re.search(r"Prober \S+ after \d+ s", probed)  # its last status: a clean stop
         finally:
             if demo.poll() is None:
                 demo.kill()

@@ -103,12 +103,7 @@ def test_the_moved_view_is_another_part_of_the_scene() -> None:
         old = next(before.decode(video=0)).to_ndarray(format="gray").astype(np.float64)
         new = next(after.decode(video=0)).to_ndarray(format="gray").astype(np.float64)
         assert float(after.duration or 0) / av.time_base == pytest.approx(FAULT_SECONDS, abs=0.5)
-    height, width = old.shape
-    corner = old[: int(height * 0.6), int(width * 0.4) :]  # what the turned camera now shows
-    rows = np.linspace(0, corner.shape[0] - 1, height).astype(int)
-    cols = np.linspace(0, corner.shape[1] - 1, width).astype(int)
-    zoomed = corner[np.ix_(rows, cols)]
-    assert np.corrcoef(zoomed.ravel(), new.ravel())[0, 1] > 0.8
+    assert np.corrcoef(np.fliplr(old).ravel(), new.ravel())[0, 1] > 0.8  # looks the other way
     assert np.corrcoef(old.ravel(), new.ravel())[0, 1] < 0.5
 
 

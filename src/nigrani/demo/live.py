@@ -1,7 +1,10 @@
-"""The demo's live station video: simulated RTSP cameras and a recorder, while it serves.
+"""The demo's live station video: simulated RTSP cameras, a recorder and a prober, while
+it serves.
 
 `nigrani demo` runs this around the web server, so the live wall shows moving tiles with
-sound. Without the media tools (`make media-tools`) the demo still serves, without video.
+sound, and camera health shows fourteen faulty cameras (demo.stations.FAULTY: black,
+covered, defocused, frozen, moved, silent, hung) caught within minutes. Without the media
+tools (`make media-tools`) the demo still serves, without video.
 """
 
 from __future__ import annotations
@@ -13,15 +16,38 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import select
 
-from nigrani.core.commands import progress_bar
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.core.commands import progress_bar, sessions
 from nigrani.core.config import Settings
-from nigrani.demo.stations import DEMO_RTSP_PORT, LIVE, LIVE_PREFIX
-from nigrani.stations.simulator import Ports, Simulator, death_signal, end_process
+from nigrani.core.db import transaction, utcnow
+from nigrani.demo.health import prime_references
+from nigrani.demo.stations import (
+    DEMO_HUNG_PORT_OFFSET,
+    DEMO_RTSP_PORT,
+    FAULTY,
+    LIVE,
+    LIVE_PREFIX,
+    SIMULATED,
+    mount,
+    simulator_faults,
+)
+from nigrani.stations.models import StationCamera
+from nigrani.stations.simulator import (
+    Ports,
+    Simulator,
+    camera_media,
+    death_signal,
+    end_process,
+)
 from nigrani.stations.simulator_media import (
+    MEDIA_FAULTS,
     SimulatorError,
+    faulty_media,
     media_steps,
     prepare_media,
     require_tools,
@@ -32,7 +58,8 @@ def _check_can_start() -> None:
     """Raise SimulatorError now, before minutes of preparing footage, when the simulator
     cannot start: a media tool is missing, or something else listens on the camera port."""
     require_tools()
-    for port in (DEMO_RTSP_PORT, DEMO_RTSP_PORT + 1):  # the cameras' port, the feeds' port
+    # the cameras' port, the feeds' port, the hung cameras' port
+    for port in (DEMO_RTSP_PORT, DEMO_RTSP_PORT + 1, DEMO_RTSP_PORT + DEMO_HUNG_PORT_OFFSET):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
         except OSError:
@@ -46,22 +73,66 @@ def _check_can_start() -> None:
 def _start_simulator(settings: Settings, console: Console) -> Simulator:
     _check_can_start()
     directory = settings.var_dir / "simulator"
+    faults = simulator_faults()
     with progress_bar(console) as bar:
         task = bar.add_task("Preparing demo footage", total=media_steps(["sd", "sub"]))
         media = prepare_media(
             directory=directory,
             on_step=lambda step: bar.update(task, advance=1, description=f"Prepared {step}"),
         )
+        faulty = bar.add_task("Preparing faulty cameras", total=len(faults))
+        for number in range(1, len(SIMULATED) + 1):  # made once, cached like the footage
+            fault = faults.get(f"{LIVE_PREFIX}{number:02d}", "")
+            if fault in MEDIA_FAULTS:
+                for footage in camera_media(media["sd"], media["sub"], number):
+                    if footage:
+                        faulty_media(footage, fault)
+            bar.update(faulty, advance=1 if fault else 0)
     simulator = Simulator(
         main=media["sd"],
         sub=media["sub"],
-        count=len(LIVE),
-        ports=Ports(client=DEMO_RTSP_PORT, source=DEMO_RTSP_PORT + 1),
+        count=len(SIMULATED),
+        ports=Ports(
+            client=DEMO_RTSP_PORT,
+            source=DEMO_RTSP_PORT + 1,
+            hung=DEMO_RTSP_PORT + DEMO_HUNG_PORT_OFFSET,
+        ),
         log_dir=directory / "logs",
         name_prefix=LIVE_PREFIX,
+        faults=faults,
     )
     simulator.start()
     return simulator
+
+
+def _prime_faulty(settings: Settings, simulator: Simulator) -> None:
+    """The faulty cameras' baseline and reference view from their healthy footage (the
+    sub-stream, as the prober sees it), as if each had worked before its fault."""
+    footage: dict[int, Path] = {}
+    with sessions(settings) as factory, transaction(factory) as session:
+        for code, role, _fault in FAULTY:
+            camera_id = session.scalar(
+                select(StationCamera.id)
+                .join(JurisdictionNode, JurisdictionNode.id == StationCamera.station_id)
+                .where(JurisdictionNode.code == code, StationCamera.role == role)
+            )
+            healthy = simulator.camera(mount(code, role)).healthy
+            if camera_id is not None:
+                footage[camera_id] = healthy[1] or healthy[0]
+        prime_references(session, settings, footage=footage, now=utcnow())
+
+
+def _start(name: str, args: list[str], settings: Settings) -> subprocess.Popen[bytes]:
+    """A demo worker process (`nigrani <args>`), its output in var/<name>.log."""
+    env = {**os.environ, "NIGRANI_DEMO": "true", "NIGRANI_VAR_DIR": str(settings.var_dir)}
+    with (settings.var_dir / f"{name}.log").open("ab") as log:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            [sys.executable, "-m", "nigrani", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=death_signal(signal.SIGTERM),  # even if we are killed: close its files
+        )
 
 
 @contextmanager
@@ -73,22 +144,18 @@ def live_cameras(settings: Settings, console: Console) -> Iterator[str | None]:
     except SimulatorError as exc:
         yield str(exc)
         return
-    env = {**os.environ, "NIGRANI_DEMO": "true", "NIGRANI_VAR_DIR": str(settings.var_dir)}
-    log_path = settings.var_dir / "recorder.log"
-    with log_path.open("ab") as log:
-        recorder = subprocess.Popen(
-            [sys.executable, "-m", "nigrani", "recorder", "--cameras", "1000"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=death_signal(signal.SIGTERM),  # even if we are killed: close its files
-        )
+    _prime_faulty(settings, simulator)
+    recorder = _start("recorder", ["recorder", "--cameras", "1000"], settings)
+    prober = _start("prober", ["prober", "--status-every", "0"], settings)
     console.print(
-        f"Station video: {len(LIVE)} demo cameras live and recording; the rest show as "
-        f"offline (recorder log: {log_path})."
+        f"Station video: {len(LIVE)} demo cameras live and recording, {len(FAULTY)} with a "
+        "fault (black, covered, defocused, frozen, moved, silent, hung) that camera health "
+        "catches within minutes; the rest show as offline (logs: "
+        f"{settings.var_dir / 'recorder.log'}, {settings.var_dir / 'prober.log'})."
     )
     try:
         yield None
     finally:
+        end_process(prober, timeout_s=15)  # its running checks end within their timeout
         end_process(recorder, timeout_s=15)  # time to close its files and release cameras
         simulator.stop()

@@ -192,8 +192,7 @@ class Simulator:
         name = f"{prefix}{number:02d}"
         port = self.hung.port if self.hung and fault == "hung" else self.ports.client
         base = f"rtsp://{HOST}:{port}/{name}"
-        main_file = self.main[(number - 1) % len(self.main)]
-        sub_file = self.sub[(number - 1) % len(self.sub)] if self.sub else None
+        main_file, sub_file = camera_media(self.main, self.sub, number)
         camera = SimulatedCamera(
             number=number,
             name=name,
@@ -414,6 +413,13 @@ class Simulator:
         path = self.log_dir / f"{name}.log"
         lines = path.read_text(errors="replace").splitlines() if path.exists() else []
         return " | ".join(lines[-5:]) or "(log empty)"
+
+
+def camera_media(
+    main: Sequence[Path], sub: Sequence[Path], number: int
+) -> tuple[Path, Path | None]:
+    """The healthy footage camera `number` (from 1) loops: the files taken in turn."""
+    return main[(number - 1) % len(main)], sub[(number - 1) % len(sub)] if sub else None
 
 
 def _path(url: str) -> str:

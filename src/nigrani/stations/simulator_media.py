@@ -248,9 +248,9 @@ def prepare_media(
     return made
 
 
-def fault_filter(fault: str, width: int, height: int) -> str:
-    """The FFmpeg video filter that makes footage of `width`×`height` show `fault`
-    ("" for `silent`, whose picture is untouched)."""
+def fault_filter(fault: str, width: int) -> str:
+    """The FFmpeg video filter that makes footage `width` pixels wide show `fault` (""
+    for `silent`, whose picture is untouched)."""
     filters = {
         # a dead sensor: black with a little noise
         "black": "lutyuv=y=16:u=128:v=128,noise=alls=4:allf=t",
@@ -263,8 +263,9 @@ def fault_filter(fault: str, width: int, height: int) -> str:
             "trim=end_frame=1,setpts=PTS-STARTPTS,"
             f"tpad=stop_mode=clone:stop_duration={FAULT_SECONDS}"
         ),
-        # turned and zoomed: the top right of the old view fills the picture
-        "moved": f"crop=iw*0.6:ih*0.6:iw*0.4:0,scale={width}:{height}",
+        # knocked round to look the other way: the scene mirrored, as sharp as before (a
+        # crop scaled up would also blur it, and read as defocused)
+        "moved": "hflip",
         "silent": "",
     }
     if fault not in filters:
@@ -275,10 +276,10 @@ def fault_filter(fault: str, width: int, height: int) -> str:
 def _fault_args(fault: str, source: Path) -> tuple[str, ...]:
     with av.open(str(source)) as container:
         video = container.streams.video[0]
-        width, height = video.codec_context.width, video.codec_context.height
+        width = video.codec_context.width
         kbps = max(100, (video.bit_rate or 1_000_000) // 1000)
     audio = ("-af", "volume=0", "-c:a", "aac", "-b:a", "32k") if fault == "silent" else ()
-    picture = fault_filter(fault, width, height)
+    picture = fault_filter(fault, width)
     if not picture:
         return ("-c:v", "copy", *audio)
     rate: tuple[str, ...] = ("-b:v", f"{kbps}k", "-maxrate", f"{kbps * 6 // 5}k")
