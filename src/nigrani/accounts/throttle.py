@@ -9,6 +9,9 @@ A try is *reserved* before it is checked: one statement that writes the subject'
 first (so it holds the row's lock, on PostgreSQL and on SQLite alike) counts it as a failure
 and refuses it if the subject is waiting. Concurrent tries therefore take turns at the
 counter, never at the check. A right answer gives the reservation back (`succeeded`).
+
+Rationed looks at personal data (an owner's contact, a complainant's number) are counted
+by `audit_window`: the user's own audit rows of that action in a sliding window.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nigrani.accounts.models import AuthThrottle
+from nigrani.accounts.models import AuthThrottle, User
+from nigrani.core.audit import AuditEntry
 from nigrani.core.errors import RateLimited
 from nigrani.core.i18n import _
 
@@ -145,3 +149,42 @@ def _purge(session: Session, *, now: datetime, keep: str) -> None:
     )
     stmt = delete(AuthThrottle).where(AuthThrottle.key.in_(stale.scalar_subquery()))
     session.execute(stmt.execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFull:
+    """The user did the action `count` times in the window, the most allowed; the oldest of
+    those leaves the window in `wait_s` seconds (at least 1)."""
+
+    count: int
+    wait_s: int
+
+
+def audit_window(
+    session: Session,
+    *,
+    user: User,
+    action: str,
+    window: timedelta,
+    limit: int,
+    now: datetime,
+) -> WindowFull | None:
+    """Whether the user may do `action` once more: None while their audit rows of it in the
+    last `window` are fewer than `limit`, else how many there are and how long to wait.
+
+    The user's own row is the lock: their tries take turns, and the audit row a turn writes
+    is committed before the next turn counts (READ COMMITTED sees it), so tries sent
+    together cannot all count the same total. Call it in the transaction that then records
+    the audit row, one look per transaction: audit rows are written at commit, so a
+    transaction's own earlier look is not yet counted."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    count, oldest = session.execute(
+        select(func.count(AuditEntry.id), func.min(AuditEntry.at)).where(
+            AuditEntry.actor_id == user.id,
+            AuditEntry.action == action,
+            AuditEntry.at > now - window,
+        )
+    ).one()
+    if count < limit:
+        return None
+    return WindowFull(count, max(1, math.ceil((oldest + window - now).total_seconds())))

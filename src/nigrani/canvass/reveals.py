@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import throttle
 from nigrani.accounts.models import User
 from nigrani.cameras import owners
 from nigrani.cameras.models import Site
@@ -19,6 +20,8 @@ from nigrani.core.errors import Conflict, RateLimited, ValidationFailed
 from nigrani.core.i18n import _
 
 WINDOW = timedelta(hours=1)
+# The audit row owners.reveal writes for each look; the officer's rows of it are the ration.
+REVEALED = "site.owner_revealed"
 
 
 def _refuse_unlisted(site: Site) -> None:
@@ -35,23 +38,21 @@ def _refuse_unlisted(site: Site) -> None:
 
 
 def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
-    # The officer's own row is the lock: their reveals take turns, so concurrent ones
-    # cannot all count the same total (core.locks).
-    session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    since = now - WINDOW
-    count, oldest = session.execute(
-        select(func.count(OwnerReveal.id), func.min(OwnerReveal.at)).where(
-            OwnerReveal.officer_id == user.id, OwnerReveal.at > since
-        )
-    ).one()
-    if count >= settings.reveals_per_hour:
-        wait = max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
+    full = throttle.audit_window(
+        session,
+        user=user,
+        action=REVEALED,
+        window=WINDOW,
+        limit=settings.reveals_per_hour,
+        now=now,
+    )
+    if full is not None:
         raise RateLimited(
             _(
                 "You have seen {n} owners' contacts in the last hour, the most allowed. "
                 "Try again in {minutes} minutes, or ask your supervisor."
-            ).format(n=count, minutes=math.ceil(wait / 60)),
-            retry_after=wait,
+            ).format(n=full.count, minutes=math.ceil(full.wait_s / 60)),
+            retry_after=full.wait_s,
         )
 
 

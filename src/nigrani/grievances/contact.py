@@ -4,7 +4,7 @@ The number is stored encrypted and shown masked everywhere; an officer who works
 complaint may see it in clear once they say why. Each showing is an audit row (the
 reason kept with it), and those rows are also the ration: an officer sees at most
 `complainant_reveals_per_day` numbers in any 24 hours, counted under a lock on the
-officer's own row, as an owner's contact is (canvass/reveals.py).
+officer's own row (accounts.throttle.audit_window), as an owner's contact is.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nigrani.accounts import throttle
 from nigrani.accounts.models import User
 from nigrani.core import audit
-from nigrani.core.audit import AuditEntry
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import RateLimited, ValidationFailed
@@ -40,23 +39,21 @@ class Complainant:
 
 
 def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
-    # The officer's row is the lock: their reveals take turns, and the audit rows a turn
-    # writes are committed before the next turn counts them (READ COMMITTED sees them).
-    session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    count, oldest = session.execute(
-        select(func.count(AuditEntry.id), func.min(AuditEntry.at)).where(
-            AuditEntry.actor_id == user.id,
-            AuditEntry.action == ACTION,
-            AuditEntry.at > now - WINDOW,
-        )
-    ).one()
-    if count >= settings.complainant_reveals_per_day:
-        wait = max(60, math.ceil((oldest + WINDOW - now).total_seconds()))
+    full = throttle.audit_window(
+        session,
+        user=user,
+        action=ACTION,
+        window=WINDOW,
+        limit=settings.complainant_reveals_per_day,
+        now=now,
+    )
+    if full is not None:
+        wait = max(60, full.wait_s)
         raise RateLimited(
             _(
                 "You have seen {n} complainants' numbers in the last 24 hours, the most "
                 "allowed. Try again in {hours} hours, or ask your supervisor."
-            ).format(n=count, hours=math.ceil(wait / 3600)),
+            ).format(n=full.count, hours=math.ceil(wait / 3600)),
             retry_after=wait,
         )
 
