@@ -101,7 +101,7 @@ def _line(row: Any, now: datetime, lang: str) -> CameraLine:
     if target.station_camera_id is not None:
         camera, place = station_camera or _("Station camera"), station
     else:
-        camera, place = label or site or _("Camera #{n}").format(n=target.id), site or ""
+        camera, place = label or _("Camera #{n}").format(n=target.id), site or ""
     down = target.state in ("offline", "degraded") and target.since is not None
     days = max(0.0, (now - target.since).total_seconds() / DAY_S) if down and target.since else None
     return CameraLine(
