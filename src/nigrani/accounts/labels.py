@@ -13,6 +13,7 @@ from nigrani.core.i18n import lazy_gettext
 AUDIT_ACTIONS: dict[str, LazyProxy] = {
     "audit.export": lazy_gettext("Audit log exported"),
     "category.target": lazy_gettext("Camera category target changed"),
+    "health.reference": lazy_gettext("New reference view accepted"),
     "citizen.register": lazy_gettext("Citizen signed up"),
     "complaint.close": lazy_gettext("Complaint closed"),
     "complaint.create": lazy_gettext("Complaint registered"),
@@ -83,6 +84,7 @@ AUDIT_OBJECTS: dict[str, LazyProxy] = {
     "evidence": lazy_gettext("Evidence"),
     "evidence_bundle": lazy_gettext("Court bundle"),
     "footage_request": lazy_gettext("Footage request"),
+    "health_target": lazy_gettext("Probed camera"),
     "incident": lazy_gettext("Incident"),
     "jurisdiction": lazy_gettext("Jurisdiction"),
     "jurisdiction_node": lazy_gettext("Jurisdiction"),
