@@ -4,7 +4,8 @@ the filters kept, a check of the whole chain, and the filtered rows as CSV (VIEW
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -22,26 +23,32 @@ from nigrani.core.params import QueryId
 router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Query(max_length=120)]
+Code = Annotated[str, Query(max_length=64)]
 Day = Annotated[str, Query(max_length=10)]
 
 
-def audit_filter(
-    who: Text = "",
-    action: Annotated[str, Query(max_length=64)] = "",
-    object_type: Annotated[str, Query(max_length=64)] = "",
-    object_id: Annotated[str, Query(max_length=64)] = "",
-    since: Day = "",
-    until: Day = "",
-) -> audit_log.AuditFilter:
-    """The filter from the query string (a wrong date: 422 with the reason)."""
-    return audit_log.make_filter(
-        who=who,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        since=since,
-        until=until,
-    )
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """The audit log's filter as typed in the query string: one dependency for the page
+    and its CSV, so both take the same parameters."""
+
+    who: Text = ""
+    action: Code = ""
+    object_type: Code = ""
+    object_id: Code = ""
+    since: Day = ""
+    until: Day = ""
+
+    def typed(self) -> audit_log.AuditFilter:
+        """The text fields as typed, to show again on the form beside a refusal."""
+        return audit_log.AuditFilter(self.who, self.action, self.object_type, self.object_id)
+
+    def parsed(self) -> audit_log.AuditFilter:
+        """The filter, or ValidationFailed naming a wrong date (422 with the reason)."""
+        return audit_log.make_filter(**asdict(self))
+
+
+Filters = Annotated[AuditQuery, Depends()]
 
 
 @router.get("/audit")
@@ -49,34 +56,26 @@ def audit_page(
     request: Request,
     db: DbSession,
     auditor: Auditor,
+    q: Filters,
     verify: bool = False,
     before: QueryId = None,
-    who: Text = "",
-    action: Annotated[str, Query(max_length=64)] = "",
-    object_type: Annotated[str, Query(max_length=64)] = "",
-    object_id: Annotated[str, Query(max_length=64)] = "",
-    since: Day = "",
-    until: Day = "",
 ) -> HTMLResponse:
     """The latest audit rows matching the filters, and a check of the whole chain on request."""
-    typed = audit_log.AuditFilter(who, action, object_type, object_id)
     actions, types = audit_log.choices(db)
+    shown: dict[str, Any] = {"since": q.since, "until": q.until, "actions": actions, "types": types}
     try:
-        f = audit_filter(who, action, object_type, object_id, since, until)
+        f = q.parsed()
     except ValidationFailed as exc:
         return page(
             request,
             "accounts/audit.html",
             user=auditor,
             rows=[],
-            f=typed,
-            since=since,
-            until=until,
-            actions=actions,
-            types=types,
+            f=q.typed(),
             labels=labels,
             error=exc.message,
             status_code=exc.status,
+            **shown,
         )
     rows = audit_log.page_of(db, f, before=before)
     older = f.query(before=rows[-1].id) if len(rows) == audit_log.PAGE else None
@@ -86,14 +85,11 @@ def audit_page(
         user=auditor,
         rows=rows,
         f=f,
-        since=since,
-        until=until,
-        actions=actions,
-        types=types,
         labels=labels,
         filtered=f.query(),
         older=older,
         result=audit.verify(db) if verify else None,
+        **shown,
     )
 
 
@@ -102,9 +98,10 @@ def audit_csv(
     request: Request,
     db: DbSession,
     auditor: Auditor,
-    f: Annotated[audit_log.AuditFilter, Depends(audit_filter)],
+    q: Filters,
 ) -> StreamingResponse:
     """The rows matching the filters as CSV, streamed; the export is itself audited."""
+    f = q.parsed()
     audit_log.record_export(db, actor=service.actor_of(auditor), f=f)
     db.commit()  # the export's row is written before the first byte leaves
     body: Iterator[bytes] = audit_log.csv_chunks(request.app.state.sessions, f)
