@@ -43,8 +43,19 @@ FAKETIME_FIX := $(if $(findstring libfaketime,$(LD_PRELOAD)),.tools/clockwait.so
 test: venv chromium media-tools $(FAKETIME_FIX)  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
 	$(if $(FAKETIME_FIX),LD_PRELOAD="$(CURDIR)/$(FAKETIME_FIX):$$LD_PRELOAD") $(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
-screenshots: venv chromium media-tools  ## retake the documentation's screenshots (docs/img) with the browser tests
-	NIGRANI_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest --no-cov -q tests/e2e
+SHOTS := build/screenshots
+# The pictures the README and docs/ show: copied from $(SHOTS) into docs/img by `make screenshots`.
+DOC_IMAGES = $(sort $(shell grep -ohE 'docs/img/[A-Za-z0-9_.-]+[.]png' README.md docs/*.md))
+
+screenshots: venv chromium media-tools  ## retake every browser test's screenshot (build/screenshots) and refresh the pictures the docs show (docs/img)
+	rm -rf $(SHOTS)
+	NIGRANI_SCREENSHOTS=$(CURDIR)/$(SHOTS) $(BIN)/pytest --no-cov -q tests/e2e
+	@for img in $(DOC_IMAGES); do \
+	  shot="$(SHOTS)/$${img#docs/img/}"; \
+	  test -f "$$shot" || { echo "No browser test took $$img (expected $$shot)." >&2; exit 1; }; \
+	  cp "$$shot" "$$img"; \
+	done
+	@echo "Refreshed $(words $(DOC_IMAGES)) pictures in docs/img from $(SHOTS)."
 
 lint: venv
 	$(BIN)/ruff check src tests bench migrations

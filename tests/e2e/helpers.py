@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
 from nigrani.core.i18n import LOCALE_DIR
+from nigrani.core.sms import templates
+from nigrani.core.sms.templates import Template
 from nigrani.demo.seed import DemoLogin
 
 # Tests write nothing into the repository: screenshots go to a temporary folder, and
@@ -20,7 +23,6 @@ from nigrani.demo.seed import DemoLogin
 SHOTS = Path(os.environ.get("NIGRANI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "nigrani-shots")
 HINDI_PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "messages.po"
 DASHBOARD = re.compile(r"^http://[^/]+/dashboard$")
-SIX_DIGITS = re.compile(r"\b(\d{6})\b")
 # A citizen's phone: a small touch screen, in Hindi.
 PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},
@@ -42,16 +44,33 @@ def sign_in(page: Page, login: DemoLogin) -> None:
     expect(page).to_have_url(DASHBOARD)
 
 
+def _sign_in_sms(template: Template) -> re.Pattern[str]:
+    """The sign-in SMS's text with its code as the one group, its other values as any text."""
+    parts = [
+        re.escape(literal) + ("" if field is None else r"(\d{6})" if field == "code" else ".*?")
+        for literal, field, _spec, _conv in string.Formatter().parse(template.text)
+    ]
+    return re.compile("".join(parts))
+
+
+# The page shows the number's newest SMS: until the code goes out, that can be an older
+# one (a demo complainant's complaint number has six digits too), so the code is read from
+# the sign-in message only.
+SIGN_IN_SMS = re.compile(
+    "|".join(_sign_in_sms(templates.for_language("otp", lang)).pattern for lang in ("en", "hi"))
+)
+
+
 def sign_in_by_sms(page: Page, mobile: str, *, then: str) -> None:
     """A citizen signs in with the code the demo shows on the page, and lands on `then`."""
     page.goto(f"/citizen/login?next={then}")
     page.locator("#mobile").fill(mobile)
     page.locator("main form button[type=submit]").click()
     sms = page.locator("#demo-sms .mono")
-    expect(sms).to_have_text(SIX_DIGITS, timeout=15_000)
-    code = SIX_DIGITS.search(sms.inner_text())
+    expect(sms).to_have_text(SIGN_IN_SMS, timeout=15_000)
+    code = SIGN_IN_SMS.search(sms.inner_text())
     assert code is not None
-    page.locator("#code").fill(code.group(1))
+    page.locator("#code").fill(next(group for group in code.groups() if group))
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"**{then}")
 
@@ -77,6 +96,24 @@ def shot(page: Page, name: str, *, max_height: int = 1400) -> Path:
         clip={"x": 0, "y": 0, "width": size["width"], "height": height},
     )
     return path
+
+
+def fill_camera_registration(page: Page) -> None:
+    """A citizen fills the camera registration form: a place found by name (Kalyanpur),
+    the address, names, two cameras kept 30 days facing the road, and consent."""
+    page.locator("#place-q").fill("Kalyan")
+    choice = page.locator("#place-list button.choice").first
+    expect(choice).to_be_visible()
+    choice.click()
+    station_text = hindi("This place is in the area of police station {station}.") or ""
+    expect(page.locator("#place-status")).to_contain_text(station_text.split("{")[0].strip())
+    page.locator("#address").fill("मकान 12, गली 4")
+    page.locator("#name").fill("शर्मा निवास")
+    page.locator("#owner_name").fill("सुनीता शर्मा")
+    page.locator("#camera_count").fill("2")
+    page.locator("#retention_days").select_option("30")
+    page.locator("#facing").select_option("road")
+    page.locator("input[name=consent]").check()
 
 
 def hindi(msgid: str) -> str | None:

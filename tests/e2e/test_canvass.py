@@ -142,7 +142,7 @@ def test_incident_canvass_to_court_bundle(
     expect(officer.locator("table.canvass tbody tr").first).to_be_visible()
     _reveal_and_ask(officer, site_id)
     token = _link(officer)
-    shot(officer, "canvass-incident-en.png", max_height=2000)
+    shot(officer, "canvass-recorded-incident-en.png", max_height=2000)
 
     owner = open_page(**PHONE)
     owner.goto(f"/f/{token}")
@@ -153,7 +153,7 @@ def test_incident_canvass_to_court_bundle(
     # Nothing was interrupted yet: no Resume button (a CSS display rule once beat `hidden`).
     expect(owner.locator("#upload-resume")).to_be_hidden()
     expect(owner.locator("#upload-progress")).to_be_hidden()
-    shot(owner, "footage-owner-hi.png", max_height=2000)
+    shot(owner, "canvass-owner-hi.png", max_height=2000)
     _upload_with_a_drop(owner, vtest)
     # The same link on another phone opens nothing.
     stranger = open_page(**PHONE)

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import LiveServer, OpenPage
-from tests.e2e.helpers import PHONE, hindi, shot, sign_in, sign_in_by_sms
-
-
-def _fill_the_form(page: Page) -> None:
-    page.locator("#place-q").fill("Kalyan")
-    choice = page.locator("#place-list button.choice").first
-    expect(choice).to_be_visible()
-    choice.click()
-    station_text = hindi("This place is in the area of police station {station}.") or ""
-    expect(page.locator("#place-status")).to_contain_text(station_text.split("{")[0].strip())
-    page.locator("#address").fill("मकान 12, गली 4")
-    page.locator("#name").fill("शर्मा निवास")
-    page.locator("#owner_name").fill("सुनीता शर्मा")
-    page.locator("#camera_count").fill("2")
-    page.locator("#retention_days").select_option("30")
-    page.locator("#facing").select_option("road")
-    page.locator("input[name=consent]").check()
+from tests.e2e.helpers import PHONE, fill_camera_registration, hindi, shot, sign_in, sign_in_by_sms
 
 
 def test_register_then_withdraw_in_hindi_on_a_phone(open_page: OpenPage) -> None:
@@ -29,8 +13,8 @@ def test_register_then_withdraw_in_hindi_on_a_phone(open_page: OpenPage) -> None
     sign_in_by_sms(page, "9123456780", then="/citizen/cameras/new")
     expect(page.locator("html")).to_have_attribute("lang", "hi")
     expect(page.locator("h1")).to_have_text(hindi("Register your cameras") or "")
-    _fill_the_form(page)
-    shot(page, "citizen-register-hi.png", max_height=2600)
+    fill_camera_registration(page)
+    shot(page, "citizen-register-form-hi.png", max_height=2600)
     page.locator("#register-form button[type=submit]").click()
     page.wait_for_url("**/citizen/cameras?done=*")
     expect(page.locator(".notice")).to_have_text(
@@ -67,10 +51,10 @@ def test_control_room_map_and_report(open_page: OpenPage, live_server: LiveServe
     page.goto("/cameras/map?lang=en")
     expect(page.locator(".leaflet-container")).to_be_visible()
     page.wait_for_timeout(3000)
-    shot(page, "camera-map-en.png", max_height=1000)
+    shot(page, "citizen-cameras-map-en.png", max_height=1000)
     page.goto("/cameras/report?lang=hi")
     expect(page.locator("main")).to_contain_text("1719")
-    shot(page, "category-report-hi.png", max_height=1800)
+    shot(page, "citizen-cameras-report-hi.png", max_height=1800)
     with page.expect_download() as download:
         page.locator("a[href*='report.pdf']").first.click()
     assert download.value.suggested_filename.endswith(".pdf")

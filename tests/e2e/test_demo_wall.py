@@ -1,8 +1,10 @@
-"""Station CCTV as `make demo` shows it, for the documentation's pictures (the wall, one
-camera live, playback of two): the Kanpur demo's own station cameras (not test fixtures),
-Kotwali's four live ones served by the camera simulator and recorded, its other places
-showing no picture. The simulator runs on
-free ports, not the demo's 8554, so the test runs beside a demo; its server is its own."""
+"""The Kanpur demo as `make demo` serves it, for the README's pictures: everything
+`nigrani demo` loads (the tree and sign-ins, the camera registry, the incident with its
+footage request, the complaints, the station cameras) and its scheduler, so that each
+picture shows the demo's own data, not test fixtures. Station CCTV: Kotwali's four live
+cameras are served by the camera simulator and recorded, its other places show no
+picture. The simulator runs on free ports, not the demo's 8554, so the test runs beside a
+demo; its server is its own."""
 
 from __future__ import annotations
 
@@ -13,43 +15,80 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.accounts import jurisdiction
 from nigrani.app import create_app
+from nigrani.canvass.models import Incident
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
 from nigrani.core.migrate import upgrade
 from nigrani.core.moments import local_input
+from nigrani.demo.cameras import seed_cameras
+from nigrani.demo.grievances import seed_grievances
+from nigrani.demo.incidents import seed_incidents
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
 from nigrani.demo.stations import KOTWALI, LIVE, LIVE_PREFIX, seed_station_cameras
+from nigrani.grievances.models import Complaint
 from nigrani.stations.models import RecordingSegment, StationCamera
 from nigrani.stations.recorder.process import Recorder
 from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import SimulatorError, prepare_media
 from tests import serving
 from tests.conftest import fresh_database_url, make_settings
-from tests.e2e.conftest import DESKTOP, TIMEOUT_MS
-from tests.e2e.helpers import shot, sign_in
+from tests.e2e.conftest import DESKTOP, TIMEOUT_MS, OpenPage
+from tests.e2e.helpers import (
+    PHONE,
+    choose_language,
+    fill_camera_registration,
+    hindi,
+    shot,
+    sign_in,
+    sign_in_by_sms,
+)
 
 SEGMENT_S = 2.0  # short segments, so that playback has a past moment within seconds
 MEDIA_DIR = Path(__file__).resolve().parents[2] / "var" / "simulator"
 LIVE_AT_KOTWALI = sum(1 for station, _role in LIVE if station == KOTWALI)
+FOOTAGE_LINK = re.compile(r"/f/([A-Za-z0-9_-]{20,})")
+# The complaint the pictures follow: a Kotwali walk-in in Hindi that the station has worked
+# (acknowledged, investigating, a reply, action taken), and the mobile it was filed from.
+TRACKED = "demo-k04"
+TRACKED_MOBILE = "9000020003"
 
 
 @dataclass(frozen=True, slots=True)
 class DemoWall:
-    """The served demo: its address, the Commissioner's sign-in, Kotwali's node id and
-    cameras, and a session factory on its database."""
+    """The served demo: its address, the demo sign-ins, Kotwali's node id and cameras, and
+    a session factory on its database."""
 
     url: str
-    commissioner: DemoLogin
+    logins: dict[str, DemoLogin]
     station_id: int
     cameras: list[int]
     factory: sessionmaker[Session]
+
+    @property
+    def commissioner(self) -> DemoLogin:
+        return self.logins["commissioner"]
+
+    def complaint_number(self, ref: str) -> str:
+        """The number the demo gave the complaint with this `demo-…` reference."""
+        with transaction(self.factory) as session:
+            number = session.scalar(select(Complaint.number).where(Complaint.external_ref == ref))
+        assert number is not None, ref
+        return number
+
+    def incident_id(self) -> int:
+        """The demo's one incident (Colonelganj, with its footage request)."""
+        with transaction(self.factory) as session:
+            incident_id = session.scalar(select(Incident.id).order_by(Incident.id).limit(1))
+        assert incident_id is not None
+        return incident_id
 
     def segments(self, camera_id: int) -> list[RecordingSegment]:
         with transaction(self.factory) as session:
@@ -88,8 +127,11 @@ def _serve(url: str, var: Path, rtsp_port: int) -> Iterator[DemoWall]:
     engine = make_engine(settings.db_url)
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
-        seed_tree(session)
+        seed_tree(session)  # what `nigrani demo` loads, in its order
         logins = {login.username: login for login in seed_users(session)}
+        seed_cameras(session, settings)
+        seed_incidents(session, settings)
+        seed_grievances(session, settings)
         seed_station_cameras(session, settings, port=rtsp_port)
         station = jurisdiction.get_by_code(session, KOTWALI)
         cameras = list(
@@ -105,8 +147,10 @@ def _serve(url: str, var: Path, rtsp_port: int) -> Iterator[DemoWall]:
     thread.start()
     try:
         _wait_for_playlists(settings.live_path, cameras)
-        with serving.in_thread(create_app(settings), lifespan="on") as address:
-            yield DemoWall(address, logins["commissioner"], station_id, cameras, factory)
+        # With its scheduler, as the demo serves: the footage SMS goes out.
+        app = create_app(settings, run_scheduler=True)
+        with serving.in_thread(app, lifespan="on") as address:
+            yield DemoWall(address, logins, station_id, cameras, factory)
     finally:
         recorder.stop_event.set()
         thread.join(30)
@@ -123,11 +167,25 @@ def _wait_for_playlists(live: Path, cameras: list[int], timeout_s: float = 30) -
 
 
 @pytest.fixture()
-def demo_page(browser: Browser, demo_wall: DemoWall) -> Iterator[Page]:
-    context = browser.new_context(base_url=demo_wall.url, **DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
+def open_demo(browser: Browser, demo_wall: DemoWall) -> Iterator[OpenPage]:
+    """Pages on the served demo, each in its own context; keyword arguments override
+    DESKTOP (PHONE for a citizen's or an owner's phone)."""
+    contexts: list[BrowserContext] = []
+
+    def open_(**options: Any) -> Page:
+        context = browser.new_context(base_url=demo_wall.url, **{**DESKTOP, **options})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture()
+def demo_page(open_demo: OpenPage) -> Page:
+    return open_demo()
 
 
 def test_the_demo_wall_shows_the_demo_cameras(demo_page: Page, demo_wall: DemoWall) -> None:
@@ -178,3 +236,113 @@ def test_playback_of_two_demo_cameras(demo_page: Page, demo_wall: DemoWall) -> N
     )
     expect(demo_page.locator("#play-clock")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
     shot(demo_page, "stations-playback.png", max_height=2400)  # down to the clip export
+
+
+# The README's other pictures, each of the demo's own data, as a person would reach it.
+
+
+def test_the_commissioners_home(demo_page: Page, demo_wall: DemoWall) -> None:
+    sign_in(demo_page, demo_wall.commissioner)
+    expect(demo_page.locator("table.ranking tbody tr")).to_have_count(50)
+    expect(demo_page.locator("#trend-chart rect.received")).to_have_count(30)
+    expect(demo_page.locator("#scores-chart a")).to_have_count(4)
+    shot(demo_page, "dashboard-commissioner-en.png", max_height=1600)
+
+
+def test_staff_sign_in_in_hindi(demo_page: Page) -> None:
+    demo_page.goto("/login")
+    choose_language(demo_page, "hi")
+    expect(demo_page.locator("h1")).to_have_text(hindi("Staff sign-in") or "")
+    shot(demo_page, "login-hi.png")
+
+
+def test_the_jurisdiction_tree(demo_page: Page, demo_wall: DemoWall) -> None:
+    sign_in(demo_page, demo_wall.logins["admin"])
+    demo_page.goto("/admin/tree")
+    expect(demo_page.locator('.tree a[href="/jurisdiction/KNP-S-KOTWALI"]')).to_have_text("Kotwali")
+    shot(demo_page, "admin-tree-en.png")
+
+
+def test_the_camera_map_and_the_category_report(demo_page: Page, demo_wall: DemoWall) -> None:
+    sign_in(demo_page, demo_wall.logins["control"])
+    demo_page.goto("/cameras/map")
+    expect(demo_page.locator(".leaflet-container")).to_be_visible()
+    # The status line counts the sites once they are drawn (on a canvas).
+    expect(demo_page.locator("#map-status")).to_have_text(re.compile(r"^963 "))
+    demo_page.wait_for_load_state("networkidle")
+    shot(demo_page, "camera-map-en.png", max_height=1000)
+    demo_page.goto("/cameras/report")
+    choose_language(demo_page, "hi")
+    expect(demo_page.locator("main")).to_contain_text("1719")
+    shot(demo_page, "category-report-hi.png", max_height=1800)
+
+
+def test_the_demo_incident_and_its_owner(open_demo: OpenPage, demo_wall: DemoWall) -> None:
+    officer = open_demo()
+    sign_in(officer, demo_wall.logins["io.colonelganj"])
+    officer.goto(f"/incidents/{demo_wall.incident_id()}")
+    rows = officer.locator("table.canvass tbody tr")
+    expect(rows.first).to_be_visible()
+    # The officer looks up a second owner's contact, for a reason, as the demo invites.
+    row_id = rows.filter(has=officer.locator("details.reveal")).nth(1).get_attribute("id")
+    row = officer.locator(f"#{row_id}")  # the row stays; its reveal form goes
+    row.locator("details.reveal summary").click()
+    row.locator("textarea[name=reason]").fill("Footage of the chain snatching on the road")
+    row.locator("details.reveal button[type=submit]").click()
+    expect(row.locator(".contact a.mono")).to_have_text(re.compile(r"^\+91\d{10}$"))
+    token = _footage_link(officer)
+    officer.reload()  # the look is listed under "Owners' contacts seen"
+    expect(officer.locator("main")).to_contain_text("Footage of the chain snatching on the road")
+    shot(officer, "canvass-incident-en.png", max_height=2200)
+
+    owner = open_demo(**PHONE)
+    owner.goto(f"/f/{token}")
+    owner.locator("main form button[type=submit]").click()
+    owner.wait_for_url("**/footage")
+    expect(owner.locator("h1")).to_have_text(hindi("Footage asked by the police") or "")
+    shot(owner, "footage-owner-hi.png", max_height=2000)
+
+
+def _footage_link(page: Page) -> str:
+    """The owner's one-time link from the SMS the scheduler sent (shown in demo mode)."""
+    sms = page.locator("#requests .sms-body")
+    for _ in range(40):
+        if sms.count() and FOOTAGE_LINK.search(sms.first.inner_text()):
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    match = FOOTAGE_LINK.search(sms.first.inner_text())
+    assert match, "the demo's footage SMS was never sent"
+    return match.group(1)
+
+
+def test_the_sho_works_a_demo_complaint(demo_page: Page, demo_wall: DemoWall) -> None:
+    number = demo_wall.complaint_number(TRACKED)
+    sign_in(demo_page, demo_wall.logins["sho.kotwali"])
+    demo_page.goto("/grievances")
+    demo_page.locator(f'tr[data-complaint="{number}"] a').click()
+    demo_page.wait_for_url(re.compile(r".*/grievances/\d+$"))
+    expect(demo_page.locator("h1")).to_contain_text(number)
+    expect(demo_page.locator("#timeline li")).not_to_have_count(0)
+    shot(demo_page, "grievance-complaint-en.png", max_height=2000)
+
+
+def test_a_citizen_tracks_a_demo_complaint(open_demo: OpenPage, demo_wall: DemoWall) -> None:
+    number = demo_wall.complaint_number(TRACKED)
+    page = open_demo(**PHONE)
+    sign_in_by_sms(page, TRACKED_MOBILE, then="/citizen")
+    page.goto("/citizen/complaints/track")
+    page.locator("#number").fill(number)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/citizen/complaints/{number}")
+    expect(page.locator("html")).to_have_attribute("lang", "hi")
+    expect(page.locator("#timeline li")).not_to_have_count(0)
+    shot(page, "grievance-track-hi.png", max_height=2400)
+
+
+def test_a_citizen_registers_cameras(open_demo: OpenPage) -> None:
+    page = open_demo(**PHONE)
+    sign_in_by_sms(page, "9123456700", then="/citizen/cameras/new")
+    expect(page.locator("h1")).to_have_text(hindi("Register your cameras") or "")
+    fill_camera_registration(page)
+    shot(page, "citizen-register-hi.png", max_height=2600)

@@ -55,7 +55,7 @@ def test_citizen_files_and_tracks_in_hindi_on_a_phone(open_page: OpenPage) -> No
     expect(page.locator("#status")).to_have_text(status_label("assigned", "hi"))
     expect(page.locator("main")).to_contain_text("कोतवाली")
     expect(page.locator("#timeline li")).to_have_count(2)  # registered, sent to the station
-    shot(page, "grievance-track-hi.png", max_height=2400)
+    shot(page, "grievance-filed-track-hi.png", max_height=2400)
 
 
 def _step(officer: Page, button: str, status: str) -> None:
@@ -85,7 +85,7 @@ def _work_to_closure(officer: Page, number: str) -> None:
     officer.get_by_role("button", name="Close", exact=True).click()
     expect(officer.locator("#status")).to_have_text(status_label("closed", "en"))
     expect(officer.locator("main")).to_contain_text(resolution_label("resolved", "en"))
-    shot(officer, "grievance-complaint-en.png", max_height=2000)
+    shot(officer, "grievance-closed-en.png", max_height=2000)
 
 
 def test_sho_closes_a_complaint_and_the_citizen_is_satisfied(

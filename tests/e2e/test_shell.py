@@ -1,5 +1,5 @@
 """The page shell in a real browser: languages, staff and citizen sign-in, jurisdiction
-scope, CSRF. Also writes the screenshots in docs/img."""
+scope, CSRF. (The README's pictures are taken of the full demo: test_demo_wall.py.)"""
 
 from __future__ import annotations
 
@@ -29,12 +29,12 @@ def test_login_page_in_hindi_and_english(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "hi")
     expect(page.locator('header .langs a[lang="hi"]')).to_have_class(re.compile(r"\bon\b"))
     expect(page.locator("h1")).to_have_text(hindi("Staff sign-in") or "Staff sign-in")
-    shot(page, "login-hi.png")
+    shot(page, "shell-login-hi.png")
     choose_language(page, "en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator('header .langs a[lang="en"]')).to_have_class(re.compile(r"\bon\b"))
     expect(page.locator("h1")).to_have_text("Staff sign-in")
-    shot(page, "login-en.png")
+    shot(page, "shell-login-en.png")
 
 
 def test_admin_sees_the_jurisdiction_tree_in_both_languages(
@@ -50,7 +50,7 @@ def test_admin_sees_the_jurisdiction_tree_in_both_languages(
         station = page.locator('.tree a[href="/jurisdiction/KNP-S-KOTWALI"]')
         expect(station).to_have_text(kotwali)
         expect(station.locator("xpath=..")).to_contain_text("KNP-S-KOTWALI")
-        shot(page, f"admin-tree-{lang}.png")
+        shot(page, f"shell-admin-tree-{lang}.png")
 
 
 @pytest.mark.parametrize("username", [row[0] for row in DEMO_USERS])
@@ -82,7 +82,7 @@ def test_commissioner_sees_all_four_zones(page: Page, live_server: LiveServer) -
     expect(bars).to_have_count(len(ZONES))
     for zone in ZONES:
         expect(bars.filter(has_text=zone)).to_have_count(1)
-    shot(page, "dashboard-commissioner-en.png")
+    shot(page, "shell-dashboard-commissioner-en.png")
     page.goto("/jurisdiction/KNP")
     expect(page.locator("svg.map path")).to_have_count(len(ZONES))
 
