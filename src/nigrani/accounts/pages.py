@@ -20,6 +20,7 @@ from nigrani.accounts.roles import (
     level_plural,
     role_label,
 )
+from nigrani.core.errors import NigraniError
 from nigrani.core.security import Network, client_address, parse_networks
 from nigrani.core.templating import render
 
@@ -72,6 +73,15 @@ def page(
         "notification_text": notifications.text,
     }
     return render(request, template, {**base, **context}, status_code=status_code)
+
+
+def form_error(error: NigraniError | None, *, key: str = "error") -> dict[str, Any]:
+    """What a form's page shows of a refusal, for `page(..., **form_error(exc))`: the
+    reason (under `key`), the field it is about and the refusal's status; with none, no
+    reason and 200. The caller rolls back first, so nothing of the request is kept."""
+    if error is None:
+        return {key: None, "error_field": None, "status_code": 200}
+    return {key: error.message, "error_field": error.field, "status_code": error.status}
 
 
 def safe_next(value: str | None, default: str) -> str:

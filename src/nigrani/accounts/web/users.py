@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from nigrani.accounts import jurisdiction, service
 from nigrani.accounts.deps import Admin, StaffScope
 from nigrani.accounts.models import JurisdictionNode, User
-from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.pages import form_error, page, see_other
 from nigrani.accounts.roles import STAFF_BY_RANK
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
@@ -48,8 +48,7 @@ def _users_view(
     admin: User,
     scope: StaffScope,
     *,
-    status_code: int = 200,
-    error: str | None = None,
+    error: NigraniError | None = None,
     message: str | None = None,
 ) -> HTMLResponse:
     return page(
@@ -59,9 +58,8 @@ def _users_view(
         users=service.list_staff(db, under_path=scope.node.path),
         nodes=_nodes(db, scope),
         roles=STAFF_BY_RANK,
-        error=error,
         message=message,
-        status_code=status_code,
+        **form_error(error),
     )
 
 
@@ -101,7 +99,7 @@ def users_create(
         )
     except NigraniError as exc:
         db.rollback()
-        return _users_view(request, db, admin, scope, status_code=exc.status, error=exc.message)
+        return _users_view(request, db, admin, scope, error=exc)
     return see_other("/admin/users?done=added")
 
 
@@ -161,7 +159,7 @@ def _refused(
     """The account's page again with the reason, nothing changed."""
     db.rollback()
     account = service.staff_in_charge(db, user_id=user_id, scope_path=scope.node.path)
-    return _edit_page(request, db, admin, scope, account, status_code=exc.status, error=exc.message)
+    return _edit_page(request, db, admin, scope, account, **form_error(exc))
 
 
 @router.post("/admin/users/{user_id}", response_model=None)

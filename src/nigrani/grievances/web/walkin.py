@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nigrani.accounts.deps import Scope
-from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.pages import form_error, page, see_other
 from nigrani.accounts.roles import Level
 from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
@@ -44,9 +44,7 @@ def _form(
         values=values,
         categories=service.categories(db),
         station_groups=routing.station_choices(db),
-        error=error.message if error else None,
-        error_field=error.field if error else None,
-        status_code=error.status if error else 200,
+        **form_error(error),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.pages import form_error, page, see_other
 from nigrani.accounts.service import actor_of
 from nigrani.core.db import utcnow
 from nigrani.core.deps import DbSession, SettingsDep
@@ -83,9 +83,7 @@ def _form(
         stations=views.stations_under(db, scope.node.path),
         roles=views.role_choices(),
         zones=views.zones_of(camera) if camera else [],
-        error=error.message if error else None,
-        error_field=error.field if error else None,
-        status_code=error.status if error else 200,
+        **form_error(error),
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from nigrani.accounts.models import JurisdictionNode
-from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.pages import form_error, page, see_other
 from nigrani.accounts.service import actor_of
 from nigrani.core import moments
 from nigrani.core.db import utcnow
@@ -137,14 +137,16 @@ def _clip_refused(
         moment = parse_local(clip["start"], settings.timezone).astimezone(UTC)
     context = _context(db, settings, scope, [camera], moment, clip)
     short = exc if isinstance(exc, clips.ShortFootage) else None
+    refusal = form_error(exc, key="export_error")
+    if short:  # said by its own box, with the gaps and the button to save what there is
+        refusal["export_error"] = None
     return page(
         request,
         "stations/playback.html",
         user=scope.user,
-        export_error=None if short else exc.message,
         short=short,
         confirm=_confirm_token(clip, short.covered_s) if short else "",
-        status_code=exc.status,
+        **refusal,
         **context,
     )
 
