@@ -4,6 +4,7 @@ the registry's linked cameras (once), and a prober that leaves that history alon
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -14,12 +15,14 @@ from nigrani.cameras.models import Camera, Site
 from nigrani.core.config import Settings
 from nigrani.core.security import FieldCipher
 from nigrani.demo.cameras import seed_cameras
-from nigrani.demo.health import HISTORY_DAYS, seed_health
+from nigrani.demo.health import HISTORY_DAYS, healthy_looks, prime_references, seed_health
 from nigrani.demo.seed import seed_tree
 from nigrani.demo.stations import seed_station_cameras
-from nigrani.health import targets
+from nigrani.health import picture, targets
 from nigrani.health.models import HealthOutage, HealthTarget
 from nigrani.stations.models import StationCamera
+from nigrani.stations.simulator_media import faulty_media, prepare_media
+from tests.stations.conftest import MEDIA_DIR
 
 NOW = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)
 
@@ -112,3 +115,29 @@ def test_the_probers_sync_keeps_the_history(db: Session, settings: Settings) -> 
     camera = db.scalars(select(Camera).where(Camera.linked)).first()
     assert camera is not None and camera.substream_url_enc
     assert cipher.decrypt(camera.substream_url_enc).startswith("rtsp://viewer:demo-")
+
+
+def test_a_faulty_cameras_primed_baseline_catches_its_fault(
+    db: Session, settings: Settings
+) -> None:
+    """Primed from the healthy footage, a camera shows its healthy self as working, and
+    the moved and defocused clips (which need a baseline and a reference) as such."""
+    _seed(db, settings)
+    footage = prepare_media(directory=MEDIA_DIR)["sub"][0]
+    camera_id = db.scalars(select(StationCamera.id).order_by(StationCamera.id)).first()
+    assert camera_id is not None
+    assert prime_references(db, settings, footage={camera_id: footage}, now=NOW) == 1
+    assert prime_references(db, settings, footage={camera_id: footage}, now=NOW) == 0  # kept
+    target = db.scalars(select(HealthTarget).where(HealthTarget.station_camera_id == camera_id))
+    primed = target.one()
+    assert primed.reference_day and primed.reference_night and primed.reference_set_at == NOW
+    reference = picture.decode_reference((settings.media_path / primed.reference_day).read_bytes())
+    baseline = json.loads(primed.baseline)
+    for fault in ("", "moved", "defocused"):
+        clip = faulty_media(footage, fault) if fault else footage
+        frames = healthy_looks(clip, probes=2)[1]
+        judged = picture.judge(
+            frames, baseline=baseline, reference=reference, audio_db=None,
+            expect_audio=False, night=True,
+        )  # fmt: skip
+        assert judged.reason == fault
