@@ -87,13 +87,13 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture()
-def open_page(browser: Browser, live_server: LiveServer) -> Iterator[OpenPage]:
-    """A factory of pages, each in its own context (own cookies), closed after the test."""
+def pages_on(browser: Browser, url: str) -> Iterator[OpenPage]:
+    """A factory of pages on the server at `url`, each in its own context (own cookies);
+    the contexts close when the generator does (a fixture's teardown)."""
     contexts: list[BrowserContext] = []
 
     def open_(**options: Any) -> Page:
-        context = browser.new_context(base_url=live_server.url, **{**DESKTOP, **options})
+        context = browser.new_context(base_url=url, **{**DESKTOP, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
@@ -101,6 +101,12 @@ def open_page(browser: Browser, live_server: LiveServer) -> Iterator[OpenPage]:
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.fixture()
+def open_page(browser: Browser, live_server: LiveServer) -> Iterator[OpenPage]:
+    """A factory of pages, each in its own context (own cookies), closed after the test."""
+    yield from pages_on(browser, live_server.url)
 
 
 @pytest.fixture()

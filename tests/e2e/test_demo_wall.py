@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,7 +39,7 @@ from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import SimulatorError, prepare_media
 from tests import serving
 from tests.conftest import fresh_database_url, make_settings
-from tests.e2e.conftest import DESKTOP, TIMEOUT_MS, OpenPage
+from tests.e2e.conftest import OpenPage, pages_on
 from tests.e2e.helpers import (
     PHONE,
     choose_language,
@@ -170,17 +169,7 @@ def _wait_for_playlists(live: Path, cameras: list[int], timeout_s: float = 30) -
 def open_demo(browser: Browser, demo_wall: DemoWall) -> Iterator[OpenPage]:
     """Pages on the served demo, each in its own context; keyword arguments override
     DESKTOP (PHONE for a citizen's or an owner's phone)."""
-    contexts: list[BrowserContext] = []
-
-    def open_(**options: Any) -> Page:
-        context = browser.new_context(base_url=demo_wall.url, **{**DESKTOP, **options})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_
-    for context in contexts:
-        context.close()
+    yield from pages_on(browser, demo_wall.url)
 
 
 @pytest.fixture()
