@@ -1,10 +1,10 @@
 """The Kanpur demo as `make demo` serves it, for the README's pictures: everything
 `nigrani demo` loads (the tree and sign-ins, the camera registry, the incident with its
-footage request, the complaints, the station cameras) and its scheduler, so that each
-picture shows the demo's own data, not test fixtures. Station CCTV: Kotwali's four live
-cameras are served by the camera simulator and recorded, its other places show no
-picture. The simulator runs on free ports, not the demo's 8554, so the test runs beside a
-demo; its server is its own."""
+footage request, the complaints, the station cameras, the cameras' health) and its
+scheduler, so that each picture shows the demo's own data, not test fixtures. Station
+CCTV: Kotwali's four live cameras are served by the camera simulator and recorded, its
+other places show no picture. The simulator runs on free ports, not the demo's 8554, so
+the test runs beside a demo; its server is its own."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from nigrani.core.migrate import upgrade
 from nigrani.core.moments import local_input
 from nigrani.demo.cameras import seed_cameras
 from nigrani.demo.grievances import seed_grievances
+from nigrani.demo.health import seed_health
 from nigrani.demo.incidents import seed_incidents
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
 from nigrani.demo.stations import KOTWALI, LIVE, LIVE_PREFIX, seed_station_cameras
@@ -132,6 +133,7 @@ def _serve(url: str, var: Path, rtsp_port: int) -> Iterator[DemoWall]:
         seed_incidents(session, settings)
         seed_grievances(session, settings)
         seed_station_cameras(session, settings, port=rtsp_port)
+        seed_health(session, settings)  # probe targets; the registry's month of history
         station = jurisdiction.get_by_code(session, KOTWALI)
         cameras = list(
             session.scalars(
