@@ -60,6 +60,7 @@ from nigrani.grievances.web import actions as grievances_actions
 from nigrani.grievances.web import citizen as grievances_citizen
 from nigrani.grievances.web import queue as grievances_web
 from nigrani.grievances.web import walkin as grievances_walkin
+from nigrani.health import web as health_web
 from nigrani.home import web as home_web
 from nigrani.stations.web import cameras as stations_web
 from nigrani.stations.web import compliance as stations_compliance
@@ -298,6 +299,7 @@ def create_app(
         stations_web.router,
         stations_live.router,
         stations_playback.router,
+        health_web.router,
     )
     for router in routers:
         app.include_router(router)

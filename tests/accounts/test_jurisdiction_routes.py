@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.evidence import store
 from nigrani.evidence.models import EvidenceItem
+from nigrani.health.models import HealthTarget
 from tests.accounts.factories import make_staff, make_tree
 from tests.cameras.factories import make_site
 from tests.canvass.factories import make_incident
@@ -95,6 +97,20 @@ def _item(
     )
 
 
+def _health_target(
+    db: Session, _settings: Settings, _users: dict[str, User], made: dict[str, Any]
+) -> HealthTarget:
+    """A probed camera (the station camera's) in S1."""
+    camera, now = made["camera_id"], datetime(2026, 12, 1, tzinfo=UTC)
+    target = HealthTarget(
+        station_camera_id=camera.id, node_path=camera.node_path, category_code="station",
+        team="station", due_at=now, created_at=now, updated_at=now,
+    )  # fmt: skip
+    db.add(target)
+    db.flush()
+    return target
+
+
 OBJECTS: dict[str, Make] = {
     "site_id": _site,
     "camera_id": lambda db, settings, _users, _made: make_camera(db, settings),
@@ -105,6 +121,7 @@ OBJECTS: dict[str, Make] = {
     "code": lambda db, _settings, _users, _made: jurisdiction.get_by_code(db, "S1"),
     # a staff account at S1 that no caller signs in as (a reset ends its sign-ins)
     "user_id": lambda db, _settings, _users, _made: make_staff(db, Role.STATION_STAFF, "S1"),
+    "target_id": _health_target,
 }
 
 # Parameters naming a part of the object another parameter names (looked up under it).
@@ -371,10 +388,12 @@ class Asked:
 
 
 _NODE_PAGES = ("/cameras/report", "/cameras/report.csv", "/cameras/report.pdf")
+_HEALTH_PAGES = ("/health", "/health.csv", "/health.pdf", "/health/cameras", "/health/alerts")
 QUERIES = [
     Asked("/stations/playback", "camera", "camera_id", 404),
     Asked("/stations/playback", "clip", "item_id", 200, 'id="exported"', with_camera=True),
     *(Asked(p, "node", "code", 403) for p in _NODE_PAGES),
+    *(Asked(p, "node", "code", 403) for p in _HEALTH_PAGES),
     Asked("/stations/compliance", "node", "code", 403),
     Asked("/stations/compliance/report.pdf", "node", "code", 403),
     Asked("/stations/cameras", "station", "station", 200, "Front desk"),

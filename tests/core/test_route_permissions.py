@@ -199,6 +199,7 @@ def _objects(db: Session, settings: Settings, users: dict[Role, User]) -> dict[s
         # a staff account at S1 that no caller signs in as (a reset ends its sign-ins)
         "user_id": make_staff(db, Role.STATION_STAFF, "S1", "perm-account").id,
         "notification_id": NOWHERE,  # the caller's own notification: none is someone else's
+        "target_id": NOWHERE,  # a probed camera: the permission is checked before it is loaded
     }
     return {name: str(value) for name, value in ids.items()}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,8 @@ from nigrani.canvass.models import Incident
 from nigrani.canvass.schemas import FootageRequestCreate
 from nigrani.core.config import Settings
 from nigrani.grievances.models import Complaint
-from nigrani.stations.models import StationAlert
+from nigrani.health.models import HealthAlert, HealthTarget
+from nigrani.stations.models import StationAlert, StationCamera
 from tests.accounts.factories import login, make_staff, make_tree
 from tests.cameras.factories import make_site
 from tests.canvass.factories import make_incident
@@ -101,6 +102,33 @@ def seed_cameras(db: Session, settings: Settings) -> None:
     make_camera(db, settings, station="S3", name="Gate", role="entry_exit")
 
 
+def seed_health(db: Session) -> None:
+    """What the health checks found: at S1 the lock-up camera offline and the front desk's
+    covered, at S3 the gate offline, and one open alert (the area around S3 dark)."""
+    cameras = {c.name: c for c in db.scalars(select(StationCamera))}
+    for name, state, reason in (
+        ("Lock-up", "offline", "unreachable"),
+        ("Front desk", "degraded", "covered"),
+        ("Gate", "offline", "refused"),
+    ):
+        camera = cameras[name]
+        db.add(
+            HealthTarget(
+                station_camera_id=camera.id, node_path=camera.node_path, category_code="station",
+                team="station", state=state, reason=reason, since=NOW - timedelta(days=1),
+                due_at=NOW, created_at=NOW - timedelta(days=9), updated_at=NOW,
+            )
+        )  # fmt: skip
+    gate = cameras["Gate"]
+    db.add(
+        HealthAlert(
+            kind="area_dark", team="station", node_path=gate.node_path, cameras=1,
+            created_at=NOW, updated_at=NOW,
+        )
+    )  # fmt: skip
+    db.flush()
+
+
 def ask(db: Session, settings: Settings, incident: Incident, user: User, status: str) -> None:
     """A footage request of the incident to a new shop, left as the owner left it."""
     site = make_site(db, settings, name=f"Shop {incident.id} {status}")
@@ -122,6 +150,7 @@ def test_sho_sees_today_at_the_station(client: TestClient, db: Session, settings
     seed_cameras(db, settings)
     # Due at 00:30 IST tomorrow: still today in UTC, not today at the station.
     complaint(db, settings, status="acknowledged", due_at=NOW + timedelta(hours=14, minutes=30))
+    seed_health(db)
     sho = make_staff(db, Role.SHO, "S1")
     login(client, sho.username or "")
     found = figures(client)
@@ -132,8 +161,12 @@ def test_sho_sees_today_at_the_station(client: TestClient, db: Session, settings
         "walk_ins_today": "1",
         "footage_received": "0",
         "stopped": "1",
+        "health_offline": "1",
+        "health_degraded": "1",
+        "health_alerts": "0",
     }
     assert found["compliance"][1] == "/stations/compliance?node=S1"
+    assert found["health_offline"][1] == "/health/cameras?node=S1&amp;state=offline"
     assert_links_agree(client, found)
 
 
@@ -195,6 +228,7 @@ def test_commissioner_sees_the_station_to_call_first(
     alert(db, tree["S3"].path + "9999/")  # deeper than S3, still S3's
     alert(db, "/")  # the system's own: on the board, no station's
     make_incident(db, make_staff(db, Role.INVESTIGATING_OFFICER, "S1"))
+    seed_health(db)
     login(client, make_staff(db, Role.COMMISSIONER, "C").username or "")
     found = figures(client)
     assert {k: v for k, (v, _href) in found.items() if k != "compliance"} == {
@@ -203,6 +237,9 @@ def test_commissioner_sees_the_station_to_call_first(
         "stopped": "2",
         "alerts": "3",
         "incidents_week": "1",
+        "health_offline": "2",
+        "health_degraded": "1",
+        "health_alerts": "1",
     }
     assert_links_agree(client, found)
     page = client.get("/dashboard").text
@@ -301,7 +338,9 @@ def test_a_bad_filter_is_a_clear_4xx(client: TestClient, db: Session, path: str)
     assert client.get(path).status_code == 422
 
 
-HREF = re.compile(r'href="(/(?:grievances|incidents|stations|admin|audit|jurisdiction)[^"#]*)')
+HREF = re.compile(
+    r'href="(/(?:grievances|incidents|stations|admin|audit|jurisdiction|health)[^"#]*)'
+)
 ROLES_AT = [
     (Role.STATION_STAFF, "S1"),
     (Role.STATION_STAFF, "P1"),

@@ -32,6 +32,7 @@ from nigrani.core.i18n import _, to_ist
 from nigrani.grievances import figures as complaint_figures
 from nigrani.grievances.figures import Day
 from nigrani.grievances.queries import today
+from nigrani.health import figures as health_figures
 from nigrani.stations import compliance
 from nigrani.stations import figures as camera_figures
 
@@ -136,6 +137,36 @@ def _camera_figures(
     ]
 
 
+def _health_figures(session: Session, node: JurisdictionNode) -> list[Figure]:
+    """Cameras the health checks find offline or degraded in one's charge, and open health
+    alerts (one statement), each linking to its list."""
+    found = health_figures.home_figures(session, scope_path=node.path)
+    q = "/health/cameras"
+    return [
+        Figure(
+            "health_offline",
+            _("Cameras offline"),
+            found.offline,
+            link(q, node=node.code, state="offline"),
+            urgent=True,
+        ),
+        Figure(
+            "health_degraded",
+            _("Cameras degraded (dark, covered, blurred, moved)"),
+            found.degraded,
+            link(q, node=node.code, state="degraded"),
+            urgent=True,
+        ),
+        Figure(
+            "health_alerts",
+            _("Open camera health alerts"),
+            found.alerts,
+            link("/health/alerts", node=node.code),
+            urgent=True,
+        ),
+    ]
+
+
 def station_home(session: Session, *, scope: Scope, settings: Settings, now: datetime) -> Home:
     """An SHO's or station staff's home: today's complaints, footage, the station's CCTV."""
     node, user = scope.node, scope.user
@@ -158,6 +189,7 @@ def station_home(session: Session, *, scope: Scope, settings: Settings, now: dat
             )
         )
     found += _camera_figures(user, node, sum(stopped.values()), board.total.score)
+    found += _health_figures(session, node)
     trend = complaint_figures.trend(session, scope_path=node.path, now=now)
     return Home("station", node, found, trend=trend)
 
@@ -252,6 +284,7 @@ def senior_home(session: Session, *, scope: Scope, settings: Settings, now: date
             urgent=True,
         ),
         Figure("incidents_week", _("Incidents this week"), week, link("/incidents", days=7)),
+        *_health_figures(session, node),
     ]
     return Home(
         "senior",
