@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from nigrani.health.models import HealthOutage, HealthTarget
 from tests.accounts.factories import login, make_staff, make_tree
 from tests.cameras.factories import make_site
 from tests.conftest import Freeze
+from tests.core.test_hindi_pages import ALLOWED, LATIN_WORD, latin_words
 from tests.stations.station_fixtures import make_camera
 
 NOW = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)  # 12:00 IST on 3 December
@@ -238,6 +240,22 @@ def test_bad_periods_and_groupings_are_a_clear_4xx(
     for path in ("/health", "/health.csv", "/health.pdf"):
         assert client.get(f"{path}?{query}").status_code == 422, (path, query)
     assert client.get("/health/cameras?state=fine").status_code == 422
+
+
+def test_the_pages_read_in_hindi(client: TestClient, db: Session, settings: Settings) -> None:
+    """No English word on the Hindi pages but the names people gave the cameras and sites."""
+    made = _city(db, settings)
+    measured = {"codec": "h264", "width": 640, "height": 360, "fps": 10.0, "bitrate_kbps": 512}
+    made["covered"].last_result = json.dumps(measured | {"ttff_ms": 420.0})
+    _sign_in(client, db, Role.COMMISSIONER, "C")
+    typed = {"Mall", "Road", "crossing", "Bank", "D", "Shop", "C", "Lock", "up", "S1", "S2", "S3"}
+    typed |= {"commissioner", "c", "h264"}  # the signed-in username, the codec
+    allowed = ALLOWED | typed | set(LATIN_WORD.findall("Z1 Z2 C1 C2 KNP"))
+    for path in (f"/health?{WEEK}", "/health?group=crossing", "/health/cameras",
+                 "/health/alerts", f"/health/cameras/{made['covered'].id}"):  # fmt: skip
+        page = client.get(path + ("&" if "?" in path else "?") + "lang=hi")
+        assert page.status_code == 200, path
+        assert latin_words(page.text, allowed) == set(), path
 
 
 def test_signed_out_is_sent_to_sign_in(client: TestClient) -> None:
