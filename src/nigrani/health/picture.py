@@ -37,8 +37,8 @@ MIN_SAMPLES: Final = 3  # healthy probes before the baseline is trusted
 CHANGE_LEVEL: Final = 12.0  # grey levels a 2×2 block must change by to count as motion
 EDGE_CONTRAST: Final = 0.12  # Weber contrast of a coarse gradient that counts as an edge
 # Absolute floors (before a baseline, and always for black and silence).
-BLACK_P95: Final = 24.0
-BLACK_LUMA: Final = 14.0
+BLACK_P95: Final = 12.0
+BLACK_LUMA: Final = 8.0
 DARK_LUMA: Final = 22.0
 COVERED_EDGES: Final = 0.004
 SILENT_DB: Final = -60.0
@@ -182,7 +182,7 @@ def _edge_map(half: np.ndarray) -> np.ndarray:
 def _verdict(
     scores: dict[str, float], learned: dict[str, Any], *, audio_db: float | None, expect_audio: bool
 ) -> str:
-    for check in (_black, _covered, _dark, _defocused, _moved, _frozen):
+    for check in (_black, _covered, _dark, _defocused, _stuck, _moved, _frozen):
         reason = check(scores, learned)
         if reason:
             return reason
@@ -212,12 +212,21 @@ def _defocused(scores: dict[str, float], learned: dict[str, Any]) -> str:
     return "defocused" if base is not None and scores["sharpness"] < DEFOCUS_RATIO * base else ""
 
 
-def _frozen(scores: dict[str, float], learned: dict[str, Any]) -> str:
+def _stuck(scores: dict[str, float], learned: dict[str, Any]) -> str:
+    """Frozen beyond doubt, said before "moved": a stuck frame need not match the reference."""
     if "still" not in scores:
         return ""
     base_still, base_mad = _median(learned, "still"), _median(learned, "mad")
     if scores["mad"] < 0.01 and (base_mad is None or base_mad >= 0.2):
         return "frozen"  # every frame identical, on a camera whose frames normally differ
+    moving = base_still is not None and base_still >= 2 * FROZEN_STILL
+    return "frozen" if moving and scores["still"] == 0.0 else ""  # not one block changed
+
+
+def _frozen(scores: dict[str, float], learned: dict[str, Any]) -> str:
+    if "still" not in scores:
+        return ""
+    base_still = _median(learned, "still")
     if base_still is None or base_still < 2 * FROZEN_STILL:
         return ""  # the scene is normally still: no motion proves nothing
     limit = min(FROZEN_STILL, FROZEN_RATIO * base_still)
