@@ -44,7 +44,9 @@ OVERDUE = "complaint.overdue"
 ESCALATED = "complaint.escalated"
 FOOTAGE = "footage.received"
 CAMERA_STOPPED = "camera.stopped"
-KINDS = (ASSIGNED, OVERDUE, ESCALATED, FOOTAGE, CAMERA_STOPPED)
+CAMERA_OFFLINE = "camera.offline"  # a probed camera offline too long (nigrani.health)
+AREA_DARK = "area.dark"  # many cameras of one place offline at once
+KINDS = (ASSIGNED, OVERDUE, ESCALATED, FOOTAGE, CAMERA_STOPPED, CAMERA_OFFLINE, AREA_DARK)
 PER_PAGE = 20
 UNREAD = sql_text("read_at IS NULL")
 # A run of digits as long as a mobile number's: refused in a notification's parameters.
@@ -256,4 +258,16 @@ def text(notification: Notification) -> str:
             )
         case "camera.stopped":
             return _("Station camera “{name}” stopped recording.").format(name=v.get("name"))
+        case "camera.offline":
+            return _("Camera “{name}” has been offline for more than {minutes} minutes.").format(
+                name=v.get("name"), minutes=v.get("minutes")
+            )
+        case "area.dark" if v.get("place"):
+            return _(
+                "{count} cameras at “{place}” went offline at once (likely power or network)."
+            ).format(count=v.get("count"), place=v.get("place"))
+        case "area.dark":
+            return _(
+                "{count} cameras of a station went offline at once (likely power or network)."
+            ).format(count=v.get("count"))
     return _("Notification")

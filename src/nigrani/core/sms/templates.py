@@ -97,6 +97,18 @@ _ALL: tuple[Template, ...] = (
         "Nigrani: complaint {n} ({category}) is overdue; it was due {due}.",
         "निगरानी: शिकायत {n} ({category}) की समय-सीमा {due} को पार हो गई।",
     ),
+    # Camera health, to the team that repairs the camera (health/alerts.py).
+    *_pair(
+        "health.offline",
+        "Nigrani: camera {camera} has been offline since {since}. Please repair it.",
+        "निगरानी: कैमरा {camera} {since} से बंद है। कृपया ठीक कराएँ।",
+    ),
+    *_pair(
+        "health.area_dark",
+        "Nigrani: {count} cameras at {place} went offline together at {since}, likely "
+        "power or network.",
+        "निगरानी: {place} के {count} कैमरे {since} पर एक साथ बंद हुए, संभवतः बिजली या नेटवर्क।",
+    ),
     # The owner's language is not known: one bilingual (Unicode) template each.
     Template("footage.request", f"निगरानी: {_FOOTAGE_HI}\nNigrani: {_FOOTAGE_EN}"),
     Template(
