@@ -22,6 +22,7 @@ from nigrani.demo.seed import DemoLogin
 # `make screenshots` points this at docs/img to refresh the documentation's pictures.
 SHOTS = Path(os.environ.get("NIGRANI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "nigrani-shots")
 HINDI_PO = LOCALE_DIR / "hi" / "LC_MESSAGES" / "messages.po"
+FOOTAGE_LINK = re.compile(r"/f/([A-Za-z0-9_-]{20,})")
 DASHBOARD = re.compile(r"^http://[^/]+/dashboard$")
 # A citizen's phone: a small touch screen, in Hindi.
 PHONE: dict[str, Any] = {
@@ -114,6 +115,20 @@ def fill_camera_registration(page: Page) -> None:
     page.locator("#retention_days").select_option("30")
     page.locator("#facing").select_option("road")
     page.locator("input[name=consent]").check()
+
+
+def footage_link(page: Page) -> str:
+    """On an incident's page, the owner's one-time link from the footage SMS the scheduler
+    sent (shown in demo mode), reloading until it is there."""
+    sms = page.locator("#requests .sms-body")
+    for _ in range(40):
+        if sms.count() and FOOTAGE_LINK.search(sms.first.inner_text()):
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    match = FOOTAGE_LINK.search(sms.first.inner_text())
+    assert match, "the footage SMS was never sent"
+    return match.group(1)
 
 
 def hindi(msgid: str) -> str | None:

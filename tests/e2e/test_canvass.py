@@ -22,9 +22,8 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.cameras.models import Site
 from nigrani.core.db import make_engine, make_sessionmaker
 from tests.e2e.conftest import LiveServer, OpenPage
-from tests.e2e.helpers import PHONE, hindi, shot, sign_in
+from tests.e2e.helpers import PHONE, footage_link, hindi, shot, sign_in
 
-LINK = re.compile(r"/f/([A-Za-z0-9_-]{20,})")
 REASON = "Footage of the chain snatching on the road in front of the shop"
 
 
@@ -72,19 +71,6 @@ def _reveal_and_ask(page: Page, site_id: int) -> None:
     expect(row.locator(".contact a.mono")).to_have_text(re.compile(r"^\+91\d{10}$"))
     row.locator("form.ask button").click()
     page.wait_for_url(re.compile(r".*/incidents/\d+(#requests)?$"))
-
-
-def _link(page: Page) -> str:
-    """The one-time link from the SMS the scheduler sent (shown on the page in demo mode)."""
-    sms = page.locator("#requests .sms-body")
-    for _ in range(40):
-        if sms.count() and LINK.search(sms.first.inner_text()):
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-    match = LINK.search(sms.first.inner_text())
-    assert match, "the footage SMS was never sent"
-    return match.group(1)
 
 
 def _upload_with_a_drop(owner: Page, vtest: Path) -> None:
@@ -141,7 +127,7 @@ def test_incident_canvass_to_court_bundle(
     number = officer.locator("h1").inner_text().split(" · ")[0]
     expect(officer.locator("table.canvass tbody tr").first).to_be_visible()
     _reveal_and_ask(officer, site_id)
-    token = _link(officer)
+    token = footage_link(officer)
     shot(officer, "canvass-recorded-incident-en.png", max_height=2000)
 
     owner = open_page(**PHONE)

@@ -45,6 +45,7 @@ from tests.e2e.helpers import (
     PHONE,
     choose_language,
     fill_camera_registration,
+    footage_link,
     hindi,
     shot,
     sign_in,
@@ -54,7 +55,6 @@ from tests.e2e.helpers import (
 SEGMENT_S = 2.0  # short segments, so that playback has a past moment within seconds
 MEDIA_DIR = Path(__file__).resolve().parents[2] / "var" / "simulator"
 LIVE_AT_KOTWALI = sum(1 for station, _role in LIVE if station == KOTWALI)
-FOOTAGE_LINK = re.compile(r"/f/([A-Za-z0-9_-]{20,})")
 # The complaint the pictures follow: a Kotwali walk-in in Hindi that the station has worked
 # (acknowledged, investigating, a reply, action taken), and the mobile it was filed from.
 TRACKED = "demo-k04"
@@ -281,7 +281,7 @@ def test_the_demo_incident_and_its_owner(open_demo: OpenPage, demo_wall: DemoWal
     row.locator("textarea[name=reason]").fill("Footage of the chain snatching on the road")
     row.locator("details.reveal button[type=submit]").click()
     expect(row.locator(".contact a.mono")).to_have_text(re.compile(r"^\+91\d{10}$"))
-    token = _footage_link(officer)
+    token = footage_link(officer)
     officer.reload()  # the look is listed under "Owners' contacts seen"
     expect(officer.locator("main")).to_contain_text("Footage of the chain snatching on the road")
     shot(officer, "canvass-incident-en.png", max_height=2200)
@@ -292,19 +292,6 @@ def test_the_demo_incident_and_its_owner(open_demo: OpenPage, demo_wall: DemoWal
     owner.wait_for_url("**/footage")
     expect(owner.locator("h1")).to_have_text(hindi("Footage asked by the police") or "")
     shot(owner, "footage-owner-hi.png", max_height=2000)
-
-
-def _footage_link(page: Page) -> str:
-    """The owner's one-time link from the SMS the scheduler sent (shown in demo mode)."""
-    sms = page.locator("#requests .sms-body")
-    for _ in range(40):
-        if sms.count() and FOOTAGE_LINK.search(sms.first.inner_text()):
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-    match = FOOTAGE_LINK.search(sms.first.inner_text())
-    assert match, "the demo's footage SMS was never sent"
-    return match.group(1)
 
 
 def test_the_sho_works_a_demo_complaint(demo_page: Page, demo_wall: DemoWall) -> None:
