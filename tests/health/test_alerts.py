@@ -5,20 +5,26 @@ told in the app, the team through the outbox."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.accounts import notifications
 from nigrani.accounts.notifications import Notification
 from nigrani.accounts.roles import Role
 from nigrani.core import outbox
 from nigrani.core.config import Settings
+from nigrani.core.db import make_engine, make_sessionmaker, transaction
+from nigrani.core.migrate import upgrade
 from nigrani.health import alerts, state
 from nigrani.health.models import HealthAlert, HealthTarget
 from tests.accounts.factories import make_staff, make_tree
+from tests.conftest import fresh_database_url, make_settings
 from tests.health.state_factories import T0, site_with_cameras
 
 M = timedelta(minutes=1)
@@ -152,3 +158,51 @@ def test_the_sweep_is_a_periodic_task() -> None:
     from nigrani.tasks import PERIODIC
 
     assert any(getattr(task, "task", None) is sweep_alerts for task in PERIODIC)
+
+
+# Two sweeps at once, each on its own connection to a database of its own.
+@pytest.fixture()
+def own_db(tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], Settings]]:
+    for url in fresh_database_url(tmp_path):
+        settings = make_settings(url, tmp_path / "var")
+        upgrade(settings)
+        engine = make_engine(url)
+        try:
+            yield make_sessionmaker(engine), settings
+        finally:
+            engine.dispose()
+
+
+def test_two_sweeps_at_once_raise_each_alert_once(
+    own_db: tuple[sessionmaker[Session], Settings],
+) -> None:
+    sessions, settings = own_db
+    with transaction(sessions) as session:
+        make_tree(session)
+        make_staff(session, Role.SHO, "S1")
+        _site, cameras = site_with_cameras(session, settings, n=4)
+        down(session, cameras[0], 0 * M)  # one camera alone
+        for camera in cameras[1:]:
+            down(session, camera, 30 * M)  # and later a dark site of three
+    barrier = threading.Barrier(2, timeout=30)
+    raised: list[int] = []
+    errors: list[BaseException] = []
+
+    def sweeper() -> None:
+        try:
+            barrier.wait()
+            with transaction(sessions) as session:
+                raised.append(alerts.sweep(session, T0 + 50 * M, settings))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweeper) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(raised) == [0, 2]
+    with sessions() as session:
+        kinds = session.scalars(select(HealthAlert.kind).order_by(HealthAlert.kind)).all()
+        assert kinds == ["area_dark", "camera_offline"]
+        assert jobs(session) == 2
