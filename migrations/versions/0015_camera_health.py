@@ -20,10 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("station_cameras", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("health", sa.String(length=16), server_default="unknown", nullable=False)
-        )
+    # A plain ADD COLUMN, not a batch copy of the table: on SQLite the copy drops
+    # station_cameras, which cascades to the recordings, gaps and holds that refer to it.
+    op.add_column(
+        "station_cameras",
+        sa.Column("health", sa.String(length=16), server_default="unknown", nullable=False),
+    )
     op.create_table(
         "health_targets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -191,5 +193,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_health_targets_category_code"))
 
     op.drop_table("health_targets")
-    with op.batch_alter_table("station_cameras", schema=None) as batch_op:
-        batch_op.drop_column("health")
+    op.execute(sa.text("ALTER TABLE station_cameras DROP COLUMN health"))  # SQLite 3.35+
