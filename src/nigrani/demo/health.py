@@ -84,7 +84,7 @@ def seed_health(session: Session, settings: Settings, *, now: datetime | None = 
     )
     if not added and session.scalar(seeded.limit(1)) is not None:
         return 0
-    _soon(session, now, settings.health_socket_interval_s)
+    due_soon(session, now, settings.health_socket_interval_s)
     rows = session.execute(
         select(HealthTarget.id, HealthTarget.registry_camera_id, Site.id, Site.category_code)
         .join(Camera, Camera.id == HealthTarget.registry_camera_id)
@@ -105,17 +105,17 @@ def seed_health(session: Session, settings: Settings, *, now: datetime | None = 
     return len(histories)
 
 
-def _soon(session: Session, now: datetime, within_s: int) -> None:
-    """The station cameras never probed fall due within `within_s`, so the demo's faulty
-    cameras show within minutes of the first start (sync spread them over the interval,
-    behind the registry's 1,719)."""
+def due_soon(session: Session, start: datetime, within_s: int) -> None:
+    """The station cameras never probed fall due from `start` over `within_s`, so the
+    demo's faulty cameras show within minutes of the first start (sync spread them over
+    the interval, behind the registry's 1,719)."""
     ids = session.scalars(
         select(HealthTarget.id)
         .where(HealthTarget.station_camera_id.is_not(None), HealthTarget.last_probe_at.is_(None))
         .order_by(HealthTarget.id)
     ).all()
     rows = [
-        {"id": target_id, "due_at": now + timedelta(seconds=within_s * i / len(ids))}
+        {"id": target_id, "due_at": start + timedelta(seconds=within_s * i / len(ids))}
         for i, target_id in enumerate(ids)
     ]
     if rows:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +26,7 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.core.commands import progress_bar, sessions
 from nigrani.core.config import Settings
 from nigrani.core.db import transaction, utcnow
-from nigrani.demo.health import prime_references
+from nigrani.demo.health import due_soon, prime_references
 from nigrani.demo.stations import (
     DEMO_HUNG_PORT_OFFSET,
     DEMO_RTSP_PORT,
@@ -52,6 +53,8 @@ from nigrani.stations.simulator_media import (
     prepare_media,
     require_tools,
 )
+
+WARM_UP_S = 30  # seconds the recorder needs for its first live segments
 
 
 def _check_can_start() -> None:
@@ -107,7 +110,8 @@ def _start_simulator(settings: Settings, console: Console) -> Simulator:
 
 def _prime_faulty(settings: Settings, simulator: Simulator) -> None:
     """The faulty cameras' baseline and reference view from their healthy footage (the
-    sub-stream, as the prober sees it), as if each had worked before its fault."""
+    sub-stream, as the prober sees it), as if each had worked before its fault; cameras
+    never looked at fall due once the recorder is warm."""
     footage: dict[int, Path] = {}
     with sessions(settings) as factory, transaction(factory) as session:
         for code, role, _fault in FAULTY:
@@ -119,7 +123,10 @@ def _prime_faulty(settings: Settings, simulator: Simulator) -> None:
             healthy = simulator.camera(mount(code, role)).healthy
             if camera_id is not None:
                 footage[camera_id] = healthy[1] or healthy[0]
-        prime_references(session, settings, footage=footage, now=utcnow())
+        now = utcnow()
+        prime_references(session, settings, footage=footage, now=now)
+        # First looks once the recorder has written a few live segments, not before.
+        due_soon(session, now + timedelta(seconds=WARM_UP_S), settings.health_socket_interval_s)
 
 
 def _start(name: str, args: list[str], settings: Settings) -> subprocess.Popen[bytes]:
