@@ -264,6 +264,13 @@ def test_a_recorded_camera_is_judged_from_the_recorder(prober_db: ProberDb) -> N
         result = prober_db.result("station")
         assert result["check"] == "recorder" and result["reason"] == ""
         assert prober_db.target("station").state == "working"
+        # Between full checks a recorded camera gets no connect check: it only waits.
+        prober_db.due_now()
+        recorded = prober.counters.recorded
+        prober.tick()
+        wait_for(lambda: not prober.status()["running"], 20, "the check to end")
+        assert (prober.counters.sockets, prober.counters.recorded) == (0, recorded)
+        assert prober_db.target("station").due_at > utcnow()
         with transaction(prober_db.factory) as session:
             session.execute(
                 update(StationCamera)

@@ -50,7 +50,7 @@ from nigrani.stations.recorder.leases import scope_path
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["probe", "socket", "recorder"]
+Kind = Literal["probe", "socket", "recorder", "wait"]
 NIGHT_HOURS = (19, 6)  # local hours from which to which the night baseline applies
 REFERENCE_DIR = "health"
 SYNC_EVERY_S = 60.0
@@ -304,10 +304,11 @@ class Prober:
             transport = "auto"
         offline = "offline" in (row.state, row.candidate_state)
         recorder = self._recorder_view(session, row, now)
+        between = due and not offline and not self._full_due(row, now)
         kind: Kind = "probe"
         if recorder is not None:
-            kind = "recorder"
-        elif due and not offline and not self._full_due(row, now):
+            kind = "wait" if between else "recorder"  # no connect to a recorded camera
+        elif between:
             kind = "socket"
         return Job(row.id, kind, url, expect_audio, transport, offline, recorder)
 
@@ -361,6 +362,9 @@ class Prober:
 
     def _check(self, job: Job) -> None:
         s = self.settings
+        if job.kind == "wait":
+            self._write(job, ProbeResult(), full=False)
+            return
         if job.kind == "socket":
             reason = connect_reason(job.url, timeout_s=min(s.health_timeout_s, 2.0))
             self.counters.sockets += 1
