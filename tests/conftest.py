@@ -230,16 +230,21 @@ def other_client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-# Tests that hold real-time streams, fixed ports or a browser run one after another on one
-# worker (`-n 2 --dist loadgroup`): they share the session's RTSP rig, the demo binds the
-# fixed camera ports, and two of them side by side on two cores starve each other's
-# real-time work. Everything else spreads over the workers.
-SERIAL_DIRS = ("e2e", "demo")
+# Tests that hold real-time streams or fixed ports run one after another on one worker
+# (`--dist loadgroup`): two of them side by side on two cores starve each other's real-time
+# work, and the demo process binds the demo's fixed camera ports. Everything else, browser
+# pages included (each worker has its own demo server and browser), spreads over the
+# workers.
+SERIAL_FILES = {
+    "demo/test_demo_process.py",
+    "e2e/test_demo_wall.py",
+    "e2e/test_stations.py",
+}
 SERIAL_FIXTURES = {"rtsp_cameras"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = item.path.relative_to(Path(__file__).parent).parts
-        if parts[0] in SERIAL_DIRS or SERIAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        path = item.path.relative_to(Path(__file__).parent).as_posix()
+        if path in SERIAL_FILES or SERIAL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("streams"))
