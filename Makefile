@@ -41,7 +41,7 @@ FAKETIME_FIX := $(if $(findstring libfaketime,$(LD_PRELOAD)),.tools/clockwait.so
 	@mkdir -p .tools && gcc -shared -fPIC -O2 -o $@ $< -ldl
 
 test: venv chromium media-tools $(FAKETIME_FIX)  ## every test (SQLite, or PostgreSQL when NIGRANI_TEST_DATABASE_URL is set)
-	$(if $(FAKETIME_FIX),LD_PRELOAD="$(CURDIR)/$(FAKETIME_FIX):$$LD_PRELOAD") $(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(if $(FAKETIME_FIX),LD_PRELOAD="$(CURDIR)/$(FAKETIME_FIX):$$LD_PRELOAD") $(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=term:skip-covered --durations=15 $(PYTEST_ARGS)
 
 SHOTS := build/screenshots
 # The pictures the README and docs/ show: copied from $(SHOTS) into docs/img by `make screenshots`.
