@@ -187,6 +187,8 @@ def test_a_sweep_judges_every_camera(prober_db: ProberDb, caplog: pytest.LogCapt
         assert result["width"] == 384 and result["by"] == "sweep"
         reference = target.reference_day or target.reference_night
         assert reference and (settings.media_path / reference).is_file()
+        # the latest view, shown beside the reference on the camera's health panel
+        assert (settings.media_path / "health" / f"{target.id}-current.jpg").is_file()
         assert json.loads(target.baseline)
     refused = prober_db.target("refused")
     assert (refused.state, refused.reason) == ("offline", "refused")

@@ -45,6 +45,7 @@ from nigrani.health import picture, state, targets
 from nigrani.health.models import HealthTarget
 from nigrani.health.probe import ProbeResult, TransportChoice, connect_reason, probe_stream
 from nigrani.health.recorded import RecorderView, recorder_result
+from nigrani.health.reference import current_path
 from nigrani.stations.models import StationCamera
 from nigrani.stations.recorder.leases import scope_path
 
@@ -447,6 +448,7 @@ class Prober:
             audio_db=result.audio_db, expect_audio=job.expect_audio, night=night,
         )  # fmt: skip
         target.baseline = json.dumps(judgement.baseline, sort_keys=True)
+        self._keep_current_view(target, result)
         if not judgement.reason and reference is None:
             relative = f"{REFERENCE_DIR}/{target.id}-{period}.jpg"
             path = self.settings.media_path / relative
@@ -461,6 +463,15 @@ class Prober:
         if judgement.reason:
             return "degraded", judgement.reason, extra
         return "working", "", extra
+
+    def _keep_current_view(self, target: HealthTarget, result: ProbeResult) -> None:
+        """Leave the latest view where the camera's health panel shows it beside the
+        reference (replaced whole, so the panel never reads half a file)."""
+        path = self.settings.media_path / current_path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(picture.encode_reference(picture.reference_frame(result.frames)))
+        partial.replace(path)
 
     def _reference(self, relative: str | None) -> Any:
         if not relative:
