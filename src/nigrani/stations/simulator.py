@@ -356,10 +356,17 @@ class Simulator:
         for camera in cameras:
             for path in camera.paths:
                 while not self._described(path):
-                    process = camera.process
-                    if (process and process.poll() is not None) or time.monotonic() > deadline:
+                    if time.monotonic() > deadline:
                         tail = self._log_tail(camera.name)
                         raise SimulatorError(f"{camera.name} is not served ({path}): {tail}")
+                    process = camera.process
+                    if process and process.poll() is not None:
+                        # refused, e.g. RECORD 404 while the server still holds the mount of
+                        # the publisher just killed: publish again until the deadline
+                        time.sleep(0.3)
+                        with self._lock:
+                            if camera.process is process and not camera.held_down:
+                                self._start_publisher(camera)
                     time.sleep(0.05)
         time.sleep(0.2)  # DESCRIBE answers after ANNOUNCE; SETUP and RECORD follow at once
 
