@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import av
 import numpy as np
 import pytest
 
+from nigrani.health import picture
+from nigrani.health.probe import probe_stream
 from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import (
     FAULT_SECONDS,
@@ -150,3 +153,45 @@ def test_a_fault_for_a_camera_that_is_not_there_is_refused() -> None:
         Simulator(main=media["sub"], count=2, ports=Ports.free(), faults={"cam07": "black"})
     with pytest.raises(SimulatorError, match="Unknown fault"):
         Simulator(main=media["sub"], count=1, ports=Ports.free(), faults={"cam01": "melted"})
+
+
+LEARNING_PROBES = 3
+
+
+def _judge(url: str, baseline: dict[str, Any], reference: Any) -> tuple[str, dict[str, Any]]:
+    result = probe_stream(url, timeout_s=4, read_s=2, transport="udp")
+    if result.reason:
+        return result.reason, baseline
+    judged = picture.judge(
+        result.frames, baseline=baseline, reference=reference, audio_db=result.audio_db,
+        expect_audio=True, night=False,
+    )  # fmt: skip
+    return judged.reason, judged.baseline
+
+
+def test_every_fault_gets_its_reason_from_the_probe_and_the_picture_checks(
+    faulty: Simulator,
+) -> None:
+    """The healthy camera's probes teach the baseline and the reference (all cameras show
+    the same scene); then every faulty camera's probe gets its own reason."""
+    healthy = _url(faulty, "healthy")
+    first = probe_stream(healthy, timeout_s=4, read_s=2, transport="udp")
+    assert first.reason == "" and first.frames, first.detail
+    reference = picture.reference_frame(first.frames)
+    baseline: dict[str, Any] = {}
+    for _ in range(LEARNING_PROBES):
+        reason, baseline = _judge(healthy, baseline, reference)
+        assert reason == ""  # the healthy camera is working while it teaches the baseline
+    expected = {
+        "black": {"black"},
+        "covered": {"covered"},
+        "defocused": {"defocused"},
+        "frozen": {"frozen"},
+        "moved": {"moved"},
+        "silent": {"silent"},
+        "stopped": {"refused", "no_frames"},  # the server answers, the camera is not there
+        "hung": {"no_frames"},  # accepts the connection, never answers
+    }
+    seen = {fault: _judge(_url(faulty, fault), baseline, reference)[0] for fault in expected}
+    assert {f: r for f, r in seen.items() if r not in expected[f]} == {}, seen
+    assert _judge(healthy, baseline, reference)[0] == ""  # and the healthy one still is
