@@ -2,81 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from nigrani.accounts.roles import level_label
 from nigrani.cameras import report as category_report
 from nigrani.cameras.report import AreaLine, CategoryReport
 from nigrani.core.i18n import _, format_ist
-from nigrani.core.pdf import HEAD, INK, MUTED, TOTAL, ReportPDF
+from nigrani.core.pdf import ReportPDF, heading, note_line, table
 
 CATEGORY_WIDTHS = (36, 16, 16, 16, 16, 16, 16, 16, 16, 24)
 AREA_WIDTHS = (64, 18, 18, 18, 18, 18, 18, 18)
 
 
-def _heading(pdf: ReportPDF, text: str, size: float) -> None:
-    pdf.set_font(pdf.main_font, "B", size)
-    pdf.set_text_color(*INK)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
-
-
-def _line(pdf: ReportPDF, text: str) -> None:
-    pdf.set_font(pdf.main_font, "", 9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
-
-
-def _table(
-    pdf: ReportPDF,
-    widths: Sequence[int],
-    headers: list[str],
-    rows: list[list[str | int]],
-    total: list[str | int],
-) -> None:
-    pdf.set_font(pdf.main_font, "", 8.5)
-    pdf.set_text_color(*INK)
-    align = ("LEFT", *["RIGHT"] * (len(widths) - 1))
-    with pdf.table(
-        col_widths=widths,
-        width=sum(widths),
-        text_align=align,
-        headings_style=HEAD,
-        line_height=4.2,
-        padding=(0.9, 1.5),
-        repeat_headings=1,
-    ) as table:
-        table.row(headers)
-        for row in rows:
-            table.row([str(v) for v in row])
-        table.row([str(v) for v in total], style=TOTAL)
-
-
 def _title(pdf: ReportPDF, report: CategoryReport, *, demo: bool, tz: str) -> None:
     title = _("Camera category report")
-    _heading(pdf, f"{title} — {report.node_name}", 15)
-    _line(pdf, f"{level_label(report.node.level)} · {report.node.code}")
+    heading(pdf, f"{title} — {report.node_name}", 15)
+    note_line(pdf, f"{level_label(report.node.level)} · {report.node.code}")
     when = format_ist(report.generated_at, tz)
-    _line(pdf, _("Generated at {time}").format(time=when))
+    note_line(pdf, _("Generated at {time}").format(time=when))
     if demo:
-        _line(pdf, _("Demo data: made up for demonstration."))
+        note_line(pdf, _("Demo data: made up for demonstration."))
     pdf.ln(3)
 
 
 def _categories(pdf: ReportPDF, report: CategoryReport) -> None:
-    _heading(pdf, _("By category"), 11.5)
+    heading(pdf, _("By category"), 11.5)
     pdf.ln(1)
     rows = [category_report.category_cells(line) for line in report.categories]
     total = category_report.category_cells(report.total)
-    _table(pdf, CATEGORY_WIDTHS, category_report.category_headers(), rows, total)
+    table(pdf, CATEGORY_WIDTHS, category_report.category_headers(), rows, total)
 
 
 def _areas(pdf: ReportPDF, report: CategoryReport) -> None:
     pdf.ln(5)
-    _heading(pdf, _("By area under {name}").format(name=report.node_name), 11.5)
+    heading(pdf, _("By area under {name}").format(name=report.node_name), 11.5)
     pdf.ln(1)
     rows = [category_report.area_cells(line) for line in report.areas]
     total = category_report.area_cells(AreaLine(None, _("Total"), None, report.total.counts))
-    _table(pdf, AREA_WIDTHS, category_report.area_headers(), rows, total)
+    table(pdf, AREA_WIDTHS, category_report.area_headers(), rows, total)
 
 
 def render(report: CategoryReport, *, demo: bool = False, tz: str = "Asia/Kolkata") -> bytes:

@@ -139,3 +139,44 @@ class FormPDF(FPDF):
         if rule:
             self.line(self.get_x(), self.get_y() + 5, until, self.get_y() + 5)
         self.ln(6)
+
+
+def heading(pdf: ReportPDF, text: str, size: float) -> None:
+    """A bold heading of a report, full width."""
+    pdf.set_font(pdf.main_font, "B", size)
+    pdf.set_text_color(*INK)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def note_line(pdf: ReportPDF, text: str) -> None:
+    """A small grey line of a report (period, when made, notes)."""
+    pdf.set_font(pdf.main_font, "", 9)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def table(
+    pdf: ReportPDF,
+    widths: Sequence[int],
+    headers: list[str],
+    rows: list[list[str | int]],
+    total: list[str | int] | None = None,
+    align: Sequence[str] | None = None,
+) -> None:
+    pdf.set_font(pdf.main_font, "", 8.5)
+    pdf.set_text_color(*INK)
+    align = align or ("LEFT", *["RIGHT"] * (len(widths) - 1))
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        text_align=tuple(align),
+        headings_style=HEAD,
+        line_height=4.2,
+        padding=(0.9, 1.5),
+        repeat_headings=1,
+    ) as table:
+        table.row(headers)
+        for row in rows:
+            table.row([str(v) for v in row])
+        if total is not None:
+            table.row([str(v) for v in total], style=TOTAL)

@@ -3,11 +3,9 @@ the counts by group, the daily uptime drawn as bars, and the longest-broken came
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from nigrani.accounts.roles import level_label
 from nigrani.core.i18n import _, format_ist
-from nigrani.core.pdf import HEAD, INK, MUTED, TOTAL, ReportPDF
+from nigrani.core.pdf import MUTED, ReportPDF, heading, note_line, table
 from nigrani.health import charts, labels
 from nigrani.health import report as health_report
 from nigrani.health.report import Review
@@ -21,45 +19,6 @@ TONES = {
     "none": (200, 205, 212),
 }
 CHART_H = 34.0  # mm
-
-
-def _heading(pdf: ReportPDF, text: str, size: float) -> None:
-    pdf.set_font(pdf.main_font, "B", size)
-    pdf.set_text_color(*INK)
-    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
-
-
-def _line(pdf: ReportPDF, text: str) -> None:
-    pdf.set_font(pdf.main_font, "", 9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
-
-
-def _table(
-    pdf: ReportPDF,
-    widths: Sequence[int],
-    headers: list[str],
-    rows: list[list[str | int]],
-    total: list[str | int] | None = None,
-    align: Sequence[str] | None = None,
-) -> None:
-    pdf.set_font(pdf.main_font, "", 8.5)
-    pdf.set_text_color(*INK)
-    align = align or ("LEFT", *["RIGHT"] * (len(widths) - 1))
-    with pdf.table(
-        col_widths=widths,
-        width=sum(widths),
-        text_align=tuple(align),
-        headings_style=HEAD,
-        line_height=4.2,
-        padding=(0.9, 1.5),
-        repeat_headings=1,
-    ) as table:
-        table.row(headers)
-        for row in rows:
-            table.row([str(v) for v in row])
-        if total is not None:
-            table.row([str(v) for v in total], style=TOTAL)
 
 
 def period_text(review: Review) -> str:
@@ -88,23 +47,23 @@ def summary_text(review: Review) -> str:
 
 
 def _title(pdf: ReportPDF, review: Review, *, demo: bool, tz: str) -> None:
-    _heading(pdf, f"{_('Camera health review')} — {review.node_name}", 15)
-    _line(pdf, f"{level_label(review.node.level)} · {review.node.code} · {period_text(review)}")
-    _line(pdf, _("Generated at {time}").format(time=format_ist(review.generated_at, tz)))
+    heading(pdf, f"{_('Camera health review')} — {review.node_name}", 15)
+    note_line(pdf, f"{level_label(review.node.level)} · {review.node.code} · {period_text(review)}")
+    note_line(pdf, _("Generated at {time}").format(time=format_ist(review.generated_at, tz)))
     if demo:
-        _line(pdf, _("Demo data: made up for demonstration."))
+        note_line(pdf, _("Demo data: made up for demonstration."))
     pdf.ln(1)
-    _heading(pdf, summary_text(review), 10.5)
+    heading(pdf, summary_text(review), 10.5)
     pdf.ln(2)
 
 
 def _groups(pdf: ReportPDF, review: Review) -> None:
     name = labels.group_label(review.group_by)
-    _heading(pdf, _("By {group}").format(group=name.lower()), 11.5)
+    heading(pdf, _("By {group}").format(group=name.lower()), 11.5)
     pdf.ln(1)
     rows = [health_report.group_cells(r) for r in review.rows]
     total = health_report.group_cells(review.total)
-    _table(pdf, GROUP_WIDTHS, health_report.group_headers(review.group_by), rows, total)
+    table(pdf, GROUP_WIDTHS, health_report.group_headers(review.group_by), rows, total)
 
 
 def _trend(pdf: ReportPDF, review: Review) -> None:
@@ -112,7 +71,7 @@ def _trend(pdf: ReportPDF, review: Review) -> None:
     if trend is None:
         return
     pdf.ln(4)
-    _heading(pdf, f"{_('Uptime per day')} (%)", 11.5)
+    heading(pdf, f"{_('Uptime per day')} (%)", 11.5)
     pdf.ln(1)
     left, top, width = pdf.l_margin + 8, pdf.get_y() + 2, pdf.epw - 8
     pdf.set_draw_color(*MUTED)
@@ -135,14 +94,14 @@ def _trend(pdf: ReportPDF, review: Review) -> None:
 
 def _broken(pdf: ReportPDF, review: Review, categories: dict[str, str]) -> None:
     pdf.ln(4)
-    _heading(pdf, _("Longest broken, and who must repair them"), 11.5)
+    heading(pdf, _("Longest broken, and who must repair them"), 11.5)
     pdf.ln(1)
     if not review.broken:
-        _line(pdf, _("No camera is broken."))
+        note_line(pdf, _("No camera is broken."))
         return
     rows = [health_report.broken_cells(b, categories) for b in review.broken]
     align = ("LEFT", "LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT")
-    _table(pdf, BROKEN_WIDTHS, health_report.broken_headers(), rows, align=align)
+    table(pdf, BROKEN_WIDTHS, health_report.broken_headers(), rows, align=align)
 
 
 def render(
