@@ -7,6 +7,7 @@ cameras every 5 minutes.
 
     .venv/bin/python -m bench.bench_health_accuracy                   # every case (minutes)
     .venv/bin/python -m bench.bench_health_accuracy --camera fence    # a quick look
+    .venv/bin/python -m bench.bench_health_accuracy --keyframes       # as keyframe probes see it
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main() -> None:
         cache=args.cache,
         stride_s=args.stride,
         healthy_stride_s=args.healthy_stride,
+        keyframes=args.keyframes,
     )
     began = time.monotonic()
     report = run.run(cases, step=lambda name: console.print(f"  {name}", style="dim"))
@@ -109,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stride", type=float, default=0.5, help="s between fault probes")
     parser.add_argument(
         "--healthy-stride", type=float, default=0.1, help="s between healthy probes"
+    )
+    parser.add_argument(
+        "--keyframes", action="store_true", help="judge the keyframes of each 2 s, one a second"
     )
     return parser
 

@@ -5,7 +5,11 @@ Each round, in an order that rotates, over the same N cameras at the same concur
 - `prober sweep`: health.prober.Prober.run_once, the real thing: lease from SQLite,
   probe_stream (open, ~2 s of frames), picture.judge against the camera's baseline and
   reference, state.record, the reference snapshot written on the first healthy look;
-- `probe + judge`: health.probe.probe_stream + picture.judge alone (no database);
+- `probe + judge`: health.probe.probe_stream + picture.judge alone (no database), given
+  each camera's keyframe interval from its last probe as the prober gives it (so from the
+  second round on only keyframes are decoded);
+- `probe + judge, every frame`: the same decoding every frame (the probe before keyframe
+  probes, and what a camera with a long keyframe interval costs);
 - `socket check`: health.probe.socket_check (the TCP connect between full probes);
 - reference: `ffprobe` per camera (one process each, its defaults: it reads the stream
   until it knows the codecs, decodes nothing we keep).
@@ -58,6 +62,7 @@ from nigrani.stations.simulator_media import prepare_media
 CORES = os.cpu_count() or 1
 MEDIA_DIR = Path(__file__).resolve().parents[1] / "var" / "simulator"
 FFPROBE = "reference: ffprobe per camera"
+PROBE, EVERY_FRAME = "probe + judge", "probe + judge, every frame"
 GOAL = "goal: a full sweep of the city within <= 50% of the machine"
 
 
@@ -143,7 +148,8 @@ class Bench:
         self.factory = make_sessionmaker(self.engine)
         self.baselines: dict[str, dict[str, Any]] = {}
         self.references: dict[str, np.ndarray] = {}
-        names = ("prober sweep (SQLite)", "probe + judge", "socket check", FFPROBE)
+        self.gops: dict[str, float | None] = {}
+        names = ("prober sweep (SQLite)", PROBE, EVERY_FRAME, "socket check", FFPROBE)
         self.lines = {name: Line(name) for name in names}
 
     def _pool(self, work: Callable[[str], bool]) -> tuple[int, int]:
@@ -159,8 +165,13 @@ class Bench:
             prober.shutdown()
         return done, prober.counters.by_state.get("working", 0)
 
-    def _probe(self, url: str) -> bool:
-        result = probe_stream(url, timeout_s=5.0, read_s=self.args.read_s, transport="udp")
+    def _probe(self, url: str, *, keyframes: bool = True) -> bool:
+        result = probe_stream(
+            url, timeout_s=5.0, read_s=self.args.read_s, transport="udp",
+            gop_s=self.gops.get(url) if keyframes else None,
+        )  # fmt: skip
+        if keyframes:
+            self.gops[url] = result.gop_s
         if result.reason or not result.frames:
             return False
         judgement = picture.judge(
@@ -184,7 +195,8 @@ class Bench:
     def round(self, number: int) -> None:
         steps: list[tuple[str, Callable[[], tuple[int, int]], bool]] = [
             ("prober sweep (SQLite)", self.sweep, False),
-            ("probe + judge", lambda: self._pool(self._probe), False),
+            (PROBE, lambda: self._pool(self._probe), False),
+            (EVERY_FRAME, lambda: self._pool(lambda url: self._probe(url, keyframes=False)), False),
             ("socket check", lambda: self._pool(self._socket), False),
             (FFPROBE, lambda: self._pool(self._ffprobe), True),
         ]
@@ -211,7 +223,10 @@ def extrapolate(bench: Bench, args: argparse.Namespace) -> None:
     print(f"  of which connect checks: {100 * socket_rate * sock / CORES:.1f}% of the machine")
     print(f"reference, ffprobe per camera per interval: {full_rate * ffprobe:.2f} cores = "
           f"{100 * full_rate * ffprobe / CORES:.1f}% of the machine")  # fmt: skip
-    wall = statistics.median(1 / r for r in bench.lines["probe + judge"].rate) * args.concurrency
+    every = full_rate * bench.lines[EVERY_FRAME].cpu() / 1000 + socket_rate * sock
+    print(f"  the same decoding every frame (a long keyframe interval): "
+          f"{100 * every / CORES:.1f}% of the machine")  # fmt: skip
+    wall = statistics.median(1 / r for r in bench.lines[PROBE].rate) * args.concurrency
     print(f"checks at once needed for {full_rate:.1f} probes/s at {wall:.2f} s a probe: "
           f"{full_rate * wall:.0f} (measured with {args.concurrency})")  # fmt: skip
 

@@ -1,20 +1,27 @@
 """Probed cameras for the state, uptime and alert tests: registry cameras of sites in the
-small test tree, and station cameras, each with its HealthTarget."""
+small test tree, and station cameras, each with its HealthTarget; and a database of a test's
+own, with threads that meet at a barrier, for the tests of two workers at once."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.cameras.models import Site
 from nigrani.cameras.schemas import CameraIn
 from nigrani.core.config import Settings
+from nigrani.core.db import make_engine, make_sessionmaker
+from nigrani.core.migrate import upgrade
 from nigrani.health.models import HealthTarget
 from nigrani.health.state import team_for
 from nigrani.stations.models import StationCamera
 from tests.cameras.factories import make_site
+from tests.conftest import fresh_database_url, make_settings
 from tests.stations.station_fixtures import make_camera
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -72,3 +79,34 @@ def station_target(
     """A station camera of the test tree and its target."""
     camera = make_camera(db, settings, station=station, name=name)
     return target_for(db, station_camera=camera)
+
+
+def own_database(tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], Settings]]:
+    """A migrated database of the test's own, where transactions really run side by side."""
+    for url in fresh_database_url(tmp_path):
+        settings = make_settings(url, tmp_path / "var")
+        upgrade(settings)
+        engine = make_engine(url)
+        try:
+            yield make_sessionmaker(engine), settings
+        finally:
+            engine.dispose()
+
+
+def at_once(work: Callable[[threading.Barrier], None], *, n: int = 2) -> list[BaseException]:
+    """Run `work` on `n` threads, each given one barrier to meet at; what they raised."""
+    barrier = threading.Barrier(n, timeout=30)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work(barrier)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,13 +17,12 @@ from nigrani.accounts.notifications import Notification
 from nigrani.accounts.roles import Role
 from nigrani.core import outbox
 from nigrani.core.config import Settings
-from nigrani.core.db import make_engine, make_sessionmaker, transaction
-from nigrani.core.migrate import upgrade
+from nigrani.core.db import transaction
+from nigrani.core.i18n import language
 from nigrani.health import alerts, state
 from nigrani.health.models import HealthAlert, HealthTarget
 from tests.accounts.factories import make_staff, make_tree
-from tests.conftest import fresh_database_url, make_settings
-from tests.health.state_factories import T0, site_with_cameras
+from tests.health.state_factories import T0, at_once, site_with_cameras, station_target
 
 M = timedelta(minutes=1)
 
@@ -111,6 +108,28 @@ def test_a_site_going_dark_is_one_alert_not_forty(
     ]
 
 
+def test_a_station_going_dark_names_the_station(
+    db: Session, settings: Settings, staff: list[int]
+) -> None:
+    desks = [station_target(db, settings, name=f"desk {i}") for i in range(3)]
+    for i, desk in enumerate(desks):
+        down(db, desk, i * M)
+    assert alerts.sweep(db, T0 + 16 * M, settings) == 1
+    [alert] = open_alerts(db)
+    assert (alert.kind, alert.site_id, alert.cameras) == ("area_dark", None, 3)
+    note = db.scalars(select(Notification)).first()
+    assert note is not None and staff
+    assert notifications.text(note) == (
+        "3 cameras of S1 en police station went offline at once (likely power or network)."
+    )
+    with language("hi"):
+        assert "S1 हिन्दी" in notifications.text(note)
+    phones = {"health_team_phones": {"control_room": "+919811111111"}}
+    alerts._send(outbox.JobContext(settings.model_copy(update=phones), db, 0), {"alert": alert.id})
+    sms = db.scalars(select(outbox.OutboxJob).where(outbox.OutboxJob.kind == "sms")).all()
+    assert any("3 cameras at S1 en went offline" in json.loads(j.payload)["body"] for j in sms)
+
+
 def test_cameras_far_apart_in_time_are_not_an_area(
     db: Session, settings: Settings, staff: list[int]
 ) -> None:
@@ -160,19 +179,7 @@ def test_the_sweep_is_a_periodic_task() -> None:
     assert any(getattr(task, "task", None) is sweep_alerts for task in PERIODIC)
 
 
-# Two sweeps at once, each on its own connection to a database of its own.
-@pytest.fixture()
-def own_db(tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], Settings]]:
-    for url in fresh_database_url(tmp_path):
-        settings = make_settings(url, tmp_path / "var")
-        upgrade(settings)
-        engine = make_engine(url)
-        try:
-            yield make_sessionmaker(engine), settings
-        finally:
-            engine.dispose()
-
-
+# Two sweeps at once, each on its own connection to a database of its own (own_db).
 def test_two_sweeps_at_once_raise_each_alert_once(
     own_db: tuple[sessionmaker[Session], Settings],
 ) -> None:
@@ -184,24 +191,14 @@ def test_two_sweeps_at_once_raise_each_alert_once(
         down(session, cameras[0], 0 * M)  # one camera alone
         for camera in cameras[1:]:
             down(session, camera, 30 * M)  # and later a dark site of three
-    barrier = threading.Barrier(2, timeout=30)
     raised: list[int] = []
-    errors: list[BaseException] = []
 
-    def sweeper() -> None:
-        try:
-            barrier.wait()
-            with transaction(sessions) as session:
-                raised.append(alerts.sweep(session, T0 + 50 * M, settings))
-        except BaseException as exc:
-            errors.append(exc)
+    def sweeper(barrier: threading.Barrier) -> None:
+        barrier.wait()
+        with transaction(sessions) as session:
+            raised.append(alerts.sweep(session, T0 + 50 * M, settings))
 
-    threads = [threading.Thread(target=sweeper) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == [] and sorted(raised) == [0, 2]
+    assert at_once(sweeper) == [] and sorted(raised) == [0, 2]
     with sessions() as session:
         kinds = session.scalars(select(HealthAlert.kind).order_by(HealthAlert.kind)).all()
         assert kinds == ["area_dark", "camera_offline"]

@@ -186,3 +186,15 @@ def test_small_gray_is_about_320_wide() -> None:
     frame = av.VideoFrame.from_ndarray(np.zeros((576, 768, 3), np.uint8), format="rgb24")
     gray = picture.small_gray(frame)
     assert gray.shape == (240, 320) and gray.dtype == np.uint8
+
+
+def test_the_fast_percentile_and_median_give_numpys_values() -> None:
+    rng = np.random.default_rng(16)
+    for size in (1, 2, 7, 19200):
+        values = rng.integers(0, 256, size).astype(np.uint8)
+        for q in (0.0, 5.0, 50.0, 95.0, 100.0, 37.3):
+            assert picture.percentile_u8(values, q) == pytest.approx(np.percentile(values, q))
+    assert picture.percentile_u8(np.full(50, 9, np.uint8), 95) == 9.0
+    for frames in (3, 4, 8):
+        stack = rng.integers(0, 256, (frames, 24, 32)).astype(np.float32)
+        assert np.allclose(picture.stack_median(stack), np.median(stack, axis=0))

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from av.audio.frame import AudioFrame
 
-from nigrani.health.probe import ProbeResult, audio_level_db, probe_stream, scrub, socket_check
+from nigrani.health.probe import (
+    ProbeResult,
+    audio_level_db,
+    keyframes_enough,
+    probe_stream,
+    scrub,
+    socket_check,
+)
 from nigrani.stations.simulator import HungListener, Simulator
 from tests.stations.conftest import rtsp_cameras  # noqa: F401 - the session's camera rig
 
@@ -72,6 +79,32 @@ def test_known_transport_skips_the_tcp_attempt(rtsp_cameras: Simulator) -> None:
     result = probe_stream(camera.main_url, read_s=READ_S, transport="udp")
     assert result.reason == "" and result.transport == "udp"
     assert (result.width, result.height) == (768, 576)
+
+
+def test_a_probe_given_the_keyframe_interval_decodes_only_keyframes(
+    rtsp_cameras: Simulator,  # noqa: F811
+) -> None:
+    camera = rtsp_cameras.cameras[2]
+    assert camera.sub_url is not None
+    first = probe_stream(camera.sub_url, read_s=1.2, transport="udp")  # every frame
+    assert first.reason == "" and not first.keyframes and len(first.frames) == 8
+    # The simulator sends -g 10 at 10 fps over UDP (a busy machine loses a packet or two).
+    assert first.gop_s == pytest.approx(1.0, abs=0.2)
+    keys = probe_stream(camera.sub_url, read_s=2.0, transport="udp", gop_s=first.gop_s)
+    assert keys.reason == "" and keys.keyframes and keys.measurements()["keyframes"]
+    assert len(keys.frames) == 3  # the keyframes at 0, 1 and 2 s
+    assert keys.fps is not None and 7.0 < keys.fps < 11.0  # every packet counts, not 3 frames
+    assert keys.gop_s == pytest.approx(1.0, abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("gop_s", "read_s", "enough"),
+    [(1.0, 2.0, True), (0.5, 2.0, True), (2.0, 2.0, False), (1.0, 1.2, False), (None, 2.0, False)],
+)
+def test_keyframes_only_when_three_come_in_a_read(
+    gop_s: float | None, read_s: float, enough: bool
+) -> None:
+    assert keyframes_enough(gop_s, read_s) is enough
 
 
 def test_stopped_server_is_refused() -> None:

@@ -172,7 +172,11 @@ def test_csv_has_the_days_and_the_broken_list(
     assert days[7] == []
     broken = days[8:]
     assert broken[0][:2] == ["Camera", "Place"]
-    assert broken[1][1] == "Bank D" and broken[1][3:6] == ["Offline", "Connection refused", "10.0"]
+    assert broken[1][:2] == ["Bank D 1", "12 Mall Road"] and broken[1][3:6] == [
+        "Offline",
+        "Connection refused",
+        "10.0",
+    ]
     hindi = client.get(f"/health.csv?{WEEK}&lang=hi").content.decode("utf-8-sig")
     assert "ऑफ़लाइन" in hindi or "बंद" in hindi
 

@@ -4,9 +4,7 @@ camera's own health column, and two probers recording one camera at once."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,14 +12,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.cameras.models import Camera
 from nigrani.core.config import Settings
-from nigrani.core.db import make_engine, make_sessionmaker, reads_first, transaction
-from nigrani.core.migrate import upgrade
+from nigrani.core.db import reads_first, transaction
 from nigrani.health import state
 from nigrani.health.models import HealthOutage, HealthTarget
 from nigrani.stations.models import StationCamera
 from tests.accounts.factories import make_tree
-from tests.conftest import fresh_database_url, make_settings
-from tests.health.state_factories import T0, site_with_cameras, station_target
+from tests.health.state_factories import (
+    T0,
+    at_once,
+    site_with_cameras,
+    station_target,
+)
 
 STEP = timedelta(minutes=5)
 
@@ -152,19 +153,7 @@ def test_team_for_categories() -> None:
     assert [state.team_for(c) for c in ("kda", "nhai", "", "no_such")] == ["control_room"] * 4
 
 
-# Two probers at once: each on its own connection to a database of its own.
-@pytest.fixture()
-def own_db(tmp_path: Path) -> Iterator[tuple[sessionmaker[Session], Settings]]:
-    for url in fresh_database_url(tmp_path):
-        settings = make_settings(url, tmp_path / "var")
-        upgrade(settings)
-        engine = make_engine(url)
-        try:
-            yield make_sessionmaker(engine), settings
-        finally:
-            engine.dispose()
-
-
+# Two probers at once: each on its own connection to a database of its own (own_db).
 def test_two_probers_recording_at_once_open_one_outage(
     own_db: tuple[sessionmaker[Session], Settings],
 ) -> None:
@@ -173,36 +162,26 @@ def test_two_probers_recording_at_once_open_one_outage(
         make_tree(session)
         target_id = site_with_cameras(session, settings, n=1)[1][0].id
         feed(session, session.get_one(HealthTarget, target_id), ["working"])
-    barrier = threading.Barrier(2, timeout=30)
     changes: list[state.Change | None] = []
-    errors: list[BaseException] = []
 
-    def prober() -> None:
-        try:
-            # both read "working" first (on SQLite without the writer lock: reads_first)
-            with reads_first(), transaction(sessions) as session:
-                target = session.get_one(HealthTarget, target_id)
-                barrier.wait()
-                changes.append(
-                    state.record(
-                        session,
-                        target,
-                        state="offline",
-                        reason="refused",
-                        now=T0 + STEP,
-                        measurements={},
-                        confirm=1,
-                    )
+    def prober(barrier: threading.Barrier) -> None:
+        # both read "working" first (on SQLite without the writer lock: reads_first)
+        with reads_first(), transaction(sessions) as session:
+            target = session.get_one(HealthTarget, target_id)
+            barrier.wait()
+            changes.append(
+                state.record(
+                    session,
+                    target,
+                    state="offline",
+                    reason="refused",
+                    now=T0 + STEP,
+                    measurements={},
+                    confirm=1,
                 )
-        except BaseException as exc:
-            errors.append(exc)
+            )
 
-    threads = [threading.Thread(target=prober) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert at_once(prober) == []
     assert sorted(c is None for c in changes) == [False, True]  # one applied, one saw it done
     with sessions() as session:
         count = select(func.count(HealthOutage.id)).where(HealthOutage.target_id == target_id)

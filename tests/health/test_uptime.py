@@ -127,8 +127,8 @@ def test_daily_uptime_by_local_day(db: Session, freeze: Freeze) -> None:
 def test_longest_broken(db: Session, city: dict[str, HealthTarget]) -> None:
     [broken] = uptime.longest_broken(db, now=T0 + 24 * H, scope_path="/")
     assert (broken.camera, broken.place, broken.state, broken.reason) == (
-        "cam 2",
-        "Bada Chauraha",
+        "Bada Chauraha · cam 2",
+        "12 Mall Road",  # the site's address (health.naming)
         "offline",
         "refused",
     )

@@ -11,8 +11,11 @@
   settings.health_alert_after_minutes (the area check waits as long, from its first camera).
 Each alert goes to its team through the outbox (an SMS to the team's number, where
 settings.health_team_phones has one) and, in the app, to the station's SHO and the control
-room above it. The registry asks private owners for no consent to health messages, so an
-owner is never sent an SMS: the station and the control room chase owners' cameras.
+room above it. An area alert names its place (the site, or the police station) in the text,
+the notification and the SMS; a camera is named by health.naming. A private owner is texted
+only if they opted in to it on their listing (health.owner_sms: once per outage, a daily
+cap, the number decrypted only in the outbox job and that use audited); otherwise the
+station and the control room chase owners' cameras.
 A camera alert resolves when its camera is no longer offline; an area alert when fewer of
 its cameras than a site needs are still offline (those left then get alerts of their own).
 
@@ -34,20 +37,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from nigrani.accounts import notifications
-from nigrani.accounts.models import JurisdictionNode, User
-from nigrani.accounts.roles import Role
-from nigrani.cameras.models import Camera, Site
+from nigrani.accounts.models import JurisdictionNode
+from nigrani.cameras.models import Site
 from nigrani.core import outbox
 from nigrani.core.config import Settings
 from nigrani.core.db import write_now
 from nigrani.core.sms import service as sms
 from nigrani.core.sms import templates
+from nigrani.health import naming, owner_sms
 from nigrani.health.models import HealthAlert, HealthOutage, HealthTarget
-from nigrani.stations.models import StationCamera
 
 log = logging.getLogger(__name__)
 JOB_KIND = "health.alert"
@@ -206,6 +208,7 @@ def _raise_camera(session: Session, now: datetime, settings: Settings, down: _Do
         data={"outage": down.outage_id, "start": down.start_at.isoformat()},
     )
     _tell(session, settings, alert)
+    owner_sms.queue(session, alert=alert, outage_id=down.outage_id)
     return True
 
 
@@ -280,20 +283,10 @@ def _tell(session: Session, settings: Settings, alert: HealthAlert) -> None:
         session, kind=JOB_KIND, payload={"alert": alert.id}, dedupe_key=f"{JOB_KIND}:{alert.id}"
     )
     notifications.notify(
-        session, users=_readers(session, alert.node_path), event=_event(session, settings, alert)
+        session,
+        users=notifications.station_readers(session, node_path=alert.node_path),
+        event=_event(session, settings, alert),
     )
-
-
-def _readers(session: Session, node_path: str) -> list[int]:
-    """The station's SHO and the control room operators whose charge holds the station."""
-    shos = notifications.users_under(session, node_path=node_path, roles=(Role.SHO,))
-    above = (
-        select(User.id)
-        .join(JurisdictionNode, JurisdictionNode.id == User.node_id)
-        .where(User.role == Role.CONTROL_ROOM.value, User.is_active.is_(True))
-        .where(literal(node_path).like(JurisdictionNode.path + "%"))
-    )
-    return sorted({*shos, *session.scalars(above)})
 
 
 def _short(text: str, fallback: str) -> str:
@@ -302,20 +295,27 @@ def _short(text: str, fallback: str) -> str:
 
 
 def _event(session: Session, settings: Settings, alert: HealthAlert) -> notifications.Event:
+    lang = settings.default_language
     if alert.kind == CAMERA_OFFLINE:
         assert alert.target_id is not None
-        name = _short(camera_name(session, alert.target_id), f"#{alert.target_id}")
+        title = naming.name_of(session, alert.target_id, lang=lang).title
         return notifications.Event(
             kind=notifications.CAMERA_OFFLINE,
             object_type="health_alert",
             object_id=alert.id,
             event="raised",
             link=f"/health/cameras/{alert.target_id}",
-            params={"name": name, "minutes": settings.health_alert_after_minutes},
+            params={
+                "name": _short(title, f"#{alert.target_id}"),
+                "minutes": settings.health_alert_after_minutes,
+            },
         )
     params: dict[str, notifications.Param] = {"count": alert.cameras}
     if alert.site_id is not None:
-        params["place"] = _short(place_name(session, alert), f"#{alert.site_id}")
+        params["place"] = _short(place_name(session, alert, lang), f"#{alert.site_id}")
+    else:  # a station's cameras: its name in both languages, each reader gets theirs
+        params["station"] = _short(place_name(session, alert, "en"), alert.node_path[-60:])
+        params["station_hi"] = _short(place_name(session, alert, "hi"), alert.node_path[-60:])
     return notifications.Event(
         kind=notifications.AREA_DARK,
         object_type="health_alert",
@@ -326,29 +326,12 @@ def _event(session: Session, settings: Settings, alert: HealthAlert) -> notifica
     )
 
 
-def camera_name(session: Session, target_id: int) -> str:
-    """A camera's name as people know it: the site and camera label, or the station's."""
-    t = HealthTarget
-    row = session.execute(
-        select(Site.name, Camera.label, StationCamera.name)
-        .select_from(t)
-        .outerjoin(Camera, Camera.id == t.registry_camera_id)
-        .outerjoin(Site, Site.id == Camera.site_id)
-        .outerjoin(StationCamera, StationCamera.id == t.station_camera_id)
-        .where(t.id == target_id)
-    ).first()
-    if row is None:
-        return ""
-    site, label, station_camera = row
-    return station_camera or " - ".join(p for p in (site, label) if p)
-
-
-def place_name(session: Session, alert: HealthAlert) -> str:
-    """The site's name, or the station's, of an area alert."""
+def place_name(session: Session, alert: HealthAlert, lang: str) -> str:
+    """The site's name, or the police station's, of an area alert."""
     if alert.site_id is not None:
         return session.scalar(select(Site.name).where(Site.id == alert.site_id)) or ""
     node = session.scalar(select(JurisdictionNode).where(JurisdictionNode.path == alert.node_path))
-    return node.name_en if node is not None else ""
+    return node.name(lang) if node is not None else ""
 
 
 @outbox.handler(JOB_KIND)
@@ -360,11 +343,12 @@ def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     if alert is None or alert.team == "owner" or not phone:
         return
     since = json.loads(alert.data).get("start")
+    lang = ctx.settings.default_language
     local = datetime.fromisoformat(since).astimezone(ZoneInfo(ctx.settings.timezone))
     values: dict[str, object] = {"since": local.strftime("%d-%m %H:%M"), "count": alert.cameras}
-    values["place"] = place_name(ctx.session, alert)
+    values["place"] = place_name(ctx.session, alert, lang)
     if alert.kind == CAMERA_OFFLINE and alert.target_id is not None:
-        values["camera"] = camera_name(ctx.session, alert.target_id)
+        values["camera"] = naming.name_of(ctx.session, alert.target_id, lang=lang).title
     name = "health.offline" if alert.kind == CAMERA_OFFLINE else "health.area_dark"
-    template = templates.for_language(name, ctx.settings.default_language)
+    template = templates.for_language(name, lang)
     sms.queue_sms(ctx.session, ctx.settings, to=phone, template=template.name, values=values)

@@ -4,10 +4,8 @@ once with --once."""
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import time
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,7 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from nigrani.core.commands import progress_bar, sessions, settings_or_exit
+from nigrani.core.commands import every, progress_bar, sessions, settings_or_exit, stop_on_signals
 
 if TYPE_CHECKING:
     from nigrani.health.prober import Prober
@@ -76,18 +74,12 @@ def prober_command(
             console.print(status_table(prober, time.monotonic() - began))
             return
 
-        def stop(_signum: int, _frame: FrameType | None) -> None:
-            prober.stop_event.set()
+        stop_on_signals(prober.stop_event)
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        shown = [began]
+        def status(p: Prober) -> None:
+            console.print(status_table(p, time.monotonic() - began))
 
-        def show(p: Prober) -> None:
-            if status_every > 0 and time.monotonic() - shown[0] >= status_every:
-                console.print(status_table(p, time.monotonic() - began))
-                shown[0] = time.monotonic()
-
+        show = every(status_every, status)
         console.print(
             f"Prober {prober.id}: {prober.concurrency} checks at once, a full probe every "
             f"{settings.health_interval_s} s and a connect check every "

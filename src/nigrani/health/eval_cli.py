@@ -37,6 +37,9 @@ def eval_health(
     healthy_stride: Annotated[
         float, typer.Option(min=0.1, help="Seconds between healthy probes.")
     ] = 0.1,
+    keyframes: Annotated[
+        bool, typer.Option(help="Judge only the keyframes (one a second), as the prober does.")
+    ] = False,
     check: Annotated[bool, typer.Option(help="Exit 1 if a target is missed.")] = False,
 ) -> None:
     """Make the scripted fault clips, judge them, and print recall and false alarms."""
@@ -52,8 +55,9 @@ def eval_health(
         console.print("[red]No case matches those cameras and faults.[/red]")
         raise typer.Exit(2)
     run = evaluate.Evaluation(
-        footage=footage, cache=cache, stride_s=stride, healthy_stride_s=healthy_stride
-    )
+        footage=footage, cache=cache, stride_s=stride, healthy_stride_s=healthy_stride,
+        keyframes=keyframes,
+    )  # fmt: skip
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Judging the fault clips", total=len(cases))
         report = run.run(cases, step=lambda _name: progress.advance(task))

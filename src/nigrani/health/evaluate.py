@@ -3,7 +3,9 @@
 For each camera (a `Source`), the baseline is learned from the first `train_s` seconds of
 its healthy clip, probe by probe, as the prober would; the reference snapshot is the first
 healthy probe's median frame. Then every case of that camera is probed from `train_s` on:
-8 frames over 2 s, like `health.probe`, a new probe every `stride_s` of footage. A fault's
+8 frames over 2 s, like `health.probe` decoding every frame, or (`keyframes`) the 3 frames
+a probe that decodes only the keyframes of a camera with a keyframe every second reads in
+its 2 s, a new probe every `stride_s` of footage. A fault's
 recall is the share of its probes judged with the expected reason; on healthy clips every
 probe with a reason is a false verdict, and `confirm` false verdicts in a row (what turns a
 camera's state) is a false alarm. Probes stand for the prober's 5-minute interval, so N
@@ -26,9 +28,11 @@ import numpy as np
 from nigrani.health import picture
 from nigrani.health.fault_cases import CASES, SOURCES
 from nigrani.health.faults import FaultCase, Source, make_clip
+from nigrani.health.probe import AUDIO_S
 
 FRAMES: Final = 8
 SPAN_S: Final = 2.0
+GOP_S: Final = 1.0  # the keyframe interval of a sub-stream the keyframe probes model
 PROBE_INTERVAL_S: Final = 300.0  # one probe stands for five minutes of a camera's life
 
 
@@ -40,17 +44,21 @@ class Clip:
     times: list[float]
     audio: list[tuple[float, float]] = field(default_factory=list)  # (time, power)
 
-    def window(self, start_s: float) -> list[np.ndarray]:
-        """The 8 frames a probe starting at `start_s` reads, spread over 2 s."""
-        wanted = [start_s + k * SPAN_S / FRAMES for k in range(FRAMES)]
+    def window(self, start_s: float, *, keyframes: bool = False) -> list[np.ndarray]:
+        """The frames a probe starting at `start_s` reads: 8 spread over 2 s, or the
+        keyframes of 2 s (one every GOP_S)."""
+        if keyframes:
+            wanted = [start_s + k * GOP_S for k in range(int(SPAN_S / GOP_S) + 1)]
+        else:
+            wanted = [start_s + k * SPAN_S / FRAMES for k in range(FRAMES)]
         idx = np.searchsorted(np.asarray(self.times), wanted).clip(0, len(self.frames) - 1)
         return [self.frames[i] for i in idx]
 
     def audio_db(self, start_s: float) -> float | None:
-        """The sound's level over the probe's 2 s, in dBFS (None: the clip has no sound)."""
+        """The sound's level over the probe's first AUDIO_S, in dBFS (None: no sound)."""
         if not self.audio:
             return None
-        powers = [p for t, p in self.audio if start_s <= t < start_s + SPAN_S]
+        powers = [p for t, p in self.audio if start_s <= t < start_s + AUDIO_S]
         return 10 * math.log10(max(float(np.mean(powers)) if powers else 0.0, 1e-12))
 
     @property
@@ -151,8 +159,9 @@ class Evaluation:
         stride_s: float = 0.5,
         healthy_stride_s: float = 0.1,
         confirm: int = 3,
+        keyframes: bool = False,
     ):
-        self.footage, self.cache = footage, cache
+        self.footage, self.cache, self.keyframes = footage, cache, keyframes
         self.stride_s, self.healthy_stride_s, self.confirm = stride_s, healthy_stride_s, confirm
         self.report = Report(results=[], confirm=confirm)
 
@@ -181,7 +190,7 @@ class Evaluation:
     def _learn(self, camera: Source) -> tuple[dict[str, Any], np.ndarray]:
         healthy = FaultCase(f"{camera.name}-healthy", camera.name, "")
         clip = self.clip(healthy, camera)
-        reference = picture.reference_frame(clip.window(0.0))
+        reference = picture.reference_frame(clip.window(0.0, keyframes=self.keyframes))
         baseline: dict[str, Any] = {}
         for t in starts(0.0, camera.train_s, 1.0):
             baseline = self._judge(
@@ -227,7 +236,7 @@ class Evaluation:
         *,
         expect_audio: bool,
     ) -> picture.Judgement:
-        frames = clip.window(t)
+        frames = clip.window(t, keyframes=self.keyframes)
         audio_db = clip.audio_db(t)
         began = time.process_time()
         verdict = picture.judge(

@@ -14,13 +14,44 @@ from typing import Final
 
 from nigrani.health.faults import FaultCase, Source, clock
 
-FROZEN: Final = "loop=loop=-1:size=1:start=0,setpts=N/FRAME_RATE/TB"
 REPO: Final = Path(__file__).resolve().parents[3]
 DEFAULT_FOOTAGE: Final = {
     "vtest.avi": REPO.parent / "shared" / "data" / "vtest.avi",
     "bikes.mp4": REPO / "tests" / "data" / "bikes.mp4",
 }
-NIGHT: Final = "lutyuv=y='16+(val-16)*0.35',noise=alls=6:allf=t"
+
+Fault = tuple[str, str, str, str, str]  # (name, expected reason, filter chain, audio, note)
+
+
+# The pieces the filter chains are made of.
+def light(share: float) -> str:
+    """The light scaled above video black (Y 16), so `light(0.25)` is a quarter of it."""
+    return f"lutyuv=y='16+(val-16)*{share}'"
+
+
+def grain(strength: int) -> str:
+    """Sensor noise, fresh in every frame."""
+    return f"noise=alls={strength}:allf=t"
+
+
+def fill(color: str, height: str = "ih") -> str:
+    """Paint the view (from the top, `height` of it) one colour."""
+    return f"drawbox=0:0:iw:{height}:color={color}:t=fill"
+
+
+def reframe(crop: str) -> str:
+    """Another part of the view, scaled back to the camera's width."""
+    return f"crop={crop},scale=640:-2"
+
+
+def _video(reason: str, *rows: tuple[str, str, str]) -> tuple[Fault, ...]:
+    """Faults of the picture, with no sound: each row (name, filter chain, note)."""
+    return tuple((name, reason, vf, "none", note) for name, vf, note in rows)
+
+
+FROZEN: Final = "loop=loop=-1:size=1:start=0,setpts=N/FRAME_RATE/TB"
+NIGHT: Final = f"{light(0.35)},{grain(6)}"
+SHAKE: Final = reframe("iw-8:ih-8:'4+4*sin(n*1.3)':'4+4*cos(n*0.7)'")
 
 SOURCES: Final = (
     Source("vtest", "vtest.avi", start_s=0.0, duration_s=79.0, length_s=79.0, train_s=30.0),
@@ -38,113 +69,62 @@ SOURCES: Final = (
     Source("bicycle", "bikes.mp4", start_s=7.6, duration_s=2.0, length_s=30.0, train_s=12.0),
 )
 
-# (name, expected reason, filter chain, audio, note)
-# Light is scaled above video black (Y 16), so "a quarter of the light" is just that.
-FAULTS: Final[tuple[tuple[str, str, str, str, str], ...]] = (
-    ("healthy", "", "", "none", "the camera as it is"),
-    ("healthy-clock", "", clock(), "none", "a burnt-in clock ticking"),
-    ("healthy-dim", "", "lutyuv=y='16+(val-16)*0.7'", "none", "a cloud: 30 % less light"),
-    ("healthy-bright", "", "eq=brightness=0.06:contrast=0.9", "none", "sun on the scene"),
-    ("healthy-grain", "", "noise=alls=8:allf=t", "none", "sensor grain at high gain"),
-    (
-        "healthy-shake",
+FAULTS: Final[tuple[Fault, ...]] = (
+    *_video(
         "",
-        "crop=iw-8:ih-8:'4+4*sin(n*1.3)':'4+4*cos(n*0.7)',scale=640:-2",
-        "none",
-        "wind shakes the pole by ±4 px",
+        ("healthy", "", "the camera as it is"),
+        ("healthy-clock", clock(), "a burnt-in clock ticking"),
+        ("healthy-dim", light(0.7), "a cloud: 30 % less light"),
+        ("healthy-bright", "eq=brightness=0.06:contrast=0.9", "sun on the scene"),
+        ("healthy-grain", grain(8), "sensor grain at high gain"),
+        ("healthy-shake", SHAKE, "wind shakes the pole by ±4 px"),
     ),
     ("healthy-sound", "", "", "room", "the room's sound, expected"),
-    ("black", "black", "drawbox=0:0:iw:ih:color=black:t=fill", "none", "no picture"),
-    (
-        "black-clock",
+    *_video(
         "black",
-        f"drawbox=0:0:iw:ih:color=black:t=fill,{clock()}",
-        "none",
-        "black with the camera's clock still drawn",
+        ("black", fill("black"), "no picture"),
+        ("black-clock", f"{fill('black')},{clock()}", "black with the camera's clock still drawn"),
+        ("black-noise", f"{fill('black')},{grain(5)}", "black with sensor noise"),
     ),
-    (
-        "black-noise",
-        "black",
-        "drawbox=0:0:iw:ih:color=black:t=fill,noise=alls=5:allf=t",
-        "none",
-        "black with sensor noise",
-    ),
-    ("dark", "dark", "lutyuv=y='16+(val-16)*0.25'", "none", "a quarter of the light"),
-    (
-        "dark-grain",
+    *_video(
         "dark",
-        "lutyuv=y='16+(val-16)*0.25',noise=alls=5:allf=t",
-        "none",
-        "a quarter, grainy",
+        ("dark", light(0.25), "a quarter of the light"),
+        ("dark-grain", f"{light(0.25)},{grain(5)}", "a quarter, grainy"),
     ),
-    (
-        "covered-cloth",
+    *_video(
         "covered",
-        "drawbox=0:0:iw:ih:color=0x8a7a66:t=fill,noise=alls=3:allf=t",
-        "none",
-        "a cloth over the lens",
+        ("covered-cloth", f"{fill('0x8a7a66')},{grain(3)}", "a cloth over the lens"),
+        ("covered-hand", f"gblur=sigma=40,{light(0.5)}", "a hand on the lens"),
+        ("covered-paint", f"gblur=sigma=20,{fill('0x3a5a9a@0.85')}", "spray paint on the dome"),
+        ("covered-bag", fill("0x303030", "ih*0.9"), "a bag over nine tenths of the view"),
     ),
-    (
-        "covered-hand",
-        "covered",
-        "gblur=sigma=40,lutyuv=y='16+(val-16)*0.5'",
-        "none",
-        "a hand on the lens",
+    *_video(
+        "defocused",
+        ("defocused", "gblur=sigma=3", "lens out of focus"),
+        ("defocused-far", "gblur=sigma=6", "badly out of focus"),
+        ("defocused-box", "boxblur=4:1", "a fogged dome"),
     ),
-    (
-        "covered-paint",
-        "covered",
-        "gblur=sigma=20,drawbox=0:0:iw:ih:color=0x3a5a9a@0.85:t=fill",
-        "none",
-        "spray paint on the dome",
-    ),
-    (
-        "covered-bag",
-        "covered",
-        "drawbox=0:0:iw:ih*0.9:color=0x303030:t=fill",
-        "none",
-        "a bag over nine tenths of the view",
-    ),
-    ("defocused", "defocused", "gblur=sigma=3", "none", "lens out of focus"),
-    ("defocused-far", "defocused", "gblur=sigma=6", "none", "badly out of focus"),
-    ("defocused-box", "defocused", "boxblur=4:1", "none", "a fogged dome"),
-    ("frozen", "frozen", FROZEN, "none", "the stream repeats one frame"),
-    ("frozen-clock", "frozen", f"{clock()},{FROZEN}", "none", "the burnt-in clock stops too"),
-    (
-        "frozen-noise",
+    *_video(
         "frozen",
-        f"{FROZEN},noise=alls=3:allf=t",
-        "none",
-        "one frame re-sent with fresh coding noise",
+        ("frozen", FROZEN, "the stream repeats one frame"),
+        ("frozen-clock", f"{clock()},{FROZEN}", "the burnt-in clock stops too"),
+        ("frozen-noise", f"{FROZEN},{grain(3)}", "one frame re-sent with fresh coding noise"),
     ),
-    (
-        "moved-pan",
+    *_video(
         "moved",
-        "crop=iw*0.8:ih*0.8:iw*0.2:ih*0.1,scale=640:-2",
-        "none",
-        "turned sideways by a fifth of the view",
-    ),
-    (
-        "moved-tilt",
-        "moved",
-        "crop=iw*0.85:ih*0.85:iw*0.07:ih*0.15,scale=640:-2",
-        "none",
-        "tilted down",
-    ),
-    (
-        "moved-rotate",
-        "moved",
-        "rotate=8*PI/180,crop=iw*0.8:ih*0.8,scale=640:-2",
-        "none",
-        "knocked askew by 8°",
-    ),
-    ("moved-zoom", "moved", "crop=iw/1.5:ih/1.5,scale=640:-2", "none", "zoomed in 1.5×"),
-    (
-        "moved-away",
-        "moved",
-        "crop=iw/2:ih/2:0:ih/2,scale=640:-2,hflip",
-        "none",
-        "pointed at another part of the street",
+        (
+            "moved-pan",
+            reframe("iw*0.8:ih*0.8:iw*0.2:ih*0.1"),
+            "turned sideways by a fifth of the view",
+        ),
+        ("moved-tilt", reframe("iw*0.85:ih*0.85:iw*0.07:ih*0.15"), "tilted down"),
+        ("moved-rotate", f"rotate=8*PI/180,{reframe('iw*0.8:ih*0.8')}", "knocked askew by 8°"),
+        ("moved-zoom", reframe("iw/1.5:ih/1.5"), "zoomed in 1.5×"),
+        (
+            "moved-away",
+            f"{reframe('iw/2:ih/2:0:ih/2')},hflip",
+            "pointed at another part of the street",
+        ),
     ),
     ("silent", "silent", "", "silence", "the microphone sends digital silence"),
     ("silent-hiss", "silent", "", "hiss", "a dead microphone's faint hiss (-80 dBFS)"),

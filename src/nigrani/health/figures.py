@@ -1,8 +1,7 @@
 """Camera health inside one's charge, read for pages: the home pages' numbers (one statement),
 the list of cameras in a state, the open alerts, and one camera's panel.
 
-A camera is named for people by what the registry or the station calls it: a registry camera
-by its label (else its site's name) at its site, a station camera by its name at its station.
+A camera is named for people by health.naming (the same name the report and the alerts use).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.cameras.models import Camera, Site
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _, pick
+from nigrani.health import naming
 from nigrani.health.models import HealthAlert, HealthTarget
 from nigrani.stations.models import StationCamera
 
@@ -73,20 +73,12 @@ class CameraLine:
     node_path: str
 
 
-def _named() -> Select[HealthTarget, str, str, str, str, str]:
-    """Targets with what names them: the registry camera and site, or the station camera,
-    and the station either sits in."""
+def _named() -> Select[HealthTarget, str, str]:
+    """Targets with the station each sits in (a station camera's, or its site's)."""
     t = HealthTarget
     station_id = func.coalesce(StationCamera.station_id, Site.station_id)
     return (
-        select(
-            t,
-            Camera.label,
-            Site.name,
-            StationCamera.name,
-            JurisdictionNode.name_en,
-            JurisdictionNode.name_hi,
-        )
+        select(t, JurisdictionNode.name_en, JurisdictionNode.name_hi)
         .outerjoin(Camera, Camera.id == t.registry_camera_id)
         .outerjoin(Site, Site.id == func.coalesce(t.site_id, Camera.site_id))
         .outerjoin(StationCamera, StationCamera.id == t.station_camera_id)
@@ -94,18 +86,14 @@ def _named() -> Select[HealthTarget, str, str, str, str, str]:
     )
 
 
-def _line(row: Any, now: datetime, lang: str) -> CameraLine:
+def _line(row: Any, name: naming.CameraName, now: datetime, lang: str) -> CameraLine:
     target: HealthTarget = row[0]
-    label, site, station_camera, station_en, station_hi = row[1:]
+    station_en, station_hi = row[1:]
     station = pick((station_en, station_hi), lang) if station_en else ""
-    if target.station_camera_id is not None:
-        camera, place = station_camera or _("Station camera"), station
-    else:
-        camera, place = label or _("Camera #{n}").format(n=target.id), site or ""
     down = target.state in ("offline", "degraded") and target.since is not None
     days = max(0.0, (now - target.since).total_seconds() / DAY_S) if down and target.since else None
     return CameraLine(
-        target.id, camera, place, station, target.category_code, target.team, target.state,
+        target.id, name.title, name.place, station, target.category_code, target.team, target.state,
         target.reason, target.since, None if days is None else round(days, 1), target.node_path,
     )  # fmt: skip
 
@@ -123,13 +111,15 @@ def cameras(
     stmt = _named().where(*where).order_by(t.since.asc().nulls_last(), t.id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_line(row, now, lang) for row in session.execute(stmt)], int(total)
+    rows = session.execute(stmt).all()
+    found = naming.names(session, (row[0].id for row in rows), lang=lang)
+    return [_line(row, found[row[0].id], now, lang) for row in rows], int(total)
 
 
 def camera_line(session: Session, *, target: HealthTarget, now: datetime, lang: str) -> CameraLine:
     """One target's line (for its panel)."""
     row = session.execute(_named().where(HealthTarget.id == target.id)).one()
-    return _line(row, now, lang)
+    return _line(row, naming.name_of(session, target.id, lang=lang), now, lang)
 
 
 def get_target(session: Session, *, target_id: int, scope_path: str) -> HealthTarget:

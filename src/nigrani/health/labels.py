@@ -25,6 +25,28 @@ REASON_LABELS: dict[str, LazyProxy] = {
     "moved": lazy_gettext("View moved"),
     "silent": lazy_gettext("No sound"),
     "slow": lazy_gettext("Too few frames"),
+    "tampered": lazy_gettext("Tampered (the camera's own alarm)"),
+}
+SNAPSHOT_PROBLEMS: dict[str, LazyProxy] = {
+    "unreachable": lazy_gettext("does not answer"),
+    "timeout": lazy_gettext("too slow to answer"),
+    "http_status": lazy_gettext("refused (HTTP error)"),
+    "wrong_type": lazy_gettext("not a JPEG or PNG picture"),
+    "too_big": lazy_gettext("picture too large"),
+    "not_image": lazy_gettext("not a readable picture"),
+}
+ONVIF_PROBLEMS: dict[str, LazyProxy] = {
+    "unreachable": lazy_gettext("does not answer"),
+    "auth": lazy_gettext("user or password refused"),
+    "timeout": lazy_gettext("too slow to answer"),
+    "fault": lazy_gettext("answered with an error"),
+}
+TAMPER_LABELS: dict[str, LazyProxy] = {
+    "VideoSource/GlobalSceneChange": lazy_gettext("view changed (moved or covered)"),
+    "VideoSource/ImageTooBlurry": lazy_gettext("picture too blurred"),
+    "VideoSource/ImageTooDark": lazy_gettext("picture too dark"),
+    "VideoSource/ImageTooBright": lazy_gettext("picture too bright (glare)"),
+    "VideoSource/SignalLoss": lazy_gettext("video signal lost"),
 }
 TEAM_LABELS: dict[str, LazyProxy] = {
     "smart_city": lazy_gettext("Smart City"),
@@ -64,3 +86,18 @@ def team_label(team: str) -> str:
 def group_label(group: str) -> str:
     """A grouping of the review report, in the current language."""
     return _label(GROUP_LABELS, group)
+
+
+def snapshot_problem_label(problem: str) -> str:
+    """Why a camera's HTTP snapshot failed, in the current language."""
+    return _label(SNAPSHOT_PROBLEMS, problem)
+
+
+def onvif_problem_label(problem: str) -> str:
+    """Why a camera's ONVIF device did not answer, in the current language."""
+    return _label(ONVIF_PROBLEMS, problem)
+
+
+def tamper_label(topic: str) -> str:
+    """An ONVIF tamper topic in words, in the current language."""
+    return _label(TAMPER_LABELS, topic)

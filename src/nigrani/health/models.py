@@ -15,7 +15,10 @@ STATES = ("unknown", "working", "degraded", "offline")
 # Why a camera is not working. Offline: nothing usable arrives. Degraded: a picture arrives
 # but it cannot be used (or, for `silent`, the sound that should be there is not).
 OFFLINE_REASONS = ("unreachable", "refused", "no_frames", "stopped")
-DEGRADED_REASONS = ("black", "dark", "covered", "defocused", "frozen", "moved", "silent", "slow")
+DEGRADED_REASONS = (
+    *("black", "dark", "covered", "defocused", "frozen", "moved", "silent", "slow"),
+    "tampered",  # only when the camera's own ONVIF tamper event says so (health.onvif)
+)
 REASONS = ("", *OFFLINE_REASONS, *DEGRADED_REASONS)
 ALERT_KINDS = ("camera_offline", "area_dark")
 # Who must repair a camera, by its registry category (station cameras: the station).
@@ -80,6 +83,13 @@ class HealthTarget(Base):
     reference_night: Mapped[str | None] = mapped_column(String(300))
     reference_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reference_set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Extra signals where configured (health.extras): an HTTP snapshot URL and an ONVIF
+    # endpoint (JSON of host, port, user, password). Both carry credentials: encrypted,
+    # shown only as their masked copies.
+    snapshot_url_enc: Mapped[str | None] = mapped_column(Text)
+    snapshot_url_masked: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    onvif_enc: Mapped[str | None] = mapped_column(Text)
+    onvif_masked: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -3,10 +3,16 @@
 `probe_stream` opens the camera's (sub-)stream with PyAV through `stations.streams` (the
 recorder's reader options: no analysis delay, small probe), reads about `read_s` seconds
 from the first keyframe on, and returns what it measured and a few small grayscale frames
-for `picture.judge`. It never raises for a camera's fault: the result's `reason` names it
-("unreachable": no route, name or answer in time; "refused": nothing listens on the port;
-"no_frames": it answers but no picture comes, within `timeout_s`). `socket_check` is the
-cheap TCP connect the prober runs between full probes.
+for `picture.judge`. Given the camera's keyframe interval (`gop_s`, measured by its last
+probe) and at least three keyframes in a read, it decodes only the keyframes: the picture
+checks then compare frames a keyframe apart, at a third less CPU per probe (see
+docs/benchmarks.md); otherwise it decodes every frame and keeps `max_frames` spread over
+the read. The sound's level comes from its first `AUDIO_S`.
+
+It never raises for a camera's fault: the result's `reason` names it ("unreachable": no
+route, name or answer in time; "refused": nothing listens on the port; "no_frames": it
+answers but no picture comes, within `timeout_s`). `socket_check` is the cheap TCP connect
+the prober runs between full probes.
 
 Credentials never leave this module: the URL is only passed to FFmpeg, and any text of an
 error is scrubbed of it (core/urls.py masking) before it is kept.
@@ -37,6 +43,7 @@ from nigrani.stations.streams import Transport, open_stream
 TransportChoice = Literal["auto", "tcp", "udp"]
 DEFAULT_PORTS: Final = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 MIN_RETRY_S: Final = 1.0
+AUDIO_S: Final = 1.0  # seconds of sound a probe decodes for its level
 _USERINFO: Final = re.compile(r"//[^/@\s]*@")
 # FFmpeg's answers that mean the server speaks RTSP but will not stream to us over TCP
 # (the development simulator serves RTP over UDP only): try UDP.
@@ -56,6 +63,8 @@ class ProbeResult:
     bitrate_kbps: float | None = None
     audio: bool = False
     audio_db: float | None = None
+    gop_s: float | None = None  # seconds between keyframes (None: under two came)
+    keyframes: bool = False  # only the keyframes were decoded
     frames: list[np.ndarray] = field(default_factory=list)
     transport: str = ""
     detail: str = ""  # why it failed, scrubbed of any credential
@@ -73,6 +82,8 @@ class ProbeResult:
             "bitrate_kbps": _round(self.bitrate_kbps),
             "audio": self.audio,
             "audio_db": _round(self.audio_db),
+            "gop_s": _round(self.gop_s, 2),
+            "keyframes": self.keyframes,
             "frames": len(self.frames),
             "elapsed_ms": _round(self.elapsed_ms),
         }
@@ -121,16 +132,27 @@ def socket_check(url: str, *, timeout_s: float = 1.0) -> bool:
     return connect_reason(url, timeout_s=timeout_s) == ""
 
 
-def audio_level_db(frame: AudioFrame) -> float | None:
-    """The frame's RMS level in dBFS (None for an empty frame)."""
+def audio_power(frame: AudioFrame) -> float | None:
+    """The frame's mean square sample (full scale 1.0; None for an empty frame)."""
     samples = frame.to_ndarray()
     if samples.size == 0:
         return None
-    data = samples.astype(np.float64)
+    data = samples
     if samples.dtype.kind in "iu":
-        data /= float(2 ** (8 * samples.dtype.itemsize - (1 if samples.dtype.kind == "i" else 0)))
-    rms = float(np.sqrt(np.mean(np.square(data))))
-    return 20.0 * math.log10(max(rms, 1e-6))
+        signed = 1 if samples.dtype.kind == "i" else 0
+        data = samples.astype(np.float64) / float(2 ** (8 * samples.dtype.itemsize - signed))
+    return float(np.mean(np.square(data, dtype=np.float64)))
+
+
+def audio_level_db(frame: AudioFrame) -> float | None:
+    """The frame's RMS level in dBFS (None for an empty frame)."""
+    power = audio_power(frame)
+    return None if power is None else 10.0 * math.log10(max(power, 1e-12))
+
+
+def keyframes_enough(gop_s: float | None, read_s: float) -> bool:
+    """Do three or more keyframes come in a read of `read_s`, a keyframe every `gop_s`?"""
+    return gop_s is not None and 0 < gop_s <= read_s / 2 + 1e-6
 
 
 def _open(url: str, transport: TransportChoice, timeout_s: float) -> tuple[InputContainer, str]:
@@ -152,13 +174,28 @@ def _open(url: str, transport: TransportChoice, timeout_s: float) -> tuple[Input
 class _Reader:
     """Reads one open container into a ProbeResult."""
 
-    def __init__(self, result: ProbeResult, *, began: float, read_s: float, max_frames: int):
+    def __init__(
+        self,
+        result: ProbeResult,
+        *,
+        began: float,
+        read_s: float,
+        max_frames: int,
+        gop_s: float | None = None,
+    ):
         self.result, self.began = result, began
         self.read_s, self.max_frames = read_s, max(1, max_frames)
+        self.gop_s = gop_s if keyframes_enough(gop_s, read_s) else None
+        result.keyframes = self.gop_s is not None
+        if self.gop_s is not None:  # the keyframes of the read, and a little slack
+            self.max_frames = min(self.max_frames, int(read_s / self.gop_s + 1e-6) + 1)
+            self.read_s = read_s + self.gop_s / 2
         self.first: float | None = None  # monotonic time of the first decoded frame
-        self.pts: list[float] = []
+        self.pts: list[float] = []  # of every video packet
+        self.key_pts: list[float] = []  # of the keyframes
         self.bytes = 0
-        self.levels: list[float] = []
+        self.powers: list[float] = []  # of the first AUDIO_S of sound after the picture
+        self.audio_s = 0.0
         self.next_sample = 0.0
 
     def read(self, container: InputContainer, timeout_s: float) -> None:
@@ -167,6 +204,8 @@ class _Reader:
         result = self.result
         result.codec = video.codec_context.name
         result.audio = audio is not None
+        if result.keyframes:
+            video.codec_context.skip_frame = "NONKEY"
         streams = [video] if audio is None else [video, audio]
         keyframe = False
         for packet in container.demux(*streams):
@@ -179,17 +218,32 @@ class _Reader:
                 continue
             self.bytes += packet.size
             if packet.stream is audio:
-                if self.first is not None:
-                    for frame in packet.decode():
-                        if isinstance(frame, AudioFrame) and (db := audio_level_db(frame)):
-                            self.levels.append(db)
+                if self.first is not None and self.audio_s < AUDIO_S:
+                    self._sound(packet)
                 continue
             keyframe = keyframe or packet.is_keyframe
             if not keyframe:
                 continue  # decoding before the first keyframe gives a grey smear
+            self._packet_time(packet)
             for frame in packet.decode():
                 if isinstance(frame, VideoFrame):
                     self._frame(frame, time.monotonic())
+            if result.keyframes and len(result.frames) >= self.max_frames:
+                break
+
+    def _sound(self, packet: av.Packet[Any]) -> None:
+        for frame in packet.decode():
+            if isinstance(frame, AudioFrame) and (power := audio_power(frame)) is not None:
+                self.powers.append(power)
+                self.audio_s += frame.samples / max(1, frame.sample_rate)
+
+    def _packet_time(self, packet: av.Packet[Any]) -> None:
+        if packet.pts is None or packet.time_base is None:
+            return
+        at = float(packet.pts * packet.time_base)
+        self.pts.append(at)
+        if packet.is_keyframe:
+            self.key_pts.append(at)
 
     def _frame(self, frame: VideoFrame, now: float) -> None:
         result = self.result
@@ -197,8 +251,10 @@ class _Reader:
             self.first = now
             result.ttff_ms = (now - self.began) * 1000
             result.width, result.height = frame.width, frame.height
-        if frame.pts is not None and frame.time_base is not None:
-            self.pts.append(float(frame.pts * frame.time_base))
+        if result.keyframes:  # every keyframe, up to the read's count
+            if len(result.frames) < self.max_frames:
+                result.frames.append(small_gray(frame))
+            return
         # Frames spread evenly over the read, not the first few in a burst.
         step = self.read_s / self.max_frames
         if len(result.frames) < self.max_frames and now - self.first >= self.next_sample:
@@ -210,16 +266,16 @@ class _Reader:
         if self.first is None:
             result.reason = result.reason or "no_frames"
             return
-        span = self.pts[-1] - self.pts[0] if len(self.pts) > 1 else 0.0
+        span = max(self.pts) - min(self.pts) if len(self.pts) > 1 else 0.0
         if span > 0:
             result.fps = (len(self.pts) - 1) / span
+        if len(self.key_pts) > 1:
+            result.gop_s = float(np.median(np.diff(sorted(self.key_pts))))
         wall = time.monotonic() - self.first
         if wall > 0:
             result.bitrate_kbps = self.bytes * 8 / wall / 1000
-        if self.levels:
-            # The level of the whole read: mean power of the frames, back in dB.
-            power = float(np.mean([10 ** (db / 10) for db in self.levels]))
-            result.audio_db = 10 * math.log10(max(power, 1e-12))
+        if self.powers:  # the level of the sound read: its mean power, in dB
+            result.audio_db = 10 * math.log10(max(float(np.mean(self.powers)), 1e-12))
 
 
 def probe_stream(
@@ -229,9 +285,11 @@ def probe_stream(
     read_s: float = 2.0,
     max_frames: int = 8,
     transport: TransportChoice = "auto",
+    gop_s: float | None = None,
 ) -> ProbeResult:
-    """Open the stream, read about read_s seconds of it, and say what came. Never raises
-    for the camera's fault (see the module's text for the reasons)."""
+    """Open the stream, read about read_s seconds of it, and say what came (only its
+    keyframes when `gop_s`, the camera's keyframe interval, gives three or more). Never
+    raises for the camera's fault (see the module's text for the reasons)."""
     began = time.monotonic()
     result = ProbeResult()
     try:
@@ -239,7 +297,7 @@ def probe_stream(
         if reason:
             result.reason = reason
             return result
-        reader = _Reader(result, began=began, read_s=read_s, max_frames=max_frames)
+        reader = _Reader(result, began=began, read_s=read_s, max_frames=max_frames, gop_s=gop_s)
         container: InputContainer | None = None
         try:
             container, result.transport = _open(url, transport, timeout_s)

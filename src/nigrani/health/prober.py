@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nigrani.accounts.jurisdiction import under
 from nigrani.core.config import Settings
 from nigrani.core.db import transaction, utcnow
-from nigrani.health import picture, state, targets
+from nigrani.health import extras, picture, state, targets
 from nigrani.health.models import HealthTarget
 from nigrani.health.probe import ProbeResult, TransportChoice, connect_reason, probe_stream
 from nigrani.health.recorded import RecorderView, recorder_result
@@ -68,6 +68,8 @@ class Job:
     transport: TransportChoice
     offline: bool  # the target is, or is becoming, offline
     recorder: RecorderView | None = None
+    signals: extras.Signals = field(default_factory=extras.Signals)  # snapshot, ONVIF
+    gop_s: float | None = None  # the keyframe interval its last probe measured
 
 
 @dataclass
@@ -311,7 +313,10 @@ class Prober:
             kind = "wait" if between else "recorder"  # no connect to a recorded camera
         elif between:
             kind = "socket"
-        return Job(row.id, kind, url, expect_audio, transport, offline, recorder)
+        signals = extras.signals_of(row, keys=self.settings.encryption_key)
+        gop = last.get("gop_s")
+        gop_s = float(gop) if isinstance(gop, int | float) and not isinstance(gop, bool) else None
+        return Job(row.id, kind, url, expect_audio, transport, offline, recorder, signals, gop_s)
 
     def _full_due(self, row: HealthTarget, now: datetime) -> bool:
         last = _loads(row.last_result)
@@ -370,7 +375,8 @@ class Prober:
             reason = connect_reason(job.url, timeout_s=min(s.health_timeout_s, 2.0))
             self.counters.sockets += 1
             if reason or not job.offline:
-                self._write(job, ProbeResult(reason=reason), full=False)
+                found = self._signals(job) if reason else {}
+                self._write(job, ProbeResult(reason=reason), full=False, signals=found)
                 return
             # It answers again: look at it properly now rather than at its next full probe.
         if job.kind == "recorder" and job.recorder is not None:
@@ -387,12 +393,28 @@ class Prober:
         else:
             result = probe_stream(
                 job.url, timeout_s=s.health_timeout_s, read_s=s.health_read_s,
-                transport=job.transport,
+                transport=job.transport, gop_s=job.gop_s,
             )  # fmt: skip
             self.counters.probes += 1
-        self._write(job, result, full=True)
+        self._write(job, result, full=True, signals=self._signals(job))
 
-    def _write(self, job: Job, result: ProbeResult, *, full: bool) -> None:
+    def _signals(self, job: Job) -> dict[str, Any]:
+        """The extra checks set for the camera (snapshot, ONVIF): recorded beside the
+        stream's result; only an ONVIF tamper event changes the verdict (health.extras)."""
+        if not job.signals:
+            return {}
+        found = extras.check_signals(job.signals, timeout_s=self.settings.health_timeout_s)
+        onvif = found.get("onvif") or {}
+        if onvif.get("problem") or onvif.get("events_problem"):  # recorded; often routine
+            log.debug(
+                "camera target %d: ONVIF %s: %s", job.target_id,
+                onvif.get("problem") or onvif.get("events_problem"), onvif.get("detail", ""),
+            )  # fmt: skip
+        return found
+
+    def _write(
+        self, job: Job, result: ProbeResult, *, full: bool, signals: dict[str, Any] | None = None
+    ) -> None:
         now = utcnow()
         with transaction(self.factory) as session:
             target = session.get(HealthTarget, job.target_id)
@@ -411,6 +433,10 @@ class Prober:
                 return
             new_state, reason, extra = self._verdict(target, job, result, now)
             measurements = result.measurements() | extra
+            new_state, reason = extras.apply(
+                (new_state, reason), measurements, signals or {},
+                current=(target.state, target.reason),
+            )  # fmt: skip
             measurements["by"] = self.id
             measurements["check"] = (
                 ("probe" if job.kind == "socket" else job.kind) if full else "socket"

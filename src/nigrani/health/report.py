@@ -210,17 +210,10 @@ def broken_headers() -> list[str]:
     ]
 
 
-def camera_name(item: uptime.Broken) -> str:
-    """What a broken camera is called: its own label, or its number when it has none."""
-    if item.camera.startswith("#"):
-        return _("Camera #{n}").format(n=item.target_id)
-    return item.camera
-
-
 def broken_cells(item: uptime.Broken, categories: dict[str, str]) -> list[str | int]:
     """One camera of the longest-broken list, as exported."""
     return [
-        camera_name(item),
+        item.camera,
         item.place,
         categories.get(item.category, item.category),
         labels.state_label(item.state),

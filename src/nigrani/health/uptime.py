@@ -42,11 +42,11 @@ from sqlalchemy.sql.selectable import Subquery
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Level
-from nigrani.cameras.models import Camera, CameraCategory, Site
+from nigrani.cameras.models import CameraCategory, Site
 from nigrani.core.db import UTCDateTime, utcnow
 from nigrani.core.i18n import _
+from nigrani.health import naming
 from nigrani.health.models import HealthOutage, HealthTarget
-from nigrani.stations.models import StationCamera
 
 GroupBy = Literal["camera", "category", "station", "zone", "crossing"]
 GROUPS: tuple[GroupBy, ...] = ("camera", "category", "station", "zone", "crossing")
@@ -77,7 +77,7 @@ class Broken:
 
     target_id: int
     camera: str
-    place: str  # the site's name (registry) or the station's (station camera)
+    place: str  # where it is (health.naming)
     category: str
     state: str
     reason: str
@@ -301,23 +301,11 @@ def _labels(session: Session, group_by: GroupBy, keys: list[str], lang: str) -> 
             )
             return {str(i): name for i, name in sites}
         case _:
-            return _camera_labels(session, [int(k) for k in keys])
+            return _camera_labels(session, [int(k) for k in keys], lang)
 
 
-def _camera_labels(session: Session, ids: list[int]) -> dict[str, str]:
-    t = HealthTarget
-    stmt = (
-        select(t.id, Site.name, Camera.label, StationCamera.name)
-        .outerjoin(Camera, Camera.id == t.registry_camera_id)
-        .outerjoin(Site, Site.id == Camera.site_id)
-        .outerjoin(StationCamera, StationCamera.id == t.station_camera_id)
-        .where(t.id.in_(ids))
-    )
-    out = {}
-    for tid, site, label, station_camera in session.execute(stmt):
-        name = station_camera or " · ".join(part for part in (site, label) if part)
-        out[str(tid)] = name or f"#{tid}"
-    return out
+def _camera_labels(session: Session, ids: list[int], lang: str) -> dict[str, str]:
+    return {str(tid): name.title for tid, name in naming.names(session, ids, lang=lang).items()}
 
 
 def daily_uptime(
@@ -388,25 +376,22 @@ def longest_broken(
     """The cameras under a node not working now, broken longest first."""
     t = HealthTarget
     stmt = (
-        select(t, Site.name, Camera.label, StationCamera.name, JurisdictionNode)
-        .outerjoin(Camera, Camera.id == t.registry_camera_id)
-        .outerjoin(Site, Site.id == t.site_id)
-        .outerjoin(StationCamera, StationCamera.id == t.station_camera_id)
-        .outerjoin(JurisdictionNode, JurisdictionNode.path == t.node_path)
+        select(t)
         .where(t.enabled.is_(True), t.state.in_(("offline", "degraded")))
         .where(under(t.node_path, scope_path))
         .order_by(t.since, t.id)
         .limit(max(0, limit))
     )
+    targets = session.scalars(stmt).all()
+    found = naming.names(session, (target.id for target in targets), lang=lang)
     out = []
-    for target, site, label, station_camera, node in session.execute(stmt):
-        since = target.since
-        station = node.name(lang) if node is not None else ""
+    for target in targets:
+        since, name = target.since, found[target.id]
         out.append(
             Broken(
                 target_id=target.id,
-                camera=station_camera or label or f"#{target.id}",
-                place=site or station,
+                camera=name.title,
+                place=name.place,
                 category=target.category_code,
                 state=target.state,
                 reason=target.reason,

@@ -106,7 +106,6 @@ def review_page(
         "categories": categories(db),
         "labels": labels,
         "hours": report.hours,
-        "camera_name": report.camera_name,
         "percent": report.percent,
     }
     return page(request, "health/review.html", user=scope.user, **context)
