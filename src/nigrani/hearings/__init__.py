@@ -1,0 +1,1 @@
+"""Video Jansunwai: officers' hearing windows, booking, the live queue and its wait."""
