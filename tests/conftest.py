@@ -74,6 +74,8 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
         "encryption_key": TEST_KEY,
         "cookie_secure": False,
         "default_language": "en",
+        # One core for the detector: the other test worker's live streams need the other.
+        "analytics_detector_threads": 1,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -210,11 +212,28 @@ def freeze(clock: SwitchClock) -> Freeze:
     return at
 
 
+@pytest.fixture(scope="session")
+def shared_app(settings: Settings) -> FastAPI:
+    """One app per worker for the session's settings: FastAPI builds a new app's routes
+    (every dependency's signature) in about a third of a second, which each test would pay
+    again. Tests that need other settings build their own app."""
+    return create_app(settings)
+
+
 @pytest.fixture()
-def app(settings: Settings, sessions: sessionmaker[Session], clock: SwitchClock) -> FastAPI:
-    application = create_app(settings, clock=clock)
-    application.state.sessions = sessions
-    return application
+def app(
+    shared_app: FastAPI, sessions: sessionmaker[Session], clock: SwitchClock
+) -> Iterator[FastAPI]:
+    """The app with this test's sessions and clock; what a test or a request puts in its
+    state (a live-view grant table, say) is gone before the next test."""
+    state = dict(shared_app.state._state)
+    shared_app.state.sessions, shared_app.state.clock = sessions, clock
+    try:
+        yield shared_app
+    finally:
+        shared_app.state._state.clear()
+        shared_app.state._state.update(state)
+        shared_app.dependency_overrides.clear()
 
 
 @pytest.fixture()
@@ -241,10 +260,65 @@ SERIAL_FILES = {
     "e2e/test_stations.py",
 }
 SERIAL_FIXTURES = {"rtsp_cameras"}
+LAST_FILES = {"analytics/test_worker.py"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _relative(item: pytest.Item) -> str:
+    return item.path.relative_to(Path(__file__).parent).as_posix()
+
+
+# Files whose tests use no database (media, models, rules' logic, templates): CI runs them in
+# its SQLite pass only, and its PostgreSQL pass (NIGRANI_TEST_DATABASE_ONLY=1) leaves them
+# out, since a second database cannot change what they test. A test in one of them that asks
+# for a database fixture stops the run, so the list cannot hide a database test.
+DATABASE_FREE_FILES = {
+    "analytics/test_audio.py",
+    "analytics/test_detector.py",
+    "analytics/test_rules.py",
+    "analytics/test_tracking.py",
+    "analytics/test_zones.py",
+    "core/test_i18n.py",
+    "core/test_sms_templates.py",
+    "demo/test_kanpur.py",
+    "health/test_eval_cli.py",
+    "health/test_picture.py",
+    "health/test_probe.py",
+    "hearings/test_eta.py",
+    "hearings/test_queue.py",
+    "hearings/test_windows.py",
+    "stations/test_simulator.py",
+    "stations/test_simulator_faults.py",
+    "test_architecture.py",
+    "test_media.py",
+}
+DATABASE_FIXTURES = {"database_url", "engine", "cli_env", "e2e_database_url", "live_server"}
+DATABASE_ONLY_ENV = "NIGRANI_TEST_DATABASE_ONLY"
+
+
+def _database_only(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check DATABASE_FREE_FILES, and leave their tests out when DATABASE_ONLY_ENV is set."""
+    free = [item for item in items if _relative(item) in DATABASE_FREE_FILES]
+    for item in free:
+        if asked := DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(asked)}: take its file out of DATABASE_FREE_FILES"
+            )
+    if os.environ.get(DATABASE_ONLY_ENV) == "1" and free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = [item for item in items if _relative(item) not in DATABASE_FREE_FILES]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _database_only(config, items)
     for item in items:
-        path = item.path.relative_to(Path(__file__).parent).as_posix()
-        if path in SERIAL_FILES or SERIAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if _relative(item) in SERIAL_FILES or SERIAL_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
             item.add_marker(pytest.mark.xdist_group("streams"))
+    # The analytics worker's stream test goes last. It sorts first (tests/analytics), and
+    # there it started the session's simulator (tests/stations/conftest.py, serving until
+    # the run ends) before the demo's tests, whose cameras take the demo's fixed ports:
+    # the later stream tests failed with publishers that kept exiting. (Moving the demo's
+    # tests first instead started Playwright early, and a worker's main thread then holds
+    # its event loop, which the tests that call asyncio.run refuse.)
+    items.sort(key=lambda item: _relative(item) in LAST_FILES)

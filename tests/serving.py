@@ -50,7 +50,11 @@ def wait_healthy(url: str, alive: Callable[[], bool], *, start_s: float = START_
 
 @contextmanager
 def in_thread(
-    app: Any, *, lifespan: Literal["on", "off"] = "off", start_s: float = 20.0
+    app: Any,
+    *,
+    lifespan: Literal["on", "off"] = "off",
+    start_s: float = 20.0,
+    ws: Literal["none", "auto"] = "none",
 ) -> Iterator[str]:
     """Serve app with uvicorn in a thread until the block ends; yields its URL.
 
@@ -59,7 +63,7 @@ def in_thread(
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, ws="none")
+    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, ws=ws)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="test-server", daemon=True

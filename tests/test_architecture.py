@@ -13,7 +13,17 @@ import nigrani
 
 PACKAGE = Path(nigrani.__file__).parent
 # lowest first; home (the role home pages) reads every feature below it
-FEATURES = ("cameras", "evidence", "canvass", "stations", "health", "grievances", "home")
+FEATURES = (
+    "cameras",
+    "evidence",
+    "canvass",
+    "stations",
+    "health",
+    "analytics",
+    "grievances",
+    "hearings",
+    "home",
+)
 COMPOSITION = {"app", "cli", "models", "tasks", "__main__", "demo"}
 PRESENTATION = {"web", "api", "cli", "views", "pages", "forms", "tasks", "labels"}
 

@@ -26,6 +26,10 @@ from nigrani.accounts.web import notifications as accounts_notifications
 from nigrani.accounts.web import signin as accounts_web
 from nigrani.accounts.web import sms as accounts_sms
 from nigrani.accounts.web import tokens as accounts_tokens
+from nigrani.analytics import api as analytics_api
+from nigrani.analytics.web import alert_media as analytics_alert_media
+from nigrani.analytics.web import rules as analytics_rules
+from nigrani.analytics.web import wall as analytics_wall
 from nigrani.cameras.api import io as cameras_api_io
 from nigrani.cameras.api import map as cameras_api_map
 from nigrani.cameras.api import sites as cameras_api
@@ -60,7 +64,14 @@ from nigrani.grievances.web import actions as grievances_actions
 from nigrani.grievances.web import citizen as grievances_citizen
 from nigrani.grievances.web import queue as grievances_web
 from nigrani.grievances.web import walkin as grievances_walkin
+from nigrani.health import signals_web as health_signals
 from nigrani.health import web as health_web
+from nigrani.hearings.recorder import existing_recorder
+from nigrani.hearings.web import call as hearings_call
+from nigrani.hearings.web import citizen as hearings_citizen
+from nigrani.hearings.web import console as hearings_console
+from nigrani.hearings.web import dashboard as hearings_dashboard
+from nigrani.hearings.web import windows as hearings_windows
 from nigrani.home import web as home_web
 from nigrani.stations.web import cameras as stations_web
 from nigrani.stations.web import compliance as stations_compliance
@@ -199,6 +210,8 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
         scheduler.stop_event.set()
         if run_scheduler:
             thread.join(timeout=10)
+        if (recorder := existing_recorder(app.state)) is not None:
+            recorder.close()  # open recordings are closed; their files stay in staging
         app.state.engine.dispose()
 
     return lifespan
@@ -207,7 +220,8 @@ def _lifespan(run_scheduler: bool):  # type: ignore[no-untyped-def]
 # Called by other programs (civic apps, WhatsApp's servers), never by a browser form: no
 # CSRF check and no CSRF cookie.
 MACHINE_PATHS = ("/open311/", "/webhooks/")
-SECRET_PATHS = ("/f/",)  # paths whose next segment is a secret (the owner's footage link)
+# Paths whose next segment is a secret: the owner's footage link, a hearing's waiting room.
+SECRET_PATHS = ("/f/", "/hearings/t/", "/hearings/ws/citizen/")
 
 
 def _body_rules(settings: Settings) -> dict[str, edge.BodyRule]:
@@ -300,9 +314,19 @@ def create_app(
         stations_live.router,
         stations_playback.router,
         health_web.router,
+        health_signals.router,
+        analytics_api.router,
+        analytics_rules.router,
+        analytics_wall.router,
+        analytics_alert_media.router,
+        hearings_citizen.router,
+        hearings_console.router,
+        hearings_windows.router,
+        hearings_dashboard.router,
     )
     for router in routers:
         app.include_router(router)
+    app.router.routes.extend(hearings_call.routes)  # plain Starlette: they check their own
     edge.check_routes(app.routes, rules)
 
     @app.get("/healthz", include_in_schema=False)

@@ -20,9 +20,17 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from nigrani.accounts.cli import token_app
+from nigrani.analytics.cli import worker_command
+from nigrani.analytics.eval_cli import eval_analytics
 from nigrani.cameras.cli import export_cameras, import_cameras
 from nigrani.core.audit_cli import audit_app
-from nigrani.core.commands import local_url, served_settings, sessions, settings_or_exit
+from nigrani.core.commands import (
+    demo_recording,
+    local_url,
+    served_settings,
+    sessions,
+    settings_or_exit,
+)
 from nigrani.core.config import Settings
 from nigrani.core.sms.cli import sms_app
 from nigrani.evidence.cli import verify_evidence
@@ -55,9 +63,11 @@ app.command("dev-cameras")(dev_cameras)
 app.add_typer(recordings_app, name="recordings")
 app.command("recorder")(recorder_command)
 app.command("prober")(prober_command)
+app.command("worker")(worker_command)
 eval_app = typer.Typer(help="Measure how well Nigrani's checks work.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 eval_app.command("health")(eval_health)
+eval_app.command("analytics")(eval_analytics)
 console = Console()
 
 
@@ -155,15 +165,17 @@ def demo(
     from nigrani.demo.cameras import seed_cameras
     from nigrani.demo.grievances import seed_grievances
     from nigrani.demo.health import seed_health
+    from nigrani.demo.hearings import seed_hearings
     from nigrani.demo.incidents import seed_incidents
     from nigrani.demo.seed import seed_tree, seed_users
     from nigrani.demo.stations import seed_station_cameras
 
-    settings = served_settings(console, host, port, demo=True, cookie_secure=False)
+    served = served_settings(console, host, port, demo=True, cookie_secure=False)
+    settings = demo_recording(served, host)
     upgrade(settings)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Loading the Kanpur demo", total=7)
+            task = progress.add_task("Loading the Kanpur demo", total=8)
             with _unit_of_work(settings) as session:
                 added = seed_tree(session)
                 progress.advance(task)
@@ -178,6 +190,8 @@ def demo(
                 station_cameras = seed_station_cameras(session, settings)
                 progress.advance(task)
                 seed_health(session, settings)  # probe targets; the registry's history
+                progress.advance(task)
+                seed_hearings(session)  # the DCP's video hearings, 12:00-14:00
                 progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")
@@ -195,7 +209,8 @@ def demo(
     from nigrani.demo.live import live_cameras
 
     # Live video starts first, so that the sign-in table can say whether it is on.
-    with live_cameras(settings, console) if live else contextlib.nullcontext() as video_off:
+    cameras = live_cameras(settings, console, server_url=url)
+    with cameras if live else contextlib.nullcontext() as video_off:
         _print_logins(logins, url, video_off=video_off)
         _serve(settings, host, port, scheduler=True)
 

@@ -2,6 +2,7 @@
 
 from nigrani.accounts import models as accounts_models
 from nigrani.accounts import notifications
+from nigrani.analytics import models as analytics_models
 from nigrani.cameras import models as cameras_models
 from nigrani.cameras.spatial import UNMODELLED
 from nigrani.canvass import models as canvass_models
@@ -12,11 +13,13 @@ from nigrani.grievances import models as grievances_models
 from nigrani.grievances.channels import models as channels_models
 from nigrani.grievances.channels.whatsapp import sender as whatsapp_sender
 from nigrani.health import models as health_models
+from nigrani.hearings import models as hearings_models
 from nigrani.stations import models as stations_models
 
 __all__ = [
     "Base",
     "accounts_models",
+    "analytics_models",
     "audit",
     "cameras_models",
     "canvass_models",
@@ -24,6 +27,7 @@ __all__ = [
     "evidence_models",
     "grievances_models",
     "health_models",
+    "hearings_models",
     "notifications",
     "outbox",
     "sms",

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from nigrani.accounts import jurisdiction, otp
 from nigrani.accounts.models import User
 from nigrani.accounts.roles import STAFF_ROLES, Level, Permission, Role, has_permission
+from nigrani.analytics.models import AnalyticsEvent
 from nigrani.app import create_app
 from nigrani.cameras.models import Site
 from nigrani.canvass import footage
@@ -111,6 +112,21 @@ def _health_target(
     return target
 
 
+def _event(
+    db: Session, _settings: Settings, _users: dict[str, User], made: dict[str, Any]
+) -> AnalyticsEvent:
+    """An open analytics alert on the station camera in S1."""
+    camera, now = made["camera_id"], datetime(2026, 12, 1, tzinfo=UTC)
+    event = AnalyticsEvent(
+        uuid="00000000-0000-4000-8000-000000000001", station_camera_id=camera.id,
+        station_id=camera.station_id, node_path=camera.node_path, kind="crowd_waiting",
+        started_at=now, peak_json="{}", status="open", created_at=now, updated_at=now,
+    )  # fmt: skip
+    db.add(event)
+    db.flush()
+    return event
+
+
 OBJECTS: dict[str, Make] = {
     "site_id": _site,
     "camera_id": lambda db, settings, _users, _made: make_camera(db, settings),
@@ -122,6 +138,7 @@ OBJECTS: dict[str, Make] = {
     # a staff account at S1 that no caller signs in as (a reset ends its sign-ins)
     "user_id": lambda db, _settings, _users, _made: make_staff(db, Role.STATION_STAFF, "S1"),
     "target_id": _health_target,
+    "event_id": _event,
 }
 
 # Parameters naming a part of the object another parameter names (looked up under it).
@@ -145,6 +162,11 @@ UNSCOPED: dict[str, str] = {
     "job_id": "the SMS dead letters: city-wide, for the administrator at the root",
     "number": "the citizen's own complaint, by the signed-in mobile",
     "notification_id": "the signed-in user's own notification (another's answers 404)",
+    "secret": "a hearing's waiting-room link: only the citizen who took the place (404)",
+    "sitting_id": "a hearing's day: the officers on its panel, wherever they are posted (409)",
+    "ticket_id": "a place in a hearing's queue: the officers on that day's panel (409)",
+    "recording_id": "a recorded side of a hearing: the officers on that day's panel (409)",
+    "window_id": "hearing hours: their owner, or who has the owner in their charge (404)",
 }
 
 # A second commissionerate: the only place an administrator (who sits at one) is outside S1.
@@ -183,6 +205,8 @@ MISSING_PART = {
     ("GET", "/stations/live/{camera_id}/{stream}/{name}"): "no live stream is running",
     ("GET", "/stations/cameras/{camera_id}/snapshot.jpg"): "no snapshot was taken",
     ("GET", "/stations/playback/{camera_id}/segments/{segment_id}.ts"): "no recording",
+    ("GET", "/analytics/events/{event_id}/snapshot"): "the alert came with no snapshot",
+    ("GET", "/analytics/events/{event_id}/clip"): "no clip was cut for the alert",
 }
 
 
@@ -399,6 +423,16 @@ QUERIES = [
     Asked("/stations/cameras", "station", "station", 200, "Front desk"),
     Asked("/stations/cameras/new", "station", "station", 200, 'value="{station}" selected'),
     Asked("/stations/live", "station", "station", 200, "Front desk"),
+    Asked("/analytics/rules", "station", "station", 404, 'name="crowd_waiting.min_people"'),
+    Asked("/analytics", "node", "code", 403, 'id="tile-{station}"'),
+    Asked(
+        "/analytics/digest",
+        "station",
+        "station",
+        404,
+        'data-kind="crowd_waiting"',
+        rest="&day=2026-12-01",
+    ),
     Asked("/cameras", "station", "code", 200, "Gupta Sweets"),
     Asked("/cameras/export.csv", "station", "code", 200, "Gupta Sweets"),
     Asked("/cameras/export.geojson", "station", "code", 200, "Gupta Sweets"),
@@ -408,8 +442,16 @@ QUERIES = [
 ]
 
 
+# Routes taking an object by a query id that only change things (no page to GET): each is
+# tried from outside in its feature's own tests, named here.
+POSTED = {
+    ("/analytics/rules/zones", "station"): "tests/analytics/test_rules_web.py::"
+    "test_a_zone_no_camera_has_or_another_stations_or_a_watchers_change_is_refused",
+}
+
+
 def test_every_query_id_is_named_here(world: World) -> None:
-    assert query_targets(world.app) == {(q.path, q.param) for q in QUERIES}
+    assert query_targets(world.app) == {(q.path, q.param) for q in QUERIES} | set(POSTED)
 
 
 @pytest.mark.parametrize("asked", QUERIES, ids=lambda q: f"{q.path}?{q.param}")

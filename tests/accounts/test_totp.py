@@ -87,7 +87,11 @@ def test_turning_on_needs_the_password_and_a_code_from_the_new_key(
     right = pyotp.TOTP(secret).at(MOMENT)
     done = client.post("/account/totp/confirm", data={"csrf_token": token, "code": right})
     assert done.status_code == 200 and "The new key is in force" in done.text
-    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.action.like("user.totp%")))
+    actions = db.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.action.like("user.totp%"))
+        .order_by(AuditEntry.id)
+    )
     assert list(actions) == ["user.totp_enabled"]
 
 
@@ -118,5 +122,9 @@ def test_replacing_the_key_keeps_the_old_one_until_the_new_one_is_confirmed(
     login(client, "dcp1")
     assert code_tries(client, pyotp.TOTP(old).at(clock.now())).status_code == 401
     assert code_tries(client, pyotp.TOTP(new).at(clock.now())).status_code == 303
-    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.action.like("user.totp%")))
+    actions = db.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.action.like("user.totp%"))
+        .order_by(AuditEntry.id)
+    )
     assert list(actions) == ["user.totp_enabled", "user.totp_replaced"]

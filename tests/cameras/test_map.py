@@ -134,7 +134,7 @@ def test_many_sites_come_as_clusters_until_zoomed_in(
     body = fetch(client)
     assert body["mode"] == "clusters" and body["total"] == MAX_POINTS + 500
     props = [f["properties"] for f in body["features"]]
-    assert all(set(p) == {"cluster", "count", "cameras", "linked"} for p in props)
+    assert all(set(p) == {"cluster", "count", "cameras", "linked", "offline"} for p in props)
     assert sum(p["count"] for p in props) == MAX_POINTS + 500
     assert sum(p["cameras"] for p in props) == (MAX_POINTS + 300) * 2 + 200 * 5
     assert sum(p["linked"] for p in props) == 0
@@ -410,7 +410,9 @@ def test_boundaries_are_simplified(client: TestClient, db: Session, nodes: Nodes
     assert all(len(str(v)) <= 9 for point in drawn for v in point)  # 5 decimals at most
 
 
-def test_camera_rows_count_as_linked(client: TestClient, db: Session, nodes: Nodes) -> None:
+def test_camera_rows_count_as_linked_and_offline(
+    client: TestClient, db: Session, nodes: Nodes
+) -> None:
     add_sites(db, nodes["S1"], S1_BOX, MAX_POINTS + 1, camera_count=3)
     first = db.scalars(select(Site.id).order_by(Site.id).limit(4)).all()
     now = utcnow()
@@ -425,15 +427,17 @@ def test_camera_rows_count_as_linked(client: TestClient, db: Session, nodes: Nod
                 "model": "",
                 "serial": "",
                 "mac": "",
-                "linked": True,
-                "health": "unknown",
+                "linked": linked,
+                "health": "offline" if i == first[0] else "unknown",
                 "created_at": now,
             }
             for i in first
-            for _ in range(2)
+            for linked in (True, True, False)  # the unlinked one is not the control room's
         ],
     )
     sign_in(client, db, Role.COMMISSIONER, "C")
     clusters = fetch(client)["features"]
     assert sum(f["properties"]["linked"] for f in clusters) == 8
+    # the red badge: the first site's two linked cameras are offline, in the same query
+    assert sum(f["properties"]["offline"] for f in clusters) == 2
     assert fetch(client, linked="true")["total"] == 4

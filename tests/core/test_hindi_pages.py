@@ -22,10 +22,11 @@ from nigrani.core.i18n import translate
 from nigrani.core.web_context import LANG_COOKIE
 from nigrani.demo.cameras import seed_cameras
 from nigrani.demo.grievances import seed_grievances
+from nigrani.demo.health import seed_health
 from nigrani.demo.incidents import seed_incidents
 from nigrani.demo.seed import DemoLogin, seed_tree, seed_users
 from nigrani.grievances.models import Complaint, ComplaintEvent, Feedback
-from tests.accounts.factories import login
+from tests.accounts.factories import csrf_from, login
 from tests.accounts.test_otp import deliver, sign_in_citizen
 
 # Staff pages every role tries (a page a role may not open must refuse it in Hindi too).
@@ -44,6 +45,12 @@ STAFF_PAGES = (
     "/admin/users",
     "/account",
     "/notifications",
+    "/health",
+    "/health/cameras",
+    "/health/cameras?state=offline",
+    "/health/alerts",
+    "/analytics",
+    "/analytics/digest",
 )
 CITIZEN_PAGES = (
     "/citizen",
@@ -62,7 +69,7 @@ ALLOWED = frozenset(
         "Nigrani", "English", "Kanpur", "Demo", "demo",
         "SMS", "OTP", "CCTV", "IST", "PDF", "CSV", "GeoJSON", "WhatsApp", "Open311",
         "TOTP", "API", "JSON", "SHA", "ID", "URL", "QR", "GPS", "OSM", "OpenStreetMap",
-        "SHO", "ACP", "DCP", "IO", "FIR", "NVR", "DVR", "RTSP", "HLS", "MP", "ATM",
+        "SHO", "ACP", "DCP", "IO", "FIR", "NVR", "DVR", "RTSP", "HLS", "MP", "ATM", "ONVIF",
         "km", "m", "MB", "GB", "KB", "fps", "px", "Leaflet",
     }
 )  # fmt: skip
@@ -143,6 +150,7 @@ def demo(db: Session, settings: Settings) -> list[DemoLogin]:
     seed_cameras(db, settings)
     seed_incidents(db, settings)
     seed_grievances(db, settings)
+    seed_health(db, settings)
     db.commit()
     return logins
 
@@ -196,13 +204,35 @@ def test_every_role_sees_hindi_pages(
             ("/incidents", r"/incidents/\d+"),
             ("/grievances", r"/grievances/\d+"),
             ("/cameras", r"/cameras/sites/\d+"),
+            ("/health/cameras", r"/health/cameras/\d+"),  # a broken camera's panel
         ):
             if link := _first_link(client, listing, pattern):
                 pages.append(link)
         for word, paths in _walk(client, pages, allowed).items():
             found[word] |= {f"{demo_login.username} {p}" for p in paths}
     assert len(SHOWN) > len(demo) * 8 and {"/incidents", "/grievances", "/audit"} <= set(SHOWN)
+    assert {"/health", "/health/cameras", "/health/alerts"} <= set(SHOWN)
+    assert any(re.fullmatch(r"/health/cameras/\d+", p) for p in SHOWN)  # a camera's panel
     assert not found, _report(found)
+
+
+def _register_own_cameras(client: TestClient, db: Session) -> None:
+    """The citizen lists cameras of their own, asking for the health SMS (its switch shows)."""
+    near = db.scalars(select(Site).order_by(Site.id)).first()
+    assert near is not None
+    form = {
+        "name": "Verma Niwas", "owner_name": "Verma", "lat": str(near.lat),
+        "lon": str(near.lon), "category": "residence", "camera_count": "2",
+        "retention_days": "30", "consent": "yes", "health_sms": "yes",
+        "csrf_token": csrf_from(client, "/citizen/cameras/new"),
+    }  # fmt: skip
+    assert client.post("/citizen/cameras", data=form, follow_redirects=False).status_code == 303
+
+
+def _own_sites(client: TestClient) -> list[str]:
+    mine = re.findall(r'href="(/citizen/cameras/\d+)"', client.get("/citizen/cameras").text)
+    assert mine
+    return sorted(set(mine))
 
 
 @pytest.mark.usefixtures("demo")
@@ -211,7 +241,9 @@ def test_a_citizen_sees_hindi_pages(client: TestClient, db: Session) -> None:
     _hindi(client)
     deliver(client)  # the demo's own SMS first, so the sign-in code is the one sent next
     sign_in_citizen(client, db, "+919000020000")  # the first demo complainant
-    pages = list(CITIZEN_PAGES)
+    _register_own_cameras(client, db)
+    allowed |= typed_words(db)
+    pages = [*CITIZEN_PAGES, *_own_sites(client)]
     if link := _first_link(client, "/citizen/complaints", r"/citizen/complaints/KNP-[\w-]+"):
         pages.append(link)
     SHOWN.clear()

@@ -83,6 +83,13 @@ MAY: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.MANAGE_JURISDICTION: frozenset({Role.ADMIN}),
     Permission.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
+    Permission.POST_ANALYTICS_EVENTS: frozenset({Role.CONTROL_ROOM, Role.ADMIN}),
+    Permission.HANDLE_ANALYTICS_ALERTS: frozenset(_POLICE),
+    Permission.MANAGE_ANALYTICS_RULES: frozenset({Role.SHO, Role.ACP, Role.DCP, Role.COMMISSIONER}),
+    Permission.HOLD_HEARINGS: frozenset({Role.SHO, Role.ACP, Role.DCP, Role.COMMISSIONER}),
+    Permission.PUBLISH_HEARING_WINDOWS: frozenset(
+        {Role.SHO, Role.ACP, Role.DCP, Role.COMMISSIONER, Role.ADMIN}
+    ),
 }
 
 # Where each staff role sits: all of them above or at S1, where every object lies.
@@ -200,6 +207,12 @@ def _objects(db: Session, settings: Settings, users: dict[Role, User]) -> dict[s
         "user_id": make_staff(db, Role.STATION_STAFF, "S1", "perm-account").id,
         "notification_id": NOWHERE,  # the caller's own notification: none is someone else's
         "target_id": NOWHERE,  # a probed camera: the permission is checked before it is loaded
+        "event_id": NOWHERE,  # an analytics alert: the permission is checked before it is loaded
+        "secret": "0" * 40,  # a hearing's waiting room: no such link (the citizen is checked first)
+        "sitting_id": NOWHERE,  # a hearing's day: the permission is checked before it is loaded
+        "ticket_id": NOWHERE,
+        "recording_id": NOWHERE,
+        "window_id": NOWHERE,
     }
     return {name: str(value) for name, value in ids.items()}
 

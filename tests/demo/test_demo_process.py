@@ -1,5 +1,5 @@
 """`nigrani demo` as a process: SIGTERM (a service manager, `kill`) ends everything it
-started, the recorder, the prober and the simulated cameras included."""
+started, the recorder, the prober, the analytics worker and the simulated cameras included."""
 
 from __future__ import annotations
 
@@ -36,7 +36,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_stops_the_recorder_prober_and_simulated_cameras(tmp_path: Path) -> None:
+def _wait_for_line(log: Path, pattern: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not (log.is_file() and re.search(pattern, log.read_text(errors="replace"))):
+        assert time.monotonic() < deadline, f"{log.name}: no {pattern!r}"
+        time.sleep(0.2)
+
+
+def test_sigterm_stops_the_recorder_prober_worker_and_simulated_cameras(tmp_path: Path) -> None:
     port = serving.free_port()
     (tmp_path / "var").mkdir()
     # The footage and the faulty cameras' clips, prepared once per checkout (the station
@@ -53,6 +60,11 @@ def test_sigterm_stops_the_recorder_prober_and_simulated_cameras(tmp_path: Path)
             assert any(b"recorder" in name for name in names), names
             assert any(b"prober" in name for name in names), names
             assert any(b"ffmpeg" in name for name in names), names
+            assert any(b"worker\x00--camera" in name for name in names), names
+            # the worker is up (its detector warmed, its signals handled), with the demo's key
+            worker_log = tmp_path / "var" / "worker.log"
+            _wait_for_line(worker_log, r"Worker\s+\S+:\s+up\s+to\s+3\s+cameras", 30)
+            assert (tmp_path / "var" / "demo-worker-key").is_file()
             demo.send_signal(signal.SIGTERM)
             assert demo.wait(timeout=STOP_S) == 0
             deadline = time.monotonic() + 10
@@ -63,6 +75,9 @@ def test_sigterm_stops_the_recorder_prober_and_simulated_cameras(tmp_path: Path)
             assert "leases released" in log  # it stopped cleanly, not killed
             probed = (tmp_path / "var" / "prober.log").read_text()
             assert re.search(r"Prober \S+ after \d+ s", probed)  # its last status: a clean stop
+            watched = worker_log.read_text(errors="replace")
+            assert re.search(r"Worker \S+ stopped after \d+ s", watched), watched[-2000:]
+            assert "Traceback" not in watched
         finally:
             if demo.poll() is None:
                 demo.kill()

@@ -212,6 +212,7 @@ def test_zones_drawn_on_the_snapshot(
     for x, y in ((0.2, 0.5), (0.6, 0.5), (0.6, 0.9), (0.2, 0.9)):
         canvas.click(position={"x": box["width"] * x, "y": box["height"] * y})
     page.locator("#zone-name").fill("Waiting bench")
+    page.locator("#zone-kind").select_option("waiting")
     page.locator("#zone-add").click()
     expect(page.locator("#zone-list li")).to_have_count(1)
     with page.expect_navigation():
@@ -222,4 +223,5 @@ def test_zones_drawn_on_the_snapshot(
         assert camera is not None
         [zone] = json.loads(camera.zones_json)
     assert zone["name"] == "Waiting bench" and len(zone["points"]) == 4
+    assert zone["kind"] == "waiting"
     assert all(abs(a - b) < 0.02 for a, b in zip(zone["points"][0], (0.2, 0.5), strict=True))

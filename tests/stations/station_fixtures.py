@@ -44,3 +44,12 @@ def make_camera(
     return service.create_camera(
         db, settings=settings, actor=audit.SYSTEM, scope_path="/", data=data
     )
+
+
+def camera_with(db: Session, settings: Settings, name: str, **columns: object) -> StationCamera:
+    """A camera (make_camera) whose table columns are then set directly (leases, health)."""
+    camera = make_camera(db, settings, name=name)
+    for key, value in columns.items():
+        setattr(camera, key, value)
+    db.flush()
+    return camera

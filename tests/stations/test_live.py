@@ -37,7 +37,9 @@ def _feed(settings: Settings, camera: StationCamera, stream: str = "main") -> No
 
 
 def _rows(db: Session, action: str) -> list[AuditEntry]:
-    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    return list(
+        db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+    )
 
 
 def test_a_wall_pages_enabled_cameras_in_the_charge_and_audits_each_page(

@@ -34,7 +34,7 @@ from nigrani.stations.recorder.journal import (
 from nigrani.stations.recorder.segments import probe, segment_path, start_of
 from nigrani.stations.recorder.timeline import Timeline
 from tests.stations.footage import Template, encode_template
-from tests.stations.station_fixtures import make_camera
+from tests.stations.station_fixtures import camera_with
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +80,14 @@ def test_timeline_continues_across_a_wrap_or_jump(template: Template, jump: int)
     assert times == pytest.approx([0.5, 0.6, 0.7, 0.8])
 
 
-def _camera(db: Session, settings: Settings, name: str, **fields: object) -> StationCamera:
-    camera = make_camera(db, settings, name=name)
-    for key, value in fields.items():
-        setattr(camera, key, value)
-    db.flush()
-    return camera
-
-
 def test_leases_exclude_live_holders_and_take_expired_ones(
     db: Session, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
     past, future = utcnow() - timedelta(seconds=5), utcnow() + timedelta(minutes=5)
-    free = _camera(db, settings, "Free")
-    dead = _camera(db, settings, "Dead", leased_by="dead", lease_until=past)
-    _camera(db, settings, "Live", leased_by="other", lease_until=future)
-    _camera(db, settings, "Off", enabled=False)
+    free = camera_with(db, settings, "Free")
+    dead = camera_with(db, settings, "Dead", leased_by="dead", lease_until=past)
+    camera_with(db, settings, "Live", leased_by="other", lease_until=future)
+    camera_with(db, settings, "Off", enabled=False)
     db.commit()
     with transaction(sessions) as session:
         taken = leases.take(session, me="me", limit=10, scope="/", lease_s=30, exclude=[])
@@ -116,7 +108,7 @@ def test_leases_exclude_live_holders_and_take_expired_ones(
 
 
 def test_station_scope_is_a_jurisdiction_path(db: Session, settings: Settings) -> None:
-    _camera(db, settings, "Scoped")
+    camera_with(db, settings, "Scoped")
     assert leases.scope_path(db, code=None) == "/"
     assert leases.scope_path(db, code="S1").endswith("/")
     with pytest.raises(Exception, match="No jurisdiction node"):
@@ -127,7 +119,7 @@ def test_take_over_indexes_left_overs_deletes_unreadable_and_opens_one_gap(
     db: Session, settings: Settings, sessions: sessionmaker[Session], template: Template,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    camera = _camera(db, settings, "Repaired")
+    camera = camera_with(db, settings, "Repaired")
     db.commit()
     root = tmp_path / "recordings"
     t0 = utcnow().replace(microsecond=0) - timedelta(minutes=1)
@@ -161,7 +153,7 @@ def test_take_over_indexes_left_overs_deletes_unreadable_and_opens_one_gap(
 def test_gap_events_are_idempotent_and_clear_the_error(
     db: Session, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
-    camera = _camera(db, settings, "Flaky")
+    camera = camera_with(db, settings, "Flaky")
     db.commit()
     t0 = utcnow()
     with transaction(sessions) as session:
@@ -186,7 +178,7 @@ def test_journal_drops_an_event_that_cannot_apply_and_goes_on(
     db: Session, settings: Settings, sessions: sessionmaker[Session], template: Template,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    camera = _camera(db, settings, "Journal")
+    camera = camera_with(db, settings, "Journal")
     db.commit()
     root = tmp_path / "recordings"
     path = segment_path(root, camera.id + 1000, utcnow())

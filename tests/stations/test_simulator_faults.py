@@ -5,8 +5,8 @@ refused, a hung one accepts and never answers, and a fault comes and goes while 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import av
 import numpy as np
@@ -25,6 +25,8 @@ from nigrani.stations.streams import open_stream
 from tests.stations.conftest import MEDIA_DIR
 
 pytestmark = pytest.mark.xdist_group("streams")  # real-time streams on loopback
+
+T = TypeVar("T")
 
 FAULTS = ("", "black", "covered", "defocused", "frozen", "moved", "silent", "stopped", "hung")
 NAMES = {fault or "healthy": f"cam{n:02d}" for n, fault in enumerate(FAULTS, start=1)}
@@ -46,14 +48,30 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
         yield simulator
 
 
+def _served(read: Callable[[], T], tries: int = 3) -> T:
+    """`read` again when the stream failed under it: on a loaded machine a publisher can
+    exit mid-read (the simulator restarts it) or a changed one can take more than one
+    open's timeout to be served, and the picture and sound are what these tests judge."""
+    for attempt in range(tries):
+        try:
+            return read()
+        except av.FFmpegError:
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _frames(url: str, count: int = 10) -> list[np.ndarray]:
-    frames = []
-    with open_stream(url, transport="udp", timeout_s=3) as container:
-        for frame in container.decode(video=0):
-            frames.append(frame.to_ndarray(format="gray").astype(np.float64))
-            if len(frames) == count:
-                break
-    return frames
+    def read() -> list[np.ndarray]:
+        frames = []
+        with open_stream(url, transport="udp", timeout_s=8) as container:
+            for frame in container.decode(video=0):
+                frames.append(frame.to_ndarray(format="gray").astype(np.float64))
+                if len(frames) == count:
+                    break
+        return frames
+
+    return _served(read)
 
 
 def _sharpness(gray: np.ndarray) -> float:
@@ -65,15 +83,19 @@ def _sharpness(gray: np.ndarray) -> float:
 
 def _loudness(url: str, seconds: float = 1.5) -> float:
     """RMS of the decoded sound over `seconds`."""
-    squares, samples = 0.0, 0
-    with open_stream(url, transport="udp", timeout_s=3) as container:
-        until = time.monotonic() + seconds
-        for frame in container.decode(audio=0):
-            data = frame.to_ndarray().astype(np.float64)
-            squares, samples = squares + float((data**2).sum()), samples + data.size
-            if time.monotonic() > until:
-                break
-    return float((squares / max(samples, 1)) ** 0.5)
+
+    def read() -> float:
+        squares, samples = 0.0, 0
+        with open_stream(url, transport="udp", timeout_s=8) as container:
+            until = time.monotonic() + seconds
+            for frame in container.decode(audio=0):
+                data = frame.to_ndarray().astype(np.float64)
+                squares, samples = squares + float((data**2).sum()), samples + data.size
+                if time.monotonic() > until:
+                    break
+        return float((squares / max(samples, 1)) ** 0.5)
+
+    return _served(read)
 
 
 def _url(simulator: Simulator, fault: str) -> str:
@@ -158,8 +180,10 @@ def test_a_fault_for_a_camera_that_is_not_there_is_refused() -> None:
 LEARNING_PROBES = 3
 
 
-def _judge(url: str, baseline: dict[str, Any], reference: Any) -> tuple[str, dict[str, Any]]:
-    result = probe_stream(url, timeout_s=4, read_s=2, transport="udp")
+def _judge(
+    url: str, baseline: dict[str, Any], reference: Any, gop_s: float | None
+) -> tuple[str, dict[str, Any]]:
+    result = probe_stream(url, timeout_s=4, read_s=2, transport="udp", gop_s=gop_s)
     if result.reason:
         return result.reason, baseline
     judged = picture.judge(
@@ -169,18 +193,33 @@ def _judge(url: str, baseline: dict[str, Any], reference: Any) -> tuple[str, dic
     return judged.reason, judged.baseline
 
 
+def _judge_served(url: str, baseline: dict[str, Any], reference: Any, gop_s: float | None) -> str:
+    """A probe's reason, probing again (twice at most) when it got no frames: on a loaded
+    machine a publisher can miss one read, and the prober too calls a camera offline only
+    after several failed probes."""
+    for _ in range(3):
+        reason = _judge(url, baseline, reference, gop_s)[0]
+        if reason != "no_frames":
+            return reason
+    return reason
+
+
 def test_every_fault_gets_its_reason_from_the_probe_and_the_picture_checks(
     faulty: Simulator,
 ) -> None:
     """The healthy camera's probes teach the baseline and the reference (all cameras show
-    the same scene); then every faulty camera's probe gets its own reason."""
+    the same scene); then every faulty camera's probe gets its own reason. As in the
+    prober, the first probe decodes every frame and measures the keyframe interval; the
+    later ones decode only keyframes (the simulator sends one a second)."""
     healthy = _url(faulty, "healthy")
     first = probe_stream(healthy, timeout_s=4, read_s=2, transport="udp")
     assert first.reason == "" and first.frames, first.detail
+    assert not first.keyframes and first.gop_s is not None
+    gop = first.gop_s
     reference = picture.reference_frame(first.frames)
     baseline: dict[str, Any] = {}
     for _ in range(LEARNING_PROBES):
-        reason, baseline = _judge(healthy, baseline, reference)
+        reason, baseline = _judge(healthy, baseline, reference, gop)
         assert reason == ""  # the healthy camera is working while it teaches the baseline
     expected = {
         "black": {"black"},
@@ -192,6 +231,11 @@ def test_every_fault_gets_its_reason_from_the_probe_and_the_picture_checks(
         "stopped": {"refused", "no_frames"},  # the server answers, the camera is not there
         "hung": {"no_frames"},  # accepts the connection, never answers
     }
-    seen = {fault: _judge(_url(faulty, fault), baseline, reference)[0] for fault in expected}
+    seen = {
+        f: _judge(_url(faulty, f), baseline, reference, gop)[0]
+        if "no_frames" in expected[f]
+        else _judge_served(_url(faulty, f), baseline, reference, gop)
+        for f in expected
+    }
     assert {f: r for f, r in seen.items() if r not in expected[f]} == {}, seen
-    assert _judge(healthy, baseline, reference)[0] == ""  # and the healthy one still is
+    assert _judge(healthy, baseline, reference, gop)[0] == ""  # and the healthy one still is

@@ -29,7 +29,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 def _rows(db: Session) -> list[AuditEntry]:
-    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == ACTION)))
+    return list(
+        db.scalars(select(AuditEntry).where(AuditEntry.action == ACTION).order_by(AuditEntry.id))
+    )
 
 
 def test_the_snapshot_decodes_the_newest_recording_and_audits_it(

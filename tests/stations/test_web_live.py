@@ -57,7 +57,9 @@ def _feed(settings: Settings, camera: StationCamera, stream: str = "main") -> Pa
 
 
 def _actions(db: Session, action: str) -> list[AuditEntry]:
-    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    return list(
+        db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+    )
 
 
 def test_wall_shows_tiles_by_station_with_offline_badge_and_audits_once(

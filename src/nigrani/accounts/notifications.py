@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal,
     select,
     update,
 )
@@ -37,7 +38,7 @@ from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Role
 from nigrani.core.db import Base, UTCDateTime, utcnow
 from nigrani.core.errors import NotFound
-from nigrani.core.i18n import _
+from nigrani.core.i18n import _, current_language
 
 ASSIGNED = "complaint.assigned"
 OVERDUE = "complaint.overdue"
@@ -46,7 +47,19 @@ FOOTAGE = "footage.received"
 CAMERA_STOPPED = "camera.stopped"
 CAMERA_OFFLINE = "camera.offline"  # a probed camera offline too long (nigrani.health)
 AREA_DARK = "area.dark"  # many cameras of one place offline at once
-KINDS = (ASSIGNED, OVERDUE, ESCALATED, FOOTAGE, CAMERA_STOPPED, CAMERA_OFFLINE, AREA_DARK)
+ANALYTICS_ALERT = "analytics.alert"  # a station analytics rule raised an alert
+HEARING_WAITING = "hearing.waiting"  # the first citizen is in an officer's hearing queue
+KINDS = (
+    ASSIGNED,
+    OVERDUE,
+    ESCALATED,
+    FOOTAGE,
+    CAMERA_STOPPED,
+    CAMERA_OFFLINE,
+    AREA_DARK,
+    ANALYTICS_ALERT,
+    HEARING_WAITING,
+)
 PER_PAGE = 20
 UNREAD = sql_text("read_at IS NULL")
 # A run of digits as long as a mobile number's: refused in a notification's parameters.
@@ -153,6 +166,19 @@ def users_under(session: Session, *, node_path: str, roles: Iterable[Role]) -> l
         )
     )
     return list(session.scalars(stmt.order_by(User.id)))
+
+
+def station_readers(session: Session, *, node_path: str) -> list[int]:
+    """Who hears of a station's camera alerts: its SHO, and the control-room operators
+    whose charge holds the station."""
+    shos = users_under(session, node_path=node_path, roles=(Role.SHO,))
+    above = (
+        select(User.id)
+        .join(JurisdictionNode, JurisdictionNode.id == User.node_id)
+        .where(User.role == Role.CONTROL_ROOM.value, User.is_active.is_(True))
+        .where(literal(node_path).like(JurisdictionNode.path + "%"))
+    )
+    return sorted({*shos, *session.scalars(above)})
 
 
 def unread_count(session: Session, user_id: int) -> int:
@@ -266,8 +292,36 @@ def text(notification: Notification) -> str:
             return _(
                 "{count} cameras at “{place}” went offline at once (likely power or network)."
             ).format(count=v.get("count"), place=v.get("place"))
+        case "area.dark" if v.get("station"):
+            station = v.get("station_hi") if current_language.get() == "hi" else None
+            return _(
+                "{count} cameras of {station} police station went offline at once (likely "
+                "power or network)."
+            ).format(count=v.get("count"), station=station or v.get("station"))
         case "area.dark":
             return _(
                 "{count} cameras of a station went offline at once (likely power or network)."
             ).format(count=v.get("count"))
+        case "analytics.alert":
+            station = v.get("station_hi") if current_language.get() == "hi" else None
+            return _("New alert at {station} police station: {rule}.").format(
+                station=station or v.get("station"), rule=_rule_title(str(v.get("rule")))
+            )
+        case "hearing.waiting":
+            return _("Citizens are waiting in your video hearing's queue ({day}).").format(
+                day=v.get("day")
+            )
     return _("Notification")
+
+
+def _rule_title(kind: str) -> str:
+    # The analytics rules' names (analytics sits above accounts, so they are named here too).
+    titles = {
+        "crowd_waiting": _("Crowd left waiting"),
+        "long_wait": _("One person waiting long"),
+        "desk_unattended": _("Desk unattended"),
+        "phone_in_hand": _("Phone in hand at a staff place"),
+        "raised_voice": _("Raised voice"),
+        "camera_tamper": _("Camera covered or moved"),
+    }
+    return titles.get(kind, _("Station camera alert"))

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from nigrani.accounts import labels, notifications
 from nigrani.accounts.models import User
@@ -22,7 +22,7 @@ from nigrani.accounts.roles import (
 )
 from nigrani.core.errors import NigraniError
 from nigrani.core.security import Network, client_address, parse_networks
-from nigrani.core.templating import render
+from nigrani.core.templating import is_htmx, render
 
 
 def unread_badge(user: User | None) -> int:
@@ -82,6 +82,24 @@ def form_error(error: NigraniError | None, *, key: str = "error") -> dict[str, A
     if error is None:
         return {key: None, "error_field": None, "status_code": 200}
     return {key: error.message, "error_field": error.field, "status_code": error.status}
+
+
+def htmx_refusal(
+    request: Request,
+    session: Session,
+    error: NigraniError,
+    template: str,
+    *,
+    user: User | None,
+    key: str = "error",
+    **context: Any,
+) -> HTMLResponse:
+    """An htmx form's refusal shown in its partial (the reason under `key`), the request's
+    transaction rolled back; a full-page post leaves the error to the error handlers."""
+    if not is_htmx(request):
+        raise error
+    session.rollback()
+    return page(request, template, user=user, **(context | {key: error.message}))
 
 
 def safe_next(value: str | None, default: str) -> str:

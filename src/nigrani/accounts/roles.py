@@ -52,6 +52,16 @@ class Permission(StrEnum):
     MANAGE_STATION_CAMERAS = "manage_station_cameras"
     # camera health: accept a camera's new reference view after a deliberate move
     MANAGE_CAMERA_HEALTH = "manage_camera_health"
+    # an analytics worker's key posts the events its rules raise on station cameras
+    POST_ANALYTICS_EVENTS = "post_analytics_events"
+    # acknowledge an analytics alert, record the instruction given, resolve it or mark it false
+    HANDLE_ANALYTICS_ALERTS = "handle_analytics_alerts"
+    # change a station's analytics rules (thresholds, switches, duty hours) inside one's charge
+    MANAGE_ANALYTICS_RULES = "manage_analytics_rules"
+    # hold video hearings (Jansunwai): the day's queue, calls, outcomes
+    HOLD_HEARINGS = "hold_hearings"
+    # publish and change hearing windows (hours, panel, holidays) for officers in one's charge
+    PUBLISH_HEARING_WINDOWS = "publish_hearing_windows"
 
 
 CITIZEN_ROLES = frozenset({Role.CITIZEN, Role.CAMERA_OWNER})
@@ -100,16 +110,27 @@ _SET_UP = {Permission.MANAGE_STATION_CAMERAS}
 # who set cameras up or link them, the SHO for the own station, the control room, the
 # administrator.
 _HEALTH = {Permission.MANAGE_CAMERA_HEALTH}
+# Who acts on an analytics alert: those who watch station CCTV, inside their charge.
+_ALERTS = {Permission.HANDLE_ANALYTICS_ALERTS}
+# Whose keys analytics workers carry: the control room, which runs the station machines, and
+# the administrator, as whom the key page issues keys. No role is a machine's own.
+_WORKER = {Permission.POST_ANALYTICS_EVENTS}
+# Who sets a station's analytics rules: the SHO for the own station and the officers above,
+# who answer for what the alerts ask of a station. The control room runs machines, not rules.
+_RULES = {Permission.MANAGE_ANALYTICS_RULES}
+# Who hears citizens by video (Jansunwai): the SHO and the officers above, each publishing
+# their own hours; the administrator publishes windows for them but holds no hearing.
+_HEAR = {Permission.HOLD_HEARINGS, Permission.PUBLISH_HEARING_WINDOWS}
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset({Permission.CITIZEN_SELF}),
     Role.CAMERA_OWNER: frozenset({Permission.CITIZEN_SELF}),
     Role.STATION_STAFF: frozenset(_STAFF | {Permission.GRIEVANCES}),
-    Role.SHO: frozenset(_WATCH | _REGISTER | _SET_UP | _HEALTH),
+    Role.SHO: frozenset(_WATCH | _REGISTER | _SET_UP | _HEALTH | _ALERTS | _RULES | _HEAR),
     Role.INVESTIGATING_OFFICER: frozenset(_INVESTIGATE),
-    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT | _SET_UP | _HEALTH),
-    Role.ACP: frozenset(_WATCH),
-    Role.DCP: frozenset(_WATCH),
-    Role.COMMISSIONER: frozenset(_WATCH | {Permission.VIEW_AUDIT}),
+    Role.CONTROL_ROOM: frozenset(_WATCH | _IMPORT | _SET_UP | _HEALTH | _ALERTS | _WORKER),
+    Role.ACP: frozenset(_WATCH | _ALERTS | _RULES | _HEAR),
+    Role.DCP: frozenset(_WATCH | _ALERTS | _RULES | _HEAR),
+    Role.COMMISSIONER: frozenset(_WATCH | _ALERTS | _RULES | _HEAR | {Permission.VIEW_AUDIT}),
     Role.AUDITOR: frozenset(_STAFF | {Permission.VIEW_AUDIT}),
     Role.ADMIN: frozenset(
         _STAFF
@@ -121,6 +142,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
         | _IMPORT
         | _HEALTH
+        | _WORKER
+        | {Permission.PUBLISH_HEARING_WINDOWS}
     ),
 }
 

@@ -11,16 +11,18 @@ and refuses it if the subject is waiting. Concurrent tries therefore take turns 
 counter, never at the check. A right answer gives the reservation back (`succeeded`).
 
 Rationed looks at personal data (an owner's contact, a complainant's number) are counted
-by `audit_window`: the user's own audit rows of that action in a sliding window.
+by `audit_window`: the user's own audit rows of that action in a sliding window;
+`check_ration` refuses the look once the window is full.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -168,6 +170,7 @@ def audit_window(
     window: timedelta,
     limit: int,
     now: datetime,
+    about: tuple[str, Sequence[str]] | None = None,
 ) -> WindowFull | None:
     """Whether the user may do `action` once more: None while their audit rows of it in the
     last `window` are fewer than `limit`, else how many there are and how long to wait.
@@ -176,15 +179,45 @@ def audit_window(
     is committed before the next turn counts (READ COMMITTED sees it), so tries sent
     together cannot all count the same total. Call it in the transaction that then records
     the audit row, one look per transaction: audit rows are written at commit, so a
-    transaction's own earlier look is not yet counted."""
+    transaction's own earlier look is not yet counted.
+
+    With `about` (an object type and ids) the rows of `action` about those objects are
+    counted instead, whoever wrote them: what the system did to the user (texts to an
+    owner about their listings), still under the user's own row."""
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    whose = (
+        AuditEntry.actor_id == user.id
+        if about is None
+        else and_(AuditEntry.object_type == about[0], AuditEntry.object_id.in_(about[1]))
+    )
     count, oldest = session.execute(
         select(func.count(AuditEntry.id), func.min(AuditEntry.at)).where(
-            AuditEntry.actor_id == user.id,
-            AuditEntry.action == action,
-            AuditEntry.at > now - window,
+            whose, AuditEntry.action == action, AuditEntry.at > now - window
         )
     ).one()
     if count < limit:
         return None
     return WindowFull(count, max(1, math.ceil((oldest + window - now).total_seconds())))
+
+
+@dataclass(frozen=True, slots=True)
+class Ration:
+    """A rationed look: its audit action, the sliding window, and the words of a refusal
+    (`refusal(count, wait_s)`), the wait being at least `min_wait_s`."""
+
+    action: str
+    window: timedelta
+    refusal: Callable[[int, int], str]
+    min_wait_s: int = 1
+
+
+def check_ration(
+    session: Session, ration: Ration, *, user: User, limit: int, now: datetime
+) -> None:
+    """RateLimited, in the ration's words, once the user's `audit_window` of it is full."""
+    full = audit_window(
+        session, user=user, action=ration.action, window=ration.window, limit=limit, now=now
+    )
+    if full is not None:
+        wait = max(ration.min_wait_s, full.wait_s)
+        raise RateLimited(ration.refusal(full.count, wait), retry_after=wait)

@@ -23,6 +23,9 @@ def _action_label(action: str) -> str:
         "site.resume": _("The listing was resumed"),
         "site.owner_revealed": _("Police viewed your contact details for an investigation"),
         "site.footage_requested": _("Police asked you for footage"),
+        "site.owner_sms": _("Your number was used to text you that a camera seems offline"),
+        "site.health_sms_on": _("SMS when a camera seems offline: turned on"),
+        "site.health_sms_off": _("SMS when a camera seems offline: turned off"),
     }
     return labels.get(action, action)
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import shapely
 from shapely.geometry import mapping, shape
-from sqlalchemy import ColumnElement, Float, Select, Subquery, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, Subquery, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -78,6 +77,7 @@ class MapCluster(NamedTuple):
     sites: int
     cameras: int
     linked: int
+    offline: int = 0  # of those linked, offline (the cluster's red badge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,22 +210,29 @@ def _cell_key(query: MapQuery) -> ColumnElement[float]:
     return row * GRID_ROW + _GridIndex((Site.lon + 180.0) / dlon)
 
 
+def _is_offline() -> ColumnElement[int]:
+    return case((Camera.health == "offline", 1), else_=0)
+
+
 def _linked_per_cell(
     session: Session, base: Select[Site], key: ColumnElement[float]
-) -> Counter[float]:
+) -> dict[float, tuple[int, int]]:
+    """Linked and offline cameras per cell, in one statement."""
     # Few cameras are linked, so starting from them (ix_cameras_linked) touches few sites.
     inner = (
-        base.with_only_columns(key.label("cell"), Camera.id)
+        base.with_only_columns(key.label("cell"), _is_offline().label("off"))
         .join(Camera, Camera.site_id == Site.id)
         .where(Camera.linked.is_(True))
         .subquery()
     )
-    stmt = select(inner.c.cell, func.count()).group_by(inner.c.cell)
-    return Counter({cell: int(n) for cell, n in session.execute(stmt)})
+    stmt = select(inner.c.cell, func.count(), func.sum(inner.c.off)).group_by(inner.c.cell)
+    return {cell: (int(n), int(off or 0)) for cell, n, off in session.execute(stmt)}
 
 
 def _linked_by_site() -> Subquery:
-    stmt = select(Camera.site_id, func.count().label("n")).where(Camera.linked.is_(True))
+    stmt = select(
+        Camera.site_id, func.count().label("n"), func.sum(_is_offline()).label("off")
+    ).where(Camera.linked.is_(True))
     return stmt.group_by(Camera.site_id).subquery()
 
 
@@ -237,11 +244,14 @@ def _clusters(session: Session, base: Select[Site], query: MapQuery) -> list[Map
     columns = [key.label("cell"), Site.lat, Site.lon, Site.camera_count]
     if one_pass:
         per_site = _linked_by_site()
-        inner = base.with_only_columns(*columns, per_site.c.n.label("linked")).outerjoin(
+        counts = (per_site.c.n.label("linked"), per_site.c.off.label("off"))
+        inner = base.with_only_columns(*columns, *counts).outerjoin(
             per_site, per_site.c.site_id == Site.id
         )
     else:
-        inner = base.with_only_columns(*columns, literal(0).label("linked"))
+        inner = base.with_only_columns(
+            *columns, literal(0).label("linked"), literal(0).label("off")
+        )
     # Grouped by the label of a subquery: PostgreSQL would not match the same expression
     # written twice with separate bind parameters.
     cells = inner.subquery()
@@ -252,12 +262,17 @@ def _clusters(session: Session, base: Select[Site], query: MapQuery) -> list[Map
         func.count(),
         func.sum(cells.c.camera_count),
         func.sum(cells.c.linked),
+        func.sum(cells.c.off),
     ).group_by(cells.c.cell)
-    apart = Counter[float]() if one_pass else _linked_per_cell(session, base, key)
-    return [
-        MapCluster(float(lat), float(lon), int(n), int(cams or 0), int(linked or 0) + apart[cell])
-        for cell, lat, lon, n, cams, linked in session.execute(stmt)
-    ]
+    apart = {} if one_pass else _linked_per_cell(session, base, key)
+    clusters = []
+    for cell, lat, lon, n, cams, linked, off in session.execute(stmt):
+        more, more_off = apart.get(cell, (0, 0))
+        clusters.append(
+            MapCluster(float(lat), float(lon), int(n), int(cams or 0),
+                       int(linked or 0) + more, int(off or 0) + more_off)
+        )  # fmt: skip
+    return clusters
 
 
 def map_data(session: Session, *, scope_path: str, query: MapQuery) -> MapData:
@@ -289,7 +304,13 @@ def _point_feature(p: MapPoint) -> dict[str, Any]:
 
 
 def _cluster_feature(c: MapCluster) -> dict[str, Any]:
-    properties = {"cluster": True, "count": c.sites, "cameras": c.cameras, "linked": c.linked}
+    properties = {
+        "cluster": True,
+        "count": c.sites,
+        "cameras": c.cameras,
+        "linked": c.linked,
+        "offline": c.offline,
+    }
     return _feature(c.lon, c.lat, properties)
 
 

@@ -77,6 +77,10 @@ class Site(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer)
     consent_version: Mapped[str | None] = mapped_column(String(20))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A consent of its own (the listing's covers no messages): an SMS to the owner when one
+    # of the cameras seems offline (nigrani.health.owner_sms); when it was last turned on or off.
+    health_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    health_sms_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     keep_point_on_withdrawal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -37,6 +37,7 @@ def erase_owner(site: Site) -> None:
     site.owner_name_masked = site.owner_phone_masked = None
     site.owner_user_id = None
     site.address = ""
+    site.health_sms, site.health_sms_at = False, None
 
 
 def name_for_owner(site: Site, *, settings: Settings) -> str:

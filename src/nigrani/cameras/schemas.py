@@ -84,6 +84,8 @@ class CitizenSiteCreate(BaseModel):
     retention_days: int = Field(ge=0, le=3650)
     consent: bool
     keep_point_on_withdrawal: bool = False
+    # A consent of its own, off unless ticked: an SMS when a camera seems offline.
+    health_sms: bool = False
 
     @field_validator("category")
     @classmethod
@@ -109,6 +111,9 @@ class SiteUpdate(BaseModel):
     facing: str | None = Field(default=None, max_length=40)
     retention_days: int | None = Field(default=None, ge=0, le=3650)
     category: str | None = Field(default=None, max_length=40)
+    # Staff may only turn the owner's health SMS off (the owner asked them to); only the
+    # owner turns it on, on their own page.
+    health_sms: bool | None = None
 
 
 class CameraRead(BaseModel):

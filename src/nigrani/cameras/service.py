@@ -188,6 +188,10 @@ def register_own_site(
     site.owner_user_id = user.id
     site.consent_version, site.consent_at = CONSENT_VERSION, utcnow()
     site.keep_point_on_withdrawal = data.keep_point_on_withdrawal
+    site.health_sms, site.health_sms_at = (
+        data.health_sms,
+        site.consent_at if data.health_sms else None,
+    )
     _refuse_duplicate(session, site, by_owner=True)
     session.add(site)
     session.flush()
@@ -199,7 +203,11 @@ def register_own_site(
         action="site.register",
         object_type="site",
         object_id=site.id,
-        detail={"consent": CONSENT_VERSION, "cameras": site.camera_count},
+        detail={
+            "consent": CONSENT_VERSION,
+            "cameras": site.camera_count,
+            "health_sms": site.health_sms,
+        },
     )
     return site
 
@@ -207,6 +215,12 @@ def register_own_site(
 def update_site(session: Session, *, site: Site, data: SiteUpdate, actor: audit.Actor) -> Site:
     """Change a site's public details; audited with the names of the changed fields."""
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if changes.pop("health_sms", None) is not None:
+        if data.health_sms:
+            raise ValidationFailed(
+                _("Only the owner can ask for these SMS, on their own page."), field="health_sms"
+            )
+        site.health_sms, site.health_sms_at = False, utcnow()
     if "category" in changes:
         site.category_code = get_category(session, changes.pop("category")).code
     for key, value in changes.items():
@@ -222,6 +236,19 @@ def update_site(session: Session, *, site: Site, data: SiteUpdate, actor: audit.
         detail={"fields": sorted(data.model_fields_set)},
     )
     return site
+
+
+def set_health_sms(session: Session, *, site: Site, on: bool, actor: audit.Actor) -> None:
+    """The owner's own switch: an SMS when a camera seems offline, or none; audited."""
+    site.health_sms, site.health_sms_at = on, utcnow()
+    site.updated_at = site.health_sms_at
+    audit.record(
+        session,
+        actor=actor,
+        action="site.health_sms_on" if on else "site.health_sms_off",
+        object_type="site",
+        object_id=site.id,
+    )
 
 
 def set_paused(session: Session, *, site: Site, paused: bool, actor: audit.Actor) -> None:

@@ -16,7 +16,7 @@ from nigrani.canvass.models import Incident, OwnerReveal
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.errors import Conflict, RateLimited, ValidationFailed
+from nigrani.core.errors import Conflict, ValidationFailed
 from nigrani.core.i18n import _
 
 WINDOW = timedelta(hours=1)
@@ -37,23 +37,14 @@ def _refuse_unlisted(site: Site) -> None:
         raise Conflict(_("The owner has withdrawn this listing; there is no contact to show."))
 
 
-def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
-    full = throttle.audit_window(
-        session,
-        user=user,
-        action=REVEALED,
-        window=WINDOW,
-        limit=settings.reveals_per_hour,
-        now=now,
-    )
-    if full is not None:
-        raise RateLimited(
-            _(
-                "You have seen {n} owners' contacts in the last hour, the most allowed. "
-                "Try again in {minutes} minutes, or ask your supervisor."
-            ).format(n=full.count, minutes=math.ceil(full.wait_s / 60)),
-            retry_after=full.wait_s,
-        )
+def _refusal(count: int, wait_s: int) -> str:
+    return _(
+        "You have seen {n} owners' contacts in the last hour, the most allowed. "
+        "Try again in {minutes} minutes, or ask your supervisor."
+    ).format(n=count, minutes=math.ceil(wait_s / 60))
+
+
+RATION = throttle.Ration(REVEALED, WINDOW, _refusal)
 
 
 def reveal_owner(
@@ -71,7 +62,7 @@ def reveal_owner(
     _refuse_unlisted(site)
     if not (site.owner_phone_enc or site.owner_name_enc):
         raise ValidationFailed(_("This site has no owner's contact on record."), field="site")
-    _check_rate(session, user=user, settings=settings, now=now)
+    throttle.check_ration(session, RATION, user=user, limit=settings.reveals_per_hour, now=now)
     contact = owners.reveal(
         session,
         site=site,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from types import FrameType
+from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session, sessionmaker
 
 from nigrani.core.config import Settings, get_settings
+
+T = TypeVar("T")
 
 
 def settings_or_exit(console: Console, **overrides: Any) -> Settings:
@@ -34,6 +40,20 @@ def served_settings(console: Console, host: str, port: int, **overrides: Any) ->
     if "public_url" in settings.model_fields_set:  # from the environment or .env
         return settings
     return settings.model_copy(update={"public_url": local_url(host, port)})
+
+
+def demo_recording(settings: Settings, host: str) -> Settings:
+    """The demo records the hearings whose citizen agrees, unless the environment says not;
+    served on the loopback, its recording peer offers the loopback address too."""
+    update: dict[str, Any] = {}
+    if "hearings_recording" not in settings.model_fields_set:
+        update["hearings_recording"] = True
+    if "hearings_recorder_addresses" not in settings.model_fields_set and host in (
+        "127.0.0.1",
+        "localhost",
+    ):
+        update["hearings_recorder_addresses"] = "127.0.0.1"
+    return settings.model_copy(update=update) if update else settings
 
 
 def local_url(host: str, port: int) -> str:
@@ -77,3 +97,26 @@ def progress_bar(console: Console) -> Progress:
     """The bar long commands show: description, bar, done/total, elapsed."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
+
+
+def stop_on_signals(stop_event: threading.Event) -> None:
+    """SIGTERM and Ctrl-C set `stop_event`, so a long-running service stops cleanly."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stop_event.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def every(seconds: float, show: Callable[[T], None]) -> Callable[[T], None]:
+    """A heartbeat callback that calls `show` at most once every `seconds` (never when
+    `seconds` is 0): a service's status table, printed now and then."""
+    last = [time.monotonic()]
+
+    def tick(item: T) -> None:
+        if seconds > 0 and time.monotonic() - last[0] >= seconds:
+            show(item)
+            last[0] = time.monotonic()
+
+    return tick

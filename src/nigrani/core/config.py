@@ -27,6 +27,7 @@ PREFIX = "NIGRANI_"
 NOT_SETTINGS = frozenset(
     {
         "NIGRANI_TEST_DATABASE_URL",  # the PostgreSQL server the tests make databases on
+        "NIGRANI_TEST_DATABASE_ONLY",  # CI's PostgreSQL pass: only the tests with a database
         "NIGRANI_SCREENSHOTS",  # where the browser tests save their screenshots
         "NIGRANI_BENCH_PG_URL",  # the PostgreSQL server of bench/
         "NIGRANI_BENCH_POSTGIS_URL",  # the PostGIS reference of bench/bench_canvass.py
@@ -90,6 +91,18 @@ class Settings(BaseSettings):
     # How many complainants' numbers one officer may see in clear in any 24 hours.
     complainant_reveals_per_day: int = Field(default=20, ge=1, le=500)
     map_tiles_attribution: str = ""
+    # Video hearings' ICE servers (comma-separated URLs). TURN with coturn's REST secret
+    # (`use-auth-secret`): each browser gets a user name and password valid for turn_ttl_s.
+    hearings_stun_urls: str = ""
+    hearings_turn_urls: str = ""
+    hearings_turn_secret: str = ""
+    hearings_turn_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    # Record hearings whose citizen agreed on screen (a server-side WebRTC peer writes each
+    # side into the evidence store). Off by default: a deployment turns it on deliberately.
+    hearings_recording: bool = False
+    # The addresses the server's recording peer offers (comma-separated); empty: every
+    # interface but loopback (aioice's default). "127.0.0.1" for a one-machine setup.
+    hearings_recorder_addresses: str = ""
     # WhatsApp Cloud API: all four secrets together, or none (the channel is then off).
     whatsapp_verify_token: str = ""
     whatsapp_app_secret: str = ""
@@ -132,6 +145,9 @@ class Settings(BaseSettings):
     # NIGRANI_HEALTH_TEAM_PHONES='{"smart_city": "+9198…", "nagar_nigam": "+9197…"}');
     # a team without one is told in the app only.
     health_team_phones: dict[str, str] = Field(default_factory=dict)
+    # A private owner who opted in is texted when a camera seems offline: once per outage,
+    # at most this many times a day (all their listings together).
+    health_owner_sms_per_day: int = Field(default=3, ge=1, le=50)
     # The prober (`nigrani prober`): a full probe of each camera every interval (spread
     # evenly), a TCP connect check every socket interval between them, this many probes at
     # once per process; a prober's hold on a camera lasts lease seconds (a dead prober's
@@ -143,6 +159,28 @@ class Settings(BaseSettings):
     health_lease_s: int = Field(default=60, ge=5, le=3600)
     health_timeout_s: float = Field(default=5.0, ge=0.5, le=60.0)
     health_read_s: float = Field(default=2.0, ge=0.2, le=30.0)
+    # Station analytics (nigrani.analytics): the object detector by type ("nanodet", or
+    # "none" to find nothing), the score a person or a phone needs, and the CPU threads of
+    # one inference (0: onnxruntime's choice, every core).
+    analytics_detector: Literal["nanodet", "none"] = "nanodet"
+    analytics_person_threshold: float = Field(default=0.35, gt=0.0, lt=1.0)
+    analytics_phone_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
+    analytics_detector_threads: int = Field(default=0, ge=0, le=256)
+    # The analytics worker (`nigrani worker`): frames analysed a second per camera, the
+    # detector run at least every keepalive seconds on a still picture (else only on
+    # motion: this share of the small grey picture's pixels changed), a worker's hold on a
+    # camera (a dead worker's cameras go to another after that), how long a camera may go
+    # unseen before its open events end, where its events wait on disk, the app it posts
+    # them to with a worker's API key, and the snapshot's size cap.
+    analytics_fps: float = Field(default=2.0, ge=0.5, le=10.0)
+    analytics_keepalive_s: float = Field(default=3.0, ge=0.5, le=60.0)
+    analytics_motion_percent: float = Field(default=0.5, gt=0.0, le=100.0)
+    analytics_lease_s: int = Field(default=30, ge=5, le=600)
+    analytics_max_gap_s: float = Field(default=30.0, ge=2.0, le=600.0)
+    analytics_spool_dir: Path | None = None
+    analytics_server_url: str = "http://127.0.0.1:8000"
+    analytics_token: SecretStr = SecretStr("")
+    analytics_snapshot_kb: int = Field(default=200, ge=16, le=512)
 
     @classmethod
     def settings_customise_sources(
@@ -203,6 +241,11 @@ class Settings(BaseSettings):
     def live_path(self) -> Path:
         """Folder of the live view's rolling HLS playlists, one per camera and stream."""
         return self.var_dir / "live"
+
+    @property
+    def analytics_spool_path(self) -> Path:
+        """Folder of the analytics worker's event changes waiting to be posted."""
+        return self.analytics_spool_dir or self.var_dir / "analytics-spool"
 
 
 class _RefuseUnknownNames(PydanticBaseSettingsSource):

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nigrani.core import db
 from nigrani.core.edge_text import BodyChecker, Problem, checker_for
+from nigrani.core.errors import PayloadTooLarge
 from nigrani.core.i18n import gettext
 from nigrani.core.text import has_control
 
@@ -56,6 +57,23 @@ def too_large(limit: int) -> EdgeRefused:
             size=_size(limit)
         ),
     )
+
+
+async def read_body(request: Request, *, limit: int, refusal: str) -> bytes:
+    """A raw body read whole in the route, or PayloadTooLarge(refusal) past `limit` bytes:
+    by its Content-Length before the first byte, else at the chunk that passes the limit."""
+    try:
+        declared = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        declared = 0  # no usable length: the chunks are counted all the same
+    if declared > limit:
+        raise PayloadTooLarge(refusal)
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise PayloadTooLarge(refusal)
+    return bytes(body)
 
 
 # Starlette's form parser refuses in English (a 400 whose detail is its message).

@@ -30,6 +30,13 @@ class Conflict(NigraniError):
     code = "conflict"
 
 
+class Gone(NigraniError):
+    """What the link pointed to is over (a hearing ended, a place cancelled)."""
+
+    status = 410
+    code = "gone"
+
+
 class AuthenticationFailed(NigraniError):
     status = 401
     code = "unauthenticated"

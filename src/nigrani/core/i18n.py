@@ -119,6 +119,16 @@ def format_ist(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
     return f"{format_datetime(local, 'd MMM y, HH:mm', locale=lang)} IST"
 
 
+def format_ist_day(value: datetime, tz: str = "Asia/Kolkata") -> str:
+    """A day as people read it here (the weekday, day and month), in the current language."""
+    return format_datetime(to_ist(value, tz), "EEE d MMM", locale=current_language.get())
+
+
+def format_ist_time(value: datetime | None, tz: str = "Asia/Kolkata") -> str:
+    """A time of day, HH:MM in IST."""
+    return "—" if value is None else to_ist(value, tz).strftime("%H:%M")
+
+
 def format_ist_numeric(value: datetime, tz: str = "Asia/Kolkata") -> str:
     """A time in digits only, DD-MM-YYYY HH:MM IST: for a message read in two languages
     (the owner's SMS), where a month's name would be in the wrong one on one line."""

@@ -15,7 +15,18 @@ from nigrani.core import i18n
 from nigrani.core.phones import mask_mobile
 
 PACKAGE = Path(__file__).resolve().parent.parent
-FEATURES = ("web", "accounts", "cameras", "canvass", "grievances", "stations", "health", "home")
+FEATURES = (
+    "web",
+    "accounts",
+    "cameras",
+    "canvass",
+    "grievances",
+    "stations",
+    "health",
+    "analytics",
+    "hearings",
+    "home",
+)
 
 
 def template_dirs() -> list[str]:
@@ -36,6 +47,8 @@ def make_environment() -> Environment:
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
     env.filters["ist"] = i18n.format_ist
+    env.filters["ist_day"] = i18n.format_ist_day
+    env.filters["ist_time"] = i18n.format_ist_time
     env.globals["mask"] = mask_mobile
     env.globals["query_with"] = query_with
     return env

@@ -124,7 +124,7 @@ DEMO_COMPLAINTS: tuple[DemoComplaint, ...] = (
     ),
     DemoComplaint(
         "demo-k10",
-        "walk_in",
+        "hearing",  # raised at the DCP's video hearing
         "women_safety",
         "Demo: a man follows college students from the bus stop every evening.",
         language="en",

@@ -1,10 +1,11 @@
-"""The demo's live station video: simulated RTSP cameras, a recorder and a prober, while
-it serves.
+"""The demo's live station video: simulated RTSP cameras, a recorder, a prober and an
+analytics worker, while it serves.
 
 `nigrani demo` runs this around the web server, so the live wall shows moving tiles with
-sound, and camera health shows fourteen faulty cameras (demo.stations.FAULTY: black,
-covered, defocused, frozen, moved, silent, hung) caught within minutes. Without the media
-tools (`make media-tools`) the demo still serves, without video.
+sound, camera health shows fourteen faulty cameras (demo.stations.FAULTY: black,
+covered, defocused, frozen, moved, silent, hung) caught within minutes, and the
+Commissioner's alert wall shows the worker's alerts on a few of them (demo.analytics).
+Without the media tools (`make media-tools`) the demo still serves, without video.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.core.commands import progress_bar, sessions
 from nigrani.core.config import Settings
 from nigrani.core.db import transaction, utcnow
+from nigrani.demo.analytics import ANALYSED, DemoAnalytics, seed_analytics
 from nigrani.demo.health import due_soon, prime_references
 from nigrani.demo.stations import (
     DEMO_HUNG_PORT_OFFSET,
@@ -129,9 +131,16 @@ def _prime_faulty(settings: Settings, simulator: Simulator) -> None:
         due_soon(session, now + timedelta(seconds=WARM_UP_S), settings.health_socket_interval_s)
 
 
-def _start(name: str, args: list[str], settings: Settings) -> subprocess.Popen[bytes]:
+def _start(
+    name: str, args: list[str], settings: Settings, **env_extra: str
+) -> subprocess.Popen[bytes]:
     """A demo worker process (`nigrani <args>`), its output in var/<name>.log."""
-    env = {**os.environ, "NIGRANI_DEMO": "true", "NIGRANI_VAR_DIR": str(settings.var_dir)}
+    env = {
+        **os.environ,
+        "NIGRANI_DEMO": "true",
+        "NIGRANI_VAR_DIR": str(settings.var_dir),
+        **env_extra,
+    }
     with (settings.var_dir / f"{name}.log").open("ab") as log:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
             [sys.executable, "-m", "nigrani", *args],
@@ -142,10 +151,31 @@ def _start(name: str, args: list[str], settings: Settings) -> subprocess.Popen[b
         )
 
 
+def _start_worker(settings: Settings, server_url: str) -> subprocess.Popen[bytes] | None:
+    """`nigrani worker` on the demo's analysed cameras (demo.analytics), posting to the
+    demo's server: one detector thread, 2 frames a second, so a 2-core machine keeps up."""
+    with sessions(settings) as factory, transaction(factory) as session:
+        analysed: DemoAnalytics = seed_analytics(session, settings)
+    if not analysed.camera_ids:
+        return None  # a demo database without the station cameras
+    chosen = [arg for camera_id in analysed.camera_ids for arg in ("--camera", str(camera_id))]
+    count = str(len(analysed.camera_ids))
+    return _start(
+        "worker",
+        ["worker", *chosen, "--cameras", count, "--status-every", "0"],
+        settings,
+        NIGRANI_ANALYTICS_TOKEN=analysed.token,
+        NIGRANI_ANALYTICS_SERVER_URL=server_url,
+        NIGRANI_ANALYTICS_DETECTOR_THREADS="1",
+        NIGRANI_ANALYTICS_FPS="2",
+    )
+
+
 @contextmanager
-def live_cameras(settings: Settings, console: Console) -> Iterator[str | None]:
-    """Serve the demo's live cameras and record them until the block ends. The block gets
-    None, or why live video is off (the demo then serves without it, and says so)."""
+def live_cameras(settings: Settings, console: Console, *, server_url: str) -> Iterator[str | None]:
+    """Serve the demo's live cameras, record, check and analyse them until the block ends
+    (the worker posts to server_url). The block gets None, or why live video is off (the
+    demo then serves without it, and says so)."""
     try:
         simulator = _start_simulator(settings, console)
     except SimulatorError as exc:
@@ -154,15 +184,22 @@ def live_cameras(settings: Settings, console: Console) -> Iterator[str | None]:
     _prime_faulty(settings, simulator)
     recorder = _start("recorder", ["recorder", "--cameras", "1000"], settings)
     prober = _start("prober", ["prober", "--status-every", "0"], settings)
+    worker = _start_worker(settings, server_url)
     console.print(
         f"Station video: {len(LIVE)} demo cameras live and recording, {len(FAULTY)} with a "
         "fault (black, covered, defocused, frozen, moved, silent, hung) that camera health "
         "catches within minutes; the rest show as offline (logs: "
         f"{settings.var_dir / 'recorder.log'}, {settings.var_dir / 'prober.log'})."
     )
+    console.print(
+        f"Station analytics: a worker watches {len(ANALYSED)} of them (crowds at two front "
+        f"desks, a covered camera); alerts reach {server_url}/analytics within a minute or "
+        f"two (log: {settings.var_dir / 'worker.log'})."
+    )
     try:
         yield None
     finally:
+        end_process(worker, timeout_s=20)  # it ends its open events into the spool
         end_process(prober, timeout_s=15)  # its running checks end within their timeout
         end_process(recorder, timeout_s=15)  # time to close its files and release cameras
         simulator.stop()

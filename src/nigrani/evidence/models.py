@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nigrani.core.db import Base, UTCDateTime
 
-KINDS = ("footage", "snapshot", "clip", "attachment")
+KINDS = ("footage", "snapshot", "clip", "attachment", "hearing")
 CUSTODY_ACTIONS = (
     "received",
     "viewed",

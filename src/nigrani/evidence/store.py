@@ -23,6 +23,7 @@ from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from nigrani.core.files import fsync_dir
 from nigrani.evidence import device as devices
 from nigrani.evidence.device import Device
 from nigrani.evidence.models import KINDS, CustodyEvent, EvidenceItem
@@ -33,6 +34,7 @@ RETENTION_DAYS: dict[str, int] = {
     "clip": 548,
     "snapshot": 365,
     "attachment": 1095,  # 3 years
+    "hearing": 1095,  # a recorded video hearing, as long as a complaint's papers
 }
 CHUNK = 1024 * 1024
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024 * 1024
@@ -63,14 +65,6 @@ def evidence_root(settings: Settings) -> Path:
 def blob_path(settings: Settings, sha256: str) -> Path:
     """Where the file with this SHA-256 lives."""
     return evidence_root(settings) / sha256[:2] / sha256
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _stage(stream: Readable, staging: Path, max_bytes: int) -> tuple[Path, str, int]:
@@ -104,7 +98,7 @@ def _place(settings: Settings, temp: Path, sha256: str) -> None:
     # Read-only: evidence is never edited in place, and never executable.
     temp.chmod(0o440)
     os.replace(temp, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def write_blob(

@@ -4,7 +4,7 @@ The number is stored encrypted and shown masked everywhere; an officer who works
 complaint may see it in clear once they say why. Each showing is an audit row (the
 reason kept with it), and those rows are also the ration: an officer sees at most
 `complainant_reveals_per_day` numbers in any 24 hours, counted under a lock on the
-officer's own row (accounts.throttle.audit_window), as an owner's contact is.
+officer's own row (accounts.throttle.check_ration), as an owner's contact is.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from nigrani.accounts.models import User
 from nigrani.core import audit
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
-from nigrani.core.errors import RateLimited, ValidationFailed
+from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.security import FieldCipher
 from nigrani.grievances.models import Complaint
@@ -38,24 +38,14 @@ class Complainant:
     mobile: str
 
 
-def _check_rate(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
-    full = throttle.audit_window(
-        session,
-        user=user,
-        action=ACTION,
-        window=WINDOW,
-        limit=settings.complainant_reveals_per_day,
-        now=now,
-    )
-    if full is not None:
-        wait = max(60, full.wait_s)
-        raise RateLimited(
-            _(
-                "You have seen {n} complainants' numbers in the last 24 hours, the most "
-                "allowed. Try again in {hours} hours, or ask your supervisor."
-            ).format(n=full.count, hours=math.ceil(wait / 3600)),
-            retry_after=wait,
-        )
+def _refusal(count: int, wait_s: int) -> str:
+    return _(
+        "You have seen {n} complainants' numbers in the last 24 hours, the most "
+        "allowed. Try again in {hours} hours, or ask your supervisor."
+    ).format(n=count, hours=math.ceil(wait_s / 3600))
+
+
+RATION = throttle.Ration(ACTION, WINDOW, _refusal, min_wait_s=60)
 
 
 def reveal_complainant(
@@ -78,7 +68,9 @@ def reveal_complainant(
             _("This complaint came without a mobile number; there is none to show."),
             field="reason",
         )
-    _check_rate(session, user=user, settings=settings, now=now)
+    throttle.check_ration(
+        session, RATION, user=user, limit=settings.complainant_reveals_per_day, now=now
+    )
     cipher = FieldCipher(settings.encryption_key)
     shown = Complainant(
         name=cipher.decrypt(complaint.name_enc) if complaint.name_enc else "",

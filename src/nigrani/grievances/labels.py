@@ -31,6 +31,7 @@ CHANNEL_LABELS: dict[str, LazyProxy] = {
     "whatsapp": lazy_gettext("WhatsApp"),
     "open311": lazy_gettext("Open311"),
     "walk_in": lazy_gettext("At the station"),
+    "hearing": lazy_gettext("Video hearing"),
 }
 ESCALATION_LABELS: dict[int, LazyProxy] = {
     1: lazy_gettext("Overdue: raised with the SHO"),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.core.db import Base, UTCDateTime
 
-CHANNELS = ("web", "whatsapp", "open311", "walk_in")
+CHANNELS = ("web", "whatsapp", "open311", "walk_in", "hearing")
 STATUSES = ("received", "assigned", "acknowledged", "investigating", "action_taken", "closed")
 OPEN_STATUSES = STATUSES[:-1]
 RESOLUTIONS = ("resolved", "no_action", "not_ours", "duplicate")

@@ -24,6 +24,7 @@ from nigrani.accounts import jurisdiction
 from nigrani.accounts.deps import Scope
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Level, Permission, Role, has_permission
+from nigrani.analytics import wall as analytics_wall
 from nigrani.canvass import figures as incident_figures
 from nigrani.canvass.service import IncidentFilter
 from nigrani.core.audit import AuditEntry
@@ -33,6 +34,7 @@ from nigrani.grievances import figures as complaint_figures
 from nigrani.grievances.figures import Day
 from nigrani.grievances.queries import today
 from nigrani.health import figures as health_figures
+from nigrani.hearings import figures as hearing_figures
 from nigrani.stations import compliance
 from nigrani.stations import figures as camera_figures
 
@@ -83,6 +85,8 @@ class Home:
     stations: list[StationLine] = field(default_factory=list)
     trend: list[Day] = field(default_factory=list)
     areas: list[tuple[JurisdictionNode, float | None]] = field(default_factory=list)
+    # Today's video hearings in one's charge, for those who hold hearings (a row of its own).
+    hearings: list[Figure] = field(default_factory=list)
 
     @property
     def call_first(self) -> StationLine | None:
@@ -137,25 +141,20 @@ def _camera_figures(
     ]
 
 
+def _health_state(node: JurisdictionNode, state: str, label: str, value: int) -> Figure:
+    """The cameras in one health state in one's charge, linking to that state's list."""
+    href = link("/health/cameras", node=node.code, state=state)
+    return Figure(f"health_{state}", label, value, href, urgent=True)
+
+
 def _health_figures(session: Session, node: JurisdictionNode) -> list[Figure]:
     """Cameras the health checks find offline or degraded in one's charge, and open health
     alerts (one statement), each linking to its list."""
     found = health_figures.home_figures(session, scope_path=node.path)
-    q = "/health/cameras"
     return [
-        Figure(
-            "health_offline",
-            _("Cameras offline"),
-            found.offline,
-            link(q, node=node.code, state="offline"),
-            urgent=True,
-        ),
-        Figure(
-            "health_degraded",
-            _("Cameras degraded (dark, covered, blurred, moved)"),
-            found.degraded,
-            link(q, node=node.code, state="degraded"),
-            urgent=True,
+        _health_state(node, "offline", _("Cameras offline"), found.offline),
+        _health_state(
+            node, "degraded", _("Cameras degraded (dark, covered, blurred, moved)"), found.degraded
         ),
         Figure(
             "health_alerts",
@@ -164,6 +163,32 @@ def _health_figures(session: Session, node: JurisdictionNode) -> list[Figure]:
             link("/health/alerts", node=node.code),
             urgent=True,
         ),
+    ]
+
+
+def _analytics_figures(session: Session, user: User, node: JurisdictionNode) -> list[Figure]:
+    """Station analytics alerts not yet resolved or called false, for those who act on them."""
+    if not _may(user, Permission.HANDLE_ANALYTICS_ALERTS):
+        return []
+    found = analytics_wall.active_count(session, scope_path=node.path)
+    href = "/analytics" if node.level == Level.STATION.value else link("/analytics", node=node.code)
+    return [Figure("analytics_alerts", _("Open analytics alerts"), found, href, urgent=True)]
+
+
+def _hearing_figures(session: Session, scope: Scope, now: datetime) -> list[Figure]:
+    """Today's hearings in one's charge: citizens waiting, heard and who did not come, each
+    linking to today's hearings dashboard."""
+    if not _may(scope.user, Permission.HOLD_HEARINGS):
+        return []
+    found = hearing_figures.today(
+        session, scope_path=scope.node.path, user_id=scope.user.id, now=now
+    )
+    day = to_ist(now).date().isoformat()
+    href = link("/hearings/dashboard", **{"from": day, "to": day})
+    return [
+        Figure("hearings_waiting", _("Waiting"), found.waiting, href),
+        Figure("hearings_heard", _("Heard"), found.heard, href),
+        Figure("hearings_no_shows", _("Did not come"), found.no_shows, href, True),
     ]
 
 
@@ -190,8 +215,10 @@ def station_home(session: Session, *, scope: Scope, settings: Settings, now: dat
         )
     found += _camera_figures(user, node, sum(stopped.values()), board.total.score)
     found += _health_figures(session, node)
+    found += _analytics_figures(session, user, node)
     trend = complaint_figures.trend(session, scope_path=node.path, now=now)
-    return Home("station", node, found, trend=trend)
+    hearings = _hearing_figures(session, scope, now)
+    return Home("station", node, found, trend=trend, hearings=hearings)
 
 
 def investigator_home(session: Session, *, scope: Scope, now: datetime) -> Home:
@@ -285,6 +312,7 @@ def senior_home(session: Session, *, scope: Scope, settings: Settings, now: date
         ),
         Figure("incidents_week", _("Incidents this week"), week, link("/incidents", days=7)),
         *_health_figures(session, node),
+        *_analytics_figures(session, scope.user, node),
     ]
     return Home(
         "senior",
@@ -293,6 +321,7 @@ def senior_home(session: Session, *, scope: Scope, settings: Settings, now: date
         stations=lines,
         trend=complaint_figures.trend(session, scope_path=node.path, now=now),
         areas=[(a.node, a.score) for a in board.areas if a.node is not None],
+        hearings=_hearing_figures(session, scope, now),
     )
 
 

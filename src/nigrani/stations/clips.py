@@ -102,11 +102,7 @@ def _check_range(start: datetime, end: datetime, reason: str) -> None:
             ),
             field="end",
         )
-    if len(reason.strip()) < holds.MIN_REASON:
-        raise ValidationFailed(
-            _("Give a reason of at least {n} characters.").format(n=holds.MIN_REASON),
-            field="reason",
-        )
+    holds.given_reason(reason)
 
 
 def covering_segments(

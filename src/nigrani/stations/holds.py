@@ -20,17 +20,22 @@ from nigrani.stations.models import HOLD_KINDS, RecordingHold, RecordingSegment,
 MIN_REASON = 10
 
 
-def _check(start: datetime, end: datetime, reason: str, kind: str) -> str:
-    if kind not in HOLD_KINDS:
-        raise ValidationFailed(f"unknown hold kind {kind!r}", field="kind")
-    if start >= end:
-        raise ValidationFailed(_("The hold must end after it starts."), field="end")
+def given_reason(reason: str) -> str:
+    """The officer's reason for keeping or taking footage, stripped; refused when short."""
     text = reason.strip()
     if len(text) < MIN_REASON:
         raise ValidationFailed(
             _("Give a reason of at least {n} characters.").format(n=MIN_REASON), field="reason"
         )
     return text
+
+
+def _check(start: datetime, end: datetime, reason: str, kind: str) -> str:
+    if kind not in HOLD_KINDS:
+        raise ValidationFailed(f"unknown hold kind {kind!r}", field="kind")
+    if start >= end:
+        raise ValidationFailed(_("The hold must end after it starts."), field="end")
+    return given_reason(reason)
 
 
 def place_hold(
@@ -60,15 +65,7 @@ def place_hold(
     )
     session.add(hold)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="stations.hold.place",
-        object_type="recording_hold",
-        object_id=hold.id,
-        reason=text,
-        detail=_detail(hold),
-    )
+    _audit(session, actor=actor, action="stations.hold.place", hold=hold, reason=text)
     return hold
 
 
@@ -81,16 +78,22 @@ def release_hold(
     text = _check(hold.start_at, hold.end_at, reason, hold.kind)
     hold.released_at = utcnow()
     session.flush()
+    _audit(session, actor=actor, action="stations.hold.release", hold=hold, reason=text)
+    return hold
+
+
+def _audit(
+    session: Session, *, actor: audit.Actor, action: str, hold: RecordingHold, reason: str
+) -> None:
     audit.record(
         session,
         actor=actor,
-        action="stations.hold.release",
+        action=action,
         object_type="recording_hold",
         object_id=hold.id,
-        reason=text,
+        reason=reason,
         detail=_detail(hold),
     )
-    return hold
 
 
 def _detail(hold: RecordingHold) -> dict[str, object]:

@@ -57,6 +57,9 @@ class StationCamera(Base):
     # Which recorder holds the camera, until when (renewed by its heartbeat).
     leased_by: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Which analytics worker (`nigrani worker`) watches it, until when: its own lease.
+    analytics_leased_by: Mapped[str | None] = mapped_column(String(120))
+    analytics_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_segment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(String(400), default="")
     # working / degraded / offline / unknown, written by the prober (nigrani.health).

@@ -20,6 +20,8 @@ Role = Literal[
     "outside_washroom",
     "other",
 ]
+# What a zone is for, as the analytics' rules read it (never guessed from its name).
+ZoneKind = Literal["waiting", "desk", "staff", "other"]
 STREAM_SCHEMES = ("rtsp://", "rtsps://")
 MAC_PATTERN = r"^$|^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$"
 
@@ -31,6 +33,7 @@ class Zone(BaseModel):
 
     name: str = Field(min_length=1, max_length=60)
     points: list[tuple[float, float]] = Field(min_length=3, max_length=32)
+    kind: ZoneKind = "other"  # zones saved before kinds existed read as "other"
 
     @field_validator("points")
     @classmethod

@@ -254,6 +254,8 @@ class Simulator:
                 camera.process = None
             end_process(self.server)
             self.server = None
+        with _CHOSEN_LOCK:
+            _CHOSEN_RTP.discard(self.ports.rtp)
         self.close()
 
     def close(self) -> None:
@@ -473,12 +475,23 @@ def _udp_free(ports: range) -> bool:
     return True
 
 
+# The RTP bases of this process's simulators chosen by Ports.free() and not yet stopped: the
+# server binds its ports lazily, as readers come, so a span free when a second simulator
+# starts may be the first one's, and two servers on one port mix their cameras' packets.
+_CHOSEN_RTP: set[int] = set()
+_CHOSEN_LOCK = threading.Lock()
+
+
 def _free_rtp_base() -> int:
-    """An even base whose span of UDP ports is free now (the server binds them as it goes)."""
-    for _ in range(50):
-        base = random.randrange(RTP_LOW, RTP_HIGH - RTP_SPAN, 2)  # noqa: S311 - not a secret
-        if _udp_free(range(base, base + RTP_SPAN, 97)):
-            return base
+    """An even base whose span of UDP ports is free now (the server binds them as it goes)
+    and apart from the spans of this process's other running simulators."""
+    with _CHOSEN_LOCK:
+        for tries in range(400):
+            base = random.randrange(RTP_LOW, RTP_HIGH - RTP_SPAN, 2)  # noqa: S311 - not a secret
+            apart = all(abs(base - other) >= RTP_SPAN for other in _CHOSEN_RTP)
+            if (apart or tries >= 300) and _udp_free(range(base, base + RTP_SPAN, 97)):
+                _CHOSEN_RTP.add(base)
+                return base
     raise SimulatorError("No free UDP port range for the RTSP server's RTP ports")
 
 

@@ -126,6 +126,7 @@ async def register(
             retention_days=values.get("retention_days") or -1,
             consent=values.get("consent") == "yes",
             keep_point_on_withdrawal=values.get("keep_point") == "yes",
+            health_sms=values.get("health_sms") == "yes",
         )
         site = service.register_own_site(db, settings=settings, user=user, data=data)
     except ValidationError as exc:
@@ -195,6 +196,17 @@ def edit_site(
         )
     data = SiteUpdate(camera_count=camera_count, retention_days=retention_days, facing=facing)
     service.update_site(db, site=site, data=data, actor=_actor(user))
+    return see_other(f"/citizen/cameras/{site.id}")
+
+
+@router.post("/citizen/cameras/{site_id}/health-sms")
+def health_sms(
+    db: DbSession, user: Citizen, site: OwnSite, on: Annotated[str, Form()] = ""
+) -> Response:
+    """Turn on or off the SMS when a camera of the listing seems offline."""
+    if on not in ("yes", "no"):
+        raise ValidationFailed(_("Choose whether to get these SMS."), field="on")
+    service.set_health_sms(db, site=site, on=on == "yes", actor=_actor(user))
     return see_other(f"/citizen/cameras/{site.id}")
 
 

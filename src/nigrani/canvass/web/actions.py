@@ -8,14 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from nigrani.accounts.deps import Investigator
-from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.pages import htmx_refusal, page, see_other
 from nigrani.canvass import footage, reveals, service
 from nigrani.canvass.deps import CurrentIncident, IncidentRequest
 from nigrani.canvass.schemas import FootageRequestCreate
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError
 from nigrani.core.params import FormId, PathId
-from nigrani.core.templating import is_htmx
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(max_length=500)]
@@ -38,16 +37,14 @@ def reveal_owner(
             db, settings=settings, incident=incident, site=site, user=scope.user, reason=reason
         )
     except NigraniError as exc:
-        if not is_htmx(request):
-            raise
-        db.rollback()
-        return page(
+        return htmx_refusal(
             request,
+            db,
+            exc,
             "canvass/partials/reveal.html",
             user=scope.user,
             incident=incident,
             site=site,
-            error=exc.message,
             reason=reason,
         )
     return page(

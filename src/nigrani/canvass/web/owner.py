@@ -16,9 +16,10 @@ from nigrani.canvass import footage, service, uploads
 from nigrani.canvass.deps import OWNER_COOKIE, AnswerableRequest, OwnerRequest
 from nigrani.canvass.kinds import kind_label
 from nigrani.canvass.models import LIVE_REQUEST, FootageRequest
+from nigrani.core import edge
 from nigrani.core.db import MAX_BIG_ID, utcnow
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NigraniError, PayloadTooLarge, ValidationFailed
+from nigrani.core.errors import NigraniError, ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.evidence import probe
 from nigrani.evidence.models import EvidenceItem
@@ -175,18 +176,6 @@ def upload_offset(
     return Response(status_code=200, headers=headers)
 
 
-async def _read_chunk(request: Request) -> bytes:
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > MAX_CHUNK:
-        raise PayloadTooLarge(_("Send the file in parts of at most 16 MB."))
-    body = bytearray()
-    async for part in request.stream():
-        body += part
-        if len(body) > MAX_CHUNK:
-            raise PayloadTooLarge(_("Send the file in parts of at most 16 MB."))
-    return bytes(body)
-
-
 def _append(
     db: DbSession,
     settings: SettingsDep,
@@ -221,6 +210,8 @@ async def append_chunk(
     """Append bytes at Upload-Offset; the last part is checked with FFmpeg and stored."""
     if content_type != "application/offset+octet-stream":
         raise ValidationFailed(_("Send parts as application/offset+octet-stream."), field="file")
-    data = await _read_chunk(request)
+    data = await edge.read_body(
+        request, limit=MAX_CHUNK, refusal=_("Send the file in parts of at most 16 MB.")
+    )
     headers = await run_in_threadpool(_append, db, settings, asked, upload_id, upload_offset, data)
     return Response(status_code=204, headers=headers)

@@ -97,6 +97,23 @@ _ALL: tuple[Template, ...] = (
         "Nigrani: complaint {n} ({category}) is overdue; it was due {due}.",
         "निगरानी: शिकायत {n} ({category}) की समय-सीमा {due} को पार हो गई।",
     ),
+    # Video hearings (hearings/service.py): the place taken, with the waiting room's link.
+    *_pair(
+        "hearing.place",
+        "Nigrani: your video hearing place {n} is for {when}. Open your waiting room: {link}",
+        "निगरानी: आपकी वीडियो जनसुनवाई का क्रमांक {n}, समय {when}। प्रतीक्षा कक्ष खोलें: {link}",
+    ),
+    *_pair(
+        "hearing.reminder",
+        "Nigrani: your video hearing (place {n}) is at {when}. Open your waiting room a few "
+        "minutes before: {link}",
+        "निगरानी: आपकी वीडियो जनसुनवाई (क्रमांक {n}) {when} पर है। कुछ मिनट पहले प्रतीक्षा कक्ष खोलें: {link}",
+    ),
+    *_pair(
+        "hearing.outcome",
+        "Nigrani: your video hearing is over. {text} Complaint {n}: {url}",
+        "निगरानी: आपकी वीडियो जनसुनवाई पूरी हुई। {text} शिकायत {n}: {url}",
+    ),
     # Camera health, to the team that repairs the camera (health/alerts.py).
     *_pair(
         "health.offline",
@@ -108,6 +125,12 @@ _ALL: tuple[Template, ...] = (
         "Nigrani: {count} cameras at {place} went offline together at {since}, likely "
         "power or network.",
         "निगरानी: {place} के {count} कैमरे {since} पर एक साथ बंद हुए, संभवतः बिजली या नेटवर्क।",
+    ),
+    # To a private owner who opted in (health/owner_sms.py): the camera's name only.
+    *_pair(
+        "health.owner_offline",
+        "Nigrani: your camera {camera} seems offline since {since}. To stop these SMS: {url}",
+        "निगरानी: आपका कैमरा {camera} {since} से बंद लगता है। ये SMS बंद करने के लिए: {url}",
     ),
     # The owner's language is not known: one bilingual (Unicode) template each.
     Template("footage.request", f"निगरानी: {_FOOTAGE_HI}\nNigrani: {_FOOTAGE_EN}"),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from nigrani.accounts.pages import page, see_other
+from nigrani.accounts.pages import htmx_refusal, page, see_other
 from nigrani.core.deps import DbSession, SettingsDep
 from nigrani.core.errors import NigraniError, ValidationFailed
 from nigrani.core.params import FormId, Id
@@ -71,15 +71,14 @@ def reveal(
             db, settings=settings, complaint=complaint, user=scope.user, reason=reason
         )
     except NigraniError as exc:
-        if not is_htmx(request):
-            raise
-        db.rollback()
-        return page(
+        return htmx_refusal(
             request,
+            db,
+            exc,
             "grievances/partials/complainant.html",
             user=scope.user,
+            key="reveal_error",
             c=complaint,
-            reveal_error=exc.message,
             reason=reason,
         )
     if not is_htmx(request):

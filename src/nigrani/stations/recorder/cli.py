@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from enum import StrEnum
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from nigrani.core.commands import sessions, settings_or_exit
+from nigrani.core.commands import every, sessions, settings_or_exit, stop_on_signals
 
 if TYPE_CHECKING:
     from nigrani.stations.recorder.camera import TransportChoice
@@ -72,19 +70,12 @@ def recorder_command(
             factory, settings, max_cameras=cameras, station=station, name=name,
             timeout_s=timeout, transport=TRANSPORTS[transport],
         )  # fmt: skip
+        stop_on_signals(recorder.stop_event)
 
-        def stop(_signum: int, _frame: FrameType | None) -> None:
-            recorder.stop_event.set()
+        def status(r: Recorder) -> None:
+            console.print(status_table(r))
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        shown = [time.monotonic()]
-
-        def show(r: Recorder) -> None:
-            if status_every > 0 and time.monotonic() - shown[0] >= status_every:
-                console.print(status_table(r))
-                shown[0] = time.monotonic()
-
+        show = every(status_every, status)
         console.print(f"Recorder {recorder.id}: up to {cameras} cameras; Ctrl-C stops cleanly.")
         began = time.monotonic()
         recorder.run(on_heartbeat=show)

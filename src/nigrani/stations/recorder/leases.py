@@ -5,16 +5,20 @@ UPDATE (only if still free), so two recorders never hold the same camera; on Pos
 the candidates are first locked with SELECT … FOR UPDATE SKIP LOCKED, so recorders
 starting together split the cameras instead of queueing on the same rows. On SQLite the
 transaction takes the write lock up front (BEGIN IMMEDIATE), which serialises takers.
+
+The same functions lease cameras to the analytics workers (`nigrani worker`), on columns
+of their own (ANALYTICS): a camera is recorded by one recorder and watched by one worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nigrani.accounts.jurisdiction import under
 from nigrani.accounts.models import JurisdictionNode
@@ -34,26 +38,45 @@ def scope_path(session: Session, *, code: str | None) -> str:
     return path
 
 
-def _free(now: datetime, me: str) -> ColumnElement[bool]:
-    return or_(
-        StationCamera.leased_by.is_(None),
-        StationCamera.lease_until < now,
-        StationCamera.leased_by == me,
-    )
+@dataclass(frozen=True, slots=True)
+class LeaseColumns:
+    """The pair of columns that say who holds a camera, until when."""
+
+    holder: InstrumentedAttribute[str | None]
+    until: InstrumentedAttribute[datetime | None]
+
+
+RECORDER = LeaseColumns(StationCamera.leased_by, StationCamera.lease_until)
+ANALYTICS = LeaseColumns(StationCamera.analytics_leased_by, StationCamera.analytics_lease_until)
+
+
+def _free(now: datetime, me: str, cols: LeaseColumns) -> ColumnElement[bool]:
+    return or_(cols.holder.is_(None), cols.until < now, cols.holder == me)
 
 
 def take(
-    session: Session, *, me: str, limit: int, scope: str, lease_s: float, exclude: Collection[int]
+    session: Session,
+    *,
+    me: str,
+    limit: int,
+    scope: str,
+    lease_s: float,
+    exclude: Collection[int],
+    cols: LeaseColumns = RECORDER,
+    only: Collection[int] = (),
 ) -> list[int]:
-    """Lease up to `limit` free enabled cameras under `scope`; returns their ids."""
+    """Lease up to `limit` free enabled cameras under `scope` (of `only`, when given);
+    returns their ids."""
     if limit <= 0:
         return []
     now = utcnow()
+    chosen = StationCamera.id.in_(list(only)) if only else StationCamera.id.is_not(None)
     candidates = list(
         session.scalars(
             select(StationCamera.id)
             .where(StationCamera.enabled.is_(True), under(StationCamera.node_path, scope))
-            .where(_free(now, me), StationCamera.id.not_in(list(exclude) or [-1]))
+            .where(_free(now, me, cols), StationCamera.id.not_in(list(exclude) or [-1]))
+            .where(chosen)
             .order_by(StationCamera.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -63,39 +86,48 @@ def take(
     for camera_id in candidates:
         result = session.execute(
             update(StationCamera)
-            .where(StationCamera.id == camera_id, _free(now, me))
-            .values(leased_by=me, lease_until=now + timedelta(seconds=lease_s))
+            .where(StationCamera.id == camera_id, _free(now, me, cols))
+            .values({cols.holder: me, cols.until: now + timedelta(seconds=lease_s)})
         )
         if cast(CursorResult[Any], result).rowcount == 1:
             taken.append(camera_id)
     return taken
 
 
-def renew(session: Session, *, me: str, camera_ids: Collection[int], lease_s: float) -> set[int]:
+def renew(
+    session: Session,
+    *,
+    me: str,
+    camera_ids: Collection[int],
+    lease_s: float,
+    cols: LeaseColumns = RECORDER,
+) -> set[int]:
     """Extend this recorder's leases; returns the ids it still holds (enabled ones only)."""
     if not camera_ids:
         return set()
     until = utcnow() + timedelta(seconds=lease_s)
-    mine = (StationCamera.id.in_(list(camera_ids)), StationCamera.leased_by == me)
+    mine = (StationCamera.id.in_(list(camera_ids)), cols.holder == me)
     session.execute(
         update(StationCamera)
         .where(*mine, StationCamera.enabled.is_(True))
-        .values(lease_until=until)
+        .values({cols.until: until})
     )
     held = set(
         session.scalars(select(StationCamera.id).where(*mine, StationCamera.enabled.is_(True)))
     )
     lost_enabled = [i for i in camera_ids if i not in held]
     if lost_enabled:
-        release(session, me=me, camera_ids=lost_enabled)
+        release(session, me=me, camera_ids=lost_enabled, cols=cols)
     return held
 
 
-def release(session: Session, *, me: str, camera_ids: Collection[int]) -> None:
+def release(
+    session: Session, *, me: str, camera_ids: Collection[int], cols: LeaseColumns = RECORDER
+) -> None:
     """Give cameras back (only those this recorder still holds)."""
     if camera_ids:
         session.execute(
             update(StationCamera)
-            .where(StationCamera.id.in_(list(camera_ids)), StationCamera.leased_by == me)
-            .values(leased_by=None, lease_until=None)
+            .where(StationCamera.id.in_(list(camera_ids)), cols.holder == me)
+            .values({cols.holder: None, cols.until: None})
         )

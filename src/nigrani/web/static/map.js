@@ -103,9 +103,16 @@
     var p = feature.properties;
     var at = feature.geometry.coordinates;
     var size = Math.round(24 + 5 * Math.log10(Math.max(p.count, 1)));
-    var icon = L.divIcon({ className: "map-cluster", html: compact.format(p.count), iconSize: [size, size] });
+    var html = compact.format(p.count);
+    var tip = fill(labels.cluster, p);
+    if (p.offline > 0) {  // a red badge: how many of the group's linked cameras are offline
+      html += '<span class="map-cluster-offline">' + compact.format(p.offline) + "</span>";
+      tip += " · " + fill(labels.offline, { n: p.offline });
+    }
+    var className = "map-cluster" + (p.offline > 0 ? " has-offline" : "");
+    var icon = L.divIcon({ className: className, html: html, iconSize: [size, size] });
     var marker = L.marker([at[1], at[0]], { icon: icon, keyboard: true, title: "" });
-    marker.bindTooltip(fill(labels.cluster, p));
+    marker.bindTooltip(tip);
     marker.on("click", function () {
       map.setView([at[1], at[0]], Math.min(map.getZoom() + 2, map.getMaxZoom()));
     });

@@ -1,5 +1,6 @@
 /* Zones on a camera's snapshot: click corners on the canvas over the picture, name the
-   zone, add it; the list is saved as JSON with points in fractions (0..1) of the picture. */
+   zone, say what it is for, add it; the list is saved as JSON with points in fractions
+   (0..1) of the picture and the kind ("other" for zones saved before kinds existed). */
 (function () {
   "use strict";
   var img = document.getElementById("zone-img");
@@ -7,7 +8,9 @@
   var field = document.getElementById("zones_json");
   var list = document.getElementById("zone-list");
   var nameInput = document.getElementById("zone-name");
+  var kindInput = document.getElementById("zone-kind");
   var zones = JSON.parse(field.value || "[]");
+  zones.forEach(function (z) { z.kind = z.kind || "other"; });
   var points = [];
   var COLOURS = ["#f29f05", "#1b7f3b", "#b3261e", "#0b3d91", "#8e24aa"];
 
@@ -51,7 +54,8 @@
     list.innerHTML = "";
     zones.forEach(function (z, i) {
       var li = document.createElement("li");
-      li.textContent = z.name + " (" + z.points.length + ") ";
+      var option = kindInput.querySelector('option[value="' + z.kind + '"]');
+      li.textContent = z.name + " · " + (option ? option.textContent : z.kind) + " (" + z.points.length + ") ";
       var remove = document.createElement("button");
       remove.type = "button"; remove.className = "link-dark"; remove.textContent = list.dataset.remove;
       remove.addEventListener("click", function () { zones.splice(i, 1); render(); });
@@ -73,8 +77,8 @@
     var name = nameInput.value.trim();
     if (!name) { nameInput.focus(); return; }
     if (points.length < 3) return;
-    zones.push({ name: name, points: points });
-    points = []; nameInput.value = "";
+    zones.push({ name: name, points: points, kind: kindInput.value });
+    points = []; nameInput.value = ""; kindInput.value = "other";
     render();
   });
   img.addEventListener("load", size);

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from nigrani.core import edge
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import PayloadTooLarge
 from nigrani.core.i18n import _
 from nigrani.grievances.channels.whatsapp import sender as whatsapp_sender
 from nigrani.grievances.channels.whatsapp import service as whatsapp_service
@@ -33,17 +33,6 @@ def verify(
     return PlainTextResponse(answer)
 
 
-async def _body(request: Request) -> bytes:
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        raise PayloadTooLarge(_("The webhook body is too large."))
-    body = bytearray()
-    async for part in request.stream():
-        body += part
-        if len(body) > MAX_BODY:
-            raise PayloadTooLarge(_("The webhook body is too large."))
-    return bytes(body)
-
-
 @router.post("")
 async def receive(
     request: Request,
@@ -52,7 +41,9 @@ async def receive(
     signature: Annotated[str | None, Header(alias="X-Hub-Signature-256", max_length=200)] = None,
 ) -> dict[str, int]:
     """A signed delivery of messages and statuses; stored and answered before the reply."""
-    body = await _body(request)
+    body = await edge.read_body(
+        request, limit=MAX_BODY, refusal=_("The webhook body is too large.")
+    )
     new = await run_in_threadpool(
         whatsapp_service.receive, db, settings=settings, body=body, signature=signature
     )

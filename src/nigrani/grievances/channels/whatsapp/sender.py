@@ -66,7 +66,8 @@ def _send(ctx: outbox.JobContext, payload: dict[str, Any]) -> None:
     if talk is None:
         return
     to = FieldCipher(ctx.settings.encryption_key).decrypt(talk.wa_enc)
-    sent.wamid = send_text(ctx.settings, to=to, body=sent.body)
+    body = str(payload.get("body") or sent.body)  # the row may keep a masked copy
+    sent.wamid = send_text(ctx.settings, to=to, body=body)
     sent.status, sent.status_at = "sent", utcnow()
 
 

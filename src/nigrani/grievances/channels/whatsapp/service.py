@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,7 @@ from nigrani.grievances.models import Complaint
 from nigrani.grievances.schemas import ComplaintCreate
 
 CHANNEL = "whatsapp"
+SERVICE_WINDOW = timedelta(hours=24)
 # A status only moves forward: a late "delivered" never overwrites "read".
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
@@ -245,18 +247,44 @@ def _status_of(session: Session, settings: Settings, wa_id: str, number: str, la
     )
 
 
-def queue_reply(session: Session, *, conversation: WhatsAppConversation, body: str) -> None:
-    """A text to the conversation's user, sent by the outbox after the commit."""
+def queue_reply(
+    session: Session, *, conversation: WhatsAppConversation, body: str, kept: str | None = None
+) -> None:
+    """A text to the conversation's user, sent by the outbox after the commit. `kept` is
+    the text to keep instead, with its secrets masked (a waiting room's link): the text
+    itself then travels only in the outbox job, as an SMS's does."""
     sent = WhatsAppOutbound(
-        conversation_id=conversation.id, body=body[:4096], status="queued", created_at=utcnow()
+        conversation_id=conversation.id,
+        body=(body if kept is None else kept)[:4096],
+        status="queued",
+        created_at=utcnow(),
     )
     session.add(sent)
     session.flush()
+    payload: dict[str, object] = {"outbound_id": sent.id}
+    if kept is not None:
+        payload["body"] = body[:4096]
     outbox.enqueue(
-        session,
-        kind="whatsapp.send",
-        payload={"outbound_id": sent.id},
-        dedupe_key=f"whatsapp.send:{sent.id}",
+        session, kind="whatsapp.send", payload=payload, dedupe_key=f"whatsapp.send:{sent.id}"
+    )
+
+
+def open_conversation(
+    session: Session, settings: Settings, e164: str, *, now: datetime
+) -> WhatsAppConversation | None:
+    """The conversation with this mobile if WhatsApp lets us write to it freely now: its
+    user wrote to us within the last 24 hours (the Cloud API's customer-service window;
+    outside it only pre-approved templates may be sent). None when the channel is off."""
+    if not configured(settings):
+        return None
+    wa_hash = _wa_hash(settings, e164.lstrip("+"))
+    last = session.scalar(
+        select(func.max(WhatsAppInbound.received_at)).where(WhatsAppInbound.wa_hash == wa_hash)
+    )
+    if last is None or last < now - SERVICE_WINDOW:
+        return None
+    return session.scalar(
+        select(WhatsAppConversation).where(WhatsAppConversation.wa_hash == wa_hash)
     )
 
 
