@@ -26,14 +26,14 @@ CORES = os.cpu_count() or 1
 
 
 def bench_settings(root: Path, **extra: Any) -> Settings:
-    """Settings on a fresh SQLite database and var/ under `root`."""
-    return Settings(
-        database_url=f"sqlite:///{root / 'bench.sqlite3'}",
-        var_dir=root / "var",
-        secret_key="b" * 40,
-        encryption_key=generate_key(),
-        **extra,
-    )
+    """Settings on a fresh SQLite database (unless `extra` names one) and var/ under `root`."""
+    fields: dict[str, Any] = {
+        "database_url": f"sqlite:///{root / 'bench.sqlite3'}",
+        "var_dir": root / "var",
+        "secret_key": "b" * 40,
+        "encryption_key": generate_key(),
+    }
+    return Settings(**{**fields, **extra})
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:

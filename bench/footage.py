@@ -45,10 +45,33 @@ def _frames(source: Path) -> list[np.ndarray]:
 
 def typical_footage(directory: Path, source: Path | None = None) -> Path:
     """The still-room loop as a near-lossless H.264 MP4 under `directory` (made once)."""
+    return spans_footage(directory, SPANS, fade_frames=FADE_FRAMES, source=source)
+
+
+# The alert-latency clip: hard cuts between the empty pavement and vtest's walkers.
+CUT_SPANS: Final = (("still", 10, 0), ("walk", 10, 0), ("still", 10, 0), ("walk", 10, 22))
+
+
+def cut_footage(directory: Path, source: Path | None = None) -> Path:
+    """CUT_SPANS as an MP4 under `directory` (made once): every walk starts on a cut."""
+    return spans_footage(directory, CUT_SPANS, fade_frames=0, source=source, name="cuts")
+
+
+def spans_footage(
+    directory: Path,
+    spans: tuple[tuple[str, int, int], ...],
+    *,
+    fade_frames: int,
+    source: Path | None = None,
+    name: str = "typical",
+) -> Path:
+    """Still and walking spans (kind, seconds, where in vtest a walk starts) as a
+    near-lossless H.264 MP4 under `directory`, made once (cached by recipe); a walk fades in
+    and out over `fade_frames` (0: a hard cut)."""
     footage = find_source(source)
     stat = footage.stat()
-    recipe = repr((str(footage), stat.st_size, SPANS, FADE_FRAMES, NOISE, FPS))
-    target = directory / f"typical-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}.mp4"
+    recipe = repr((str(footage), stat.st_size, spans, fade_frames, NOISE, FPS))
+    target = directory / f"{name}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}.mp4"
     if target.exists():
         return target
     frames = _frames(footage)
@@ -61,12 +84,13 @@ def typical_footage(directory: Path, source: Path | None = None) -> Path:
         stream.width, stream.height = empty.shape[1], empty.shape[0]
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "12", "preset": "veryfast"}
-        for kind, seconds, at in SPANS:
+        for kind, seconds, at in spans:
             count = seconds * FPS
             for i in range(count):
                 still = empty + rng.normal(0, NOISE, empty.shape).astype(np.float32)
                 if kind == "walk":
-                    fade = min(1.0, (i + 1) / FADE_FRAMES, (count - i) / FADE_FRAMES)
+                    ramp = max(1, fade_frames)
+                    fade = min(1.0, (i + 1) / ramp, (count - i) / ramp)
                     picture = fade * frames[(at * FPS + i) % len(frames)] + (1 - fade) * still
                 else:
                     picture = still

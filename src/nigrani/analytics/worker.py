@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -104,7 +104,7 @@ def camera_setup(session: Session, camera: StationCamera) -> CameraSetup:
     )
 
 
-class Worker:
+class Worker(leases.LeaseHolder):
     """Watches up to `max_cameras` enabled station cameras (under `station`, and of
     `camera_ids`, if given)."""
 
@@ -144,17 +144,6 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._scope = "/"
         self._setup_at = 0.0
-
-    def run(self, on_heartbeat: Callable[[Worker], None] | None = None) -> None:
-        """Watch until stop_event is set, then shut down cleanly."""
-        self.start()
-        try:
-            while not self.stop_event.wait(self.lease_s / 3):
-                self.heartbeat()
-                if on_heartbeat is not None:
-                    on_heartbeat(self)
-        finally:
-            self.shutdown()
 
     def start(self) -> None:
         """Start the analysis and sender threads and take the first cameras."""

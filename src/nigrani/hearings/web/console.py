@@ -182,6 +182,20 @@ def call_out_of_order(
     return _answer(request, ticket.sitting_id, {"ticket": ticket.id, "number": ticket.number})
 
 
+def _ended(
+    request: Request,
+    tasks: BackgroundTasks,
+    db: DbSession,
+    ticket: HearingTicket,
+    officer: User,
+    what: str,
+) -> Response:
+    """A call is over (held or a no-show): its recordings kept, the queue told, the answer."""
+    _keep_recordings(request, db, ticket, officer)
+    _later(tasks, request, ticket.sitting_id, what, ticket.id)
+    return _answer(request, ticket.sitting_id, {"ticket": ticket.id, "state": ticket.state})
+
+
 @router.post("/hearings/tickets/{ticket_id}/finish", response_model=None)
 def finish(
     request: Request,
@@ -195,9 +209,7 @@ def finish(
     """End the call (or record that it was held by a phone call-back)."""
     ticket = _ticket(db, ticket_id, officer)
     service.finish(db, ticket, officer=officer, now=now, by_phone=by_phone == "1")
-    _keep_recordings(request, db, ticket, officer)
-    _later(tasks, request, ticket.sitting_id, "finished", ticket.id)
-    return _answer(request, ticket.sitting_id, {"ticket": ticket.id, "state": ticket.state})
+    return _ended(request, tasks, db, ticket, officer, "finished")
 
 
 @router.post("/hearings/tickets/{ticket_id}/skip", response_model=None)
@@ -212,9 +224,7 @@ def skip(
     """The called citizen did not come within the grace period: skipped; they may rejoin."""
     ticket = _ticket(db, ticket_id, officer)
     service.skip_no_show(db, ticket, officer=officer, now=now)
-    _keep_recordings(request, db, ticket, officer)
-    _later(tasks, request, ticket.sitting_id, "no_show", ticket.id)
-    return _answer(request, ticket.sitting_id, {"ticket": ticket.id, "state": ticket.state})
+    return _ended(request, tasks, db, ticket, officer, "no_show")
 
 
 @router.post("/hearings/tickets/{ticket_id}/outcome", response_model=None)

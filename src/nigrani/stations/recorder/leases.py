@@ -12,10 +12,11 @@ of their own (ANALYTICS): a camera is recorded by one recorder and watched by on
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Self, cast
 
 from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -26,6 +27,35 @@ from nigrani.core.db import utcnow
 from nigrani.core.errors import NotFound
 from nigrani.core.i18n import _
 from nigrani.stations.models import StationCamera
+
+
+class LeaseHolder:
+    """A process part that holds camera leases (the recorder, the analytics worker): run()
+    starts it, renews and takes leases every third of a lease until stop_event is set, and
+    then shuts it down."""
+
+    lease_s: float
+    stop_event: threading.Event
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def heartbeat(self) -> None:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        raise NotImplementedError
+
+    def run(self, on_heartbeat: Callable[[Self], None] | None = None) -> None:
+        """Work until stop_event is set, then shut down cleanly."""
+        self.start()
+        try:
+            while not self.stop_event.wait(self.lease_s / 3):
+                self.heartbeat()
+                if on_heartbeat is not None:
+                    on_heartbeat(self)
+        finally:
+            self.shutdown()
 
 
 def scope_path(session: Session, *, code: str | None) -> str:

@@ -14,7 +14,6 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,7 +59,7 @@ class CameraStatus:
     error: str
 
 
-class Recorder:
+class Recorder(leases.LeaseHolder):
     """Records up to `max_cameras` enabled cameras (under `station` if given)."""
 
     def __init__(
@@ -84,17 +83,6 @@ class Recorder:
         self.cameras: dict[int, CameraHandle] = {}
         self.packets_done = 0  # packets of the cameras this recorder no longer runs
         self._scope: str | None = None
-
-    def run(self, on_heartbeat: Callable[[Recorder], None] | None = None) -> None:
-        """Record until stop_event is set, then shut down cleanly."""
-        self.start()
-        try:
-            while not self.stop_event.wait(self.lease_s / 3):
-                self.heartbeat()
-                if on_heartbeat is not None:
-                    on_heartbeat(self)
-        finally:
-            self.shutdown()
 
     def start(self) -> None:
         """Start the journal and take the first cameras."""
