@@ -266,7 +266,8 @@ def match(
     """Each cut's first alert of its camera before the camera's next cut: latencies beyond
     the hold (s), cuts with no alert, and alerts left over (a second alert in one span).
     Alerts shown before `since` (the warm-up's) and cuts too near `until` to be alerted
-    before it (the hold and LATE_S) are not counted."""
+    before it (the hold and LATE_S) are not counted, nor as extra the alerts near either
+    end, whose cut may be one of those."""
     latencies, missed, used = [], 0, set()
     counted = {eid: at for eid, at in shown.items() if at >= since}
     for camera_id, times in cuts.times.items():
@@ -281,8 +282,10 @@ def match(
                 continue
             used.add(first[1])
             latencies.append(first[0] - cut - HOLD_S)
+    # an alert of a cut before `since` or of one too late to count is neither used nor extra
+    inner = {eid for eid, at in counted.items() if since + LATE_S <= at <= until - LATE_S}
     watched = {eid for eid, cam in cameras.items() if cam in cuts.times}
-    return latencies, missed, len((watched & counted.keys()) - used)
+    return latencies, missed, len((watched & inner) - used)
 
 
 def p95(values: list[float]) -> float:

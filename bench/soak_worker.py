@@ -162,6 +162,10 @@ def report(
           f"(at {samples[-1][0]:.0f} s), max {max(s[1] for s in samples):.0f} MB")  # fmt: skip
     print(f"RSS slope after warm-up: {slope_mb_per_10min(after):+.1f} MB per 10 min "
           f"({len(after)} samples)")  # fmt: skip
+    half = len(after) // 2
+    print(f"  first half {slope_mb_per_10min(after[:half]):+.1f}, second half "
+          f"{slope_mb_per_10min(after[half:]):+.1f} MB per 10 min (a leak keeps its slope; "
+          f"an allocator warming up flattens)")  # fmt: skip
     print(f"drops: {drops.done} (restores not served within 30 s: {drops.slow})")
     print(f"worker reconnects per camera id: {reconnects} (total {sum(reconnects.values())})")
     print(f"event changes spooled: {spooled}; tracebacks in the log: {said.count('Traceback')}")
