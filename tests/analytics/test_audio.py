@@ -301,3 +301,24 @@ def test_a_quiet_room_is_heard_every_other_window_and_speech_every_window(
     assert sum(s.speech for s in heard) >= 0.7 * len(heard) and missed <= onsets
     with pytest.raises(ValueError, match="at least 1"):
         SoundMeter(vad=vad, quiet_stride=0)
+
+
+def test_once_the_talk_is_known_the_rooms_hum_far_under_it_is_not_asked_of_the_vad(
+    voices: dict[str, np.ndarray],
+) -> None:
+    vad = CountingVad()
+    gated = SoundMeter(vad=vad, baseline=SpeechBaseline(learn_s=2), below_db=15.0)
+    before = gated.feed(hum(3, 0.2))  # no baseline yet: every window is looked at
+    assert vad.asked == len(before) * REPORT // VAD_WINDOW
+    talk = gated.feed(voices["normal"])
+    base = gated.baseline.db
+    assert base is not None and sum(s.speech for s in talk) >= 0.7 * len(talk)
+    vad.asked = 0
+    hum_level = gated.feed(hum(3, 0.002))  # some 40 dB under the talk
+    assert all(s.level_db < base - 15 and not s.speech for s in hum_level)
+    assert vad.asked == 0
+    shout = gated.feed(voices["shout"])  # over the talk: looked at, and speech
+    assert vad.asked == len(shout) * REPORT // VAD_WINDOW
+    assert sum(s.speech for s in shout) >= 0.7 * len(shout)
+    with pytest.raises(ValueError, match="positive"):
+        SoundMeter(vad=vad, below_db=0)

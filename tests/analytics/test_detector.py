@@ -166,3 +166,25 @@ def test_a_gpu_or_openvino_build_is_used_when_installed(detector: NanoDet) -> No
     assert providers(gpu) == ["CUDAExecutionProvider", "CPUExecutionProvider"]
     vino = ["OpenVINOExecutionProvider", "CPUExecutionProvider"]
     assert providers(vino) == vino
+
+
+def test_two_tiles_find_the_walkers_in_the_frames_pixels_and_keep_one_box_each(
+    detector: NanoDet, frames: list[np.ndarray]
+) -> None:
+    tiled = NanoDet(tiles=2, threads=1)
+    whole, halves = detector.detect(frames[:1])[0], tiled.detect(frames[:1])[0]
+    # each walker once (the overlap's doubles merged), where the whole frame sees it
+    assert len(persons(halves)) >= len(persons(whole))
+    for box in (d.box for d in persons(whole)):
+        assert sum(iou(box, d.box) > 0.5 for d in persons(halves)) == 1
+    assert all(0 <= d.box[0] < d.box[2] <= 768 and 0 <= d.box[1] < d.box[3] <= 576 for d in halves)
+    # a batch of several frames gives what each gives alone; a portrait frame is not split
+    for frame, batch in zip(frames[1:3], tiled.detect(frames[:3])[1:], strict=True):
+        (alone,) = tiled.detect([frame])
+        assert [d.label for d in alone] == [d.label for d in batch]
+        assert np.allclose([d.box for d in alone], [d.box for d in batch], atol=0.01)
+    portrait = np.ascontiguousarray(frames[0][:, :400])
+    (split,), (one,) = tiled.detect([portrait]), detector.detect([portrait])
+    assert np.allclose([d.box for d in split], [d.box for d in one], atol=0.01)
+    with pytest.raises(ValueError, match="1 or 2"):
+        NanoDet(tiles=3)

@@ -83,7 +83,11 @@ def _nanodet(settings: Settings) -> Detector:
         person=settings.analytics_person_threshold,
         cell_phone=settings.analytics_phone_threshold,
     )
-    return NanoDet(thresholds=thresholds, threads=settings.analytics_detector_threads)
+    return NanoDet(
+        thresholds=thresholds,
+        threads=settings.analytics_detector_threads,
+        tiles=settings.analytics_detector_tiles,
+    )
 
 
 DETECTORS: dict[str, Callable[[Settings], Detector]] = {

@@ -23,7 +23,7 @@ import numpy as np
 from av.packet import Packet
 from av.stream import Stream
 
-from nigrani.analytics.audio import SoundMeter
+from nigrani.analytics.audio import SoundMeter, camera_meter
 from nigrani.analytics.detector import Frame
 from nigrani.analytics.observe import Sound
 from nigrani.core.db import utcnow
@@ -32,7 +32,6 @@ from nigrani.stations.recorder.timeline import Timeline
 
 GREY_SIZE = (64, 48)  # the motion gate's picture: small, so a gate costs next to nothing
 PIXEL_CHANGE = 25  # a grey level this far from the last detected picture's has changed
-VAD_QUIET_STRIDE = 2  # in a quiet room the VAD hears every other half second (audio.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +125,7 @@ class CameraFeed(StreamReader):
                 codec.thread_type, codec.thread_count = "NONE", 1  # cost more than they save
             self._codecs[stream.index] = codec
         if self.meter is None and any(s.type == "audio" for s in streams):
-            # one VAD per camera: it keeps the voice's state
-            self.meter = SoundMeter(quiet_stride=VAD_QUIET_STRIDE)
+            self.meter = camera_meter()
 
     def packet(self, packet: Packet[Stream], index: int, t: float, cts: float) -> None:
         del cts

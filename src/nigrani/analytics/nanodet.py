@@ -31,17 +31,35 @@ BINS = 11  # reg_max 10: distances of 0..10 strides
 MEAN = np.array([103.53, 116.28, 123.675], dtype=np.float32)
 STD = np.array([57.375, 57.12, 58.395], dtype=np.float32)
 SCALE = (1 / STD).astype(np.float32)
-MAX_BATCH = 8  # frames per inference; more only grows the memory the batch needs
+MAX_BATCH = 8  # pictures per inference; more only grows the memory the batch needs
+TILE_ASPECT = 1.2  # with two tiles, frames at least this much wider than high are split
+TILE_SHARE = 0.55  # each part's share of the width (10 % of it seen by both)
 Floats = npt.NDArray[np.float32]
 
 
 class NanoDet:
-    """Persons and cell phones, one onnxruntime session for every call, warmed up at start."""
+    """Persons and cell phones, one onnxruntime session for every call, warmed up at start.
+
+    With `tiles=2` a landscape frame (at least TILE_ASPECT wide for its height) is looked at
+    as its left and right parts, each TILE_SHARE of its width (they overlap in the middle), in
+    the same batch: squeezed to the model's square, a whole 4:3 frame leaves a far walker
+    some 10 px wide, a half leaves twice that. The parts' boxes go back into the frame's
+    pixels and one NMS per class over both parts keeps the best of a person seen twice in the
+    overlap. Twice the model's work per frame; the person counts of `nigrani eval analytics`
+    are what it buys (docs/benchmarks.md)."""
 
     def __init__(
-        self, *, thresholds: Thresholds | None = None, threads: int = 0, model: Path = MODEL
+        self,
+        *,
+        thresholds: Thresholds | None = None,
+        threads: int = 0,
+        model: Path = MODEL,
+        tiles: int = 1,
     ) -> None:
+        if tiles not in (1, 2):
+            raise ValueError("tiles must be 1 or 2")
         self.thresholds = thresholds or Thresholds()
+        self.tiles = tiles
         self._floor = min(self.thresholds.person, self.thresholds.cell_phone)
         self.session = session(model, threads=threads)
         self.input = self.session.get_inputs()[0].name
@@ -50,14 +68,34 @@ class NanoDet:
 
     def detect(self, frames: Sequence[Frame]) -> list[list[Detection]]:
         """Per frame, its persons and phones (boxes in the frame's pixels), best first."""
-        found: list[list[Detection]] = []
-        for start in range(0, len(frames), MAX_BATCH):
-            batch = frames[start : start + MAX_BATCH]
-            heads = self.infer(preprocess(batch))
-            for index, frame in enumerate(batch):
+        parts = [(i, x0, part) for i, f in enumerate(frames) for x0, part in self._parts(f)]
+        found: list[list[tuple[Floats, Floats]]] = [[] for _ in frames]
+        for start in range(0, len(parts), MAX_BATCH):
+            batch = parts[start : start + MAX_BATCH]
+            heads = self.infer(preprocess([part for _, _, part in batch]))
+            for index, (i, x0, part) in enumerate(batch):
                 scores, boxes = decode([h[index] for h in heads], self._floor)
-                found.append(self.keep(scores, boxes, frame.shape[1], frame.shape[0]))
-        return found
+                height, width = part.shape[:2]
+                scale = np.array([width, height, width, height], dtype=np.float32) / SIZE
+                shift = np.array([x0, 0, x0, 0], dtype=np.float32)
+                found[i].append((scores, (boxes * scale + shift).astype(np.float32)))
+        return [
+            self.keep(
+                np.concatenate([s for s, _ in pieces]),
+                np.concatenate([b for _, b in pieces]),
+                frame.shape[1],
+                frame.shape[0],
+            )
+            for frame, pieces in zip(frames, found, strict=True)
+        ]
+
+    def _parts(self, frame: Frame) -> list[tuple[int, Frame]]:
+        """The frame, or its left and right parts, each with its left edge in the frame."""
+        height, width = frame.shape[:2]
+        if self.tiles == 1 or width < TILE_ASPECT * height:
+            return [(0, frame)]
+        part = round(width * TILE_SHARE)
+        return [(0, frame[:, :part]), (width - part, frame[:, width - part :])]
 
     def infer(self, tensor: Floats) -> list[Floats]:
         """The raw heads for a preprocessed batch: per stride, scores then distributions."""
@@ -65,14 +103,14 @@ class NanoDet:
         return [np.asarray(o, dtype=np.float32) for o in outputs]
 
     def keep(self, scores: Floats, boxes: Floats, width: int, height: int) -> list[Detection]:
-        """The boxes over their class's threshold after NMS, scaled to a width × height frame."""
-        scale = np.array([width, height, width, height], dtype=np.float32) / SIZE
+        """The boxes (in a width × height frame's pixels) over their class's threshold after
+        NMS, held inside the frame."""
         kept: list[Detection] = []
         for column, label in enumerate(CLASSES.values()):
             chosen = np.flatnonzero(scores[:, column] >= self.thresholds.of(label))
             order = chosen[np.argsort(-scores[chosen, column], kind="stable")]
             for i in nms(boxes[order], self.thresholds.iou):
-                x1, y1, x2, y2 = (np.clip(boxes[order[i]] * scale, 0, [width, height] * 2)).tolist()
+                x1, y1, x2, y2 = (np.clip(boxes[order[i]], 0, [width, height] * 2)).tolist()
                 kept.append(Detection(label, float(scores[order[i], column]), (x1, y1, x2, y2)))
         return sorted(kept, key=lambda d: -d.score)
 

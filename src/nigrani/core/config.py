@@ -160,12 +160,15 @@ class Settings(BaseSettings):
     health_timeout_s: float = Field(default=5.0, ge=0.5, le=60.0)
     health_read_s: float = Field(default=2.0, ge=0.2, le=30.0)
     # Station analytics (nigrani.analytics): the object detector by type ("nanodet", or
-    # "none" to find nothing), the score a person or a phone needs, and the CPU threads of
-    # one inference (0: onnxruntime's choice, every core).
+    # "none" to find nothing), the score a person or a phone needs, the CPU threads of
+    # one inference (0: onnxruntime's choice, every core), and whether a landscape frame is
+    # looked at whole (1) or as its left and right halves (2: small people are found better,
+    # at twice the detector's CPU).
     analytics_detector: Literal["nanodet", "none"] = "nanodet"
     analytics_person_threshold: float = Field(default=0.35, gt=0.0, lt=1.0)
     analytics_phone_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
     analytics_detector_threads: int = Field(default=0, ge=0, le=256)
+    analytics_detector_tiles: Literal[1, 2] = 1
     # The analytics worker (`nigrani worker`): frames analysed a second per camera, the
     # detector run at least every keepalive seconds on a still picture (else only on
     # motion: this share of the small grey picture's pixels changed), a worker's hold on a

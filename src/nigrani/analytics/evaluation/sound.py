@@ -2,8 +2,9 @@
 each clip, its events scored against the labels, and the margin swept.
 
 A clip is decoded as a camera's feed decodes it (PyAV's frames, resampled by the meter to
-16 kHz mono float32) into the worker's `SoundMeter` (Silero VAD, loudness, the room's rolling
-speech baseline), a fresh one per clip as a feed starts with. The feed hands the analysis
+16 kHz mono float32) into the worker's `SoundMeter` as a camera runs it (`audio.camera_meter`:
+Silero VAD with its savings, loudness, the room's rolling speech baseline), a fresh one per
+clip as a feed starts with. The feed hands the analysis
 a picture 2 times a second carrying the loudest window heard since the one before
 (`feed.louder`); so here, an `Observation` every 0.5 s of clip time with that window, into
 the real `RuleEngine` with raised_voice at its defaults (or the rule given). The meter runs
@@ -26,7 +27,7 @@ from typing import Final
 
 import av
 
-from nigrani.analytics.audio import REPORT_S, SoundMeter
+from nigrani.analytics.audio import REPORT_S, SoundMeter, camera_meter
 from nigrani.analytics.evaluation.scoring import Interval, Match, RuleScore, match, total
 from nigrani.analytics.evaluation.sound_clips import (
     Scenarios,
@@ -86,7 +87,7 @@ class SoundReport:
         return p is not None and r is not None and p >= GOAL[0] and r >= GOAL[1]
 
 
-def hear(path: Path, *, meter: Callable[[], SoundMeter] = SoundMeter) -> Heard:
+def hear(path: Path, *, meter: Callable[[], SoundMeter] = camera_meter) -> Heard:
     """Decode the clip's audio and run the meter over it, window by window."""
     began = time.process_time()
     sounds: list[Sound] = []
@@ -169,7 +170,7 @@ def score_clip(
     *,
     rule: RaisedVoice | None = None,
     margin_s: float | None = None,
-    meter: Callable[[], SoundMeter] = SoundMeter,
+    meter: Callable[[], SoundMeter] = camera_meter,
 ) -> ClipRow:
     """Render (or take from `work`) one clip, hear it and score raised_voice on it."""
     margin = load_scenarios().margin_s if margin_s is None else margin_s
@@ -184,7 +185,7 @@ def evaluate_sound(
     clips: Sequence[str] = (),
     sweep_db: Sequence[float] = SWEEP_DB,
     scenarios: Scenarios | None = None,
-    meter: Callable[[], SoundMeter] = SoundMeter,
+    meter: Callable[[], SoundMeter] = camera_meter,
     progress: Callable[[str], None] | None = None,
 ) -> SoundReport:
     """Raised voice on every scripted clip (or those named), at `rule` (the default rule
