@@ -88,13 +88,15 @@ def test_a_probe_given_the_keyframe_interval_decodes_only_keyframes(
     assert camera.sub_url is not None
     first = probe_stream(camera.sub_url, read_s=1.2, transport="udp")  # every frame
     assert first.reason == "" and not first.keyframes and len(first.frames) == 8
-    # The simulator sends -g 10 at 10 fps over UDP (a busy machine loses a packet or two).
-    assert first.gop_s == pytest.approx(1.0, abs=0.2)
+    # The simulator sends -g 10 at 10 fps over UDP. A busy machine loses a packet or two or
+    # sends a keyframe late, which moves the median of two or three intervals: the check is
+    # "about a second", half an interval either way, which still tells 1 s from 2 s.
+    assert first.gop_s == pytest.approx(1.0, abs=0.45)
     keys = probe_stream(camera.sub_url, read_s=2.0, transport="udp", gop_s=first.gop_s)
     assert keys.reason == "" and keys.keyframes and keys.measurements()["keyframes"]
     assert len(keys.frames) == 3  # the keyframes at 0, 1 and 2 s
     assert keys.fps is not None and 7.0 < keys.fps < 11.0  # every packet counts, not 3 frames
-    assert keys.gop_s == pytest.approx(1.0, abs=0.2)
+    assert keys.gop_s == pytest.approx(1.0, abs=0.45)
 
 
 @pytest.mark.parametrize(
