@@ -105,6 +105,13 @@ class ProberDb:
                 )
 
 
+@pytest.fixture(autouse=True)
+def _served(rtsp_cameras: Simulator) -> None:  # noqa: F811
+    """Each test starts with the rig's cameras served: an earlier test on this worker may
+    have killed one whose publisher is still being restarted (seen in CI on a slow host)."""
+    rtsp_cameras.wait_served()
+
+
 @pytest.fixture(scope="module")
 def prober_db(
     rtsp_cameras: Simulator,  # noqa: F811

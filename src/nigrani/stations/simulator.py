@@ -353,6 +353,13 @@ class Simulator:
                 conn.sendall(request.encode())
         time.sleep(0.05)  # let the server read the request before the next ANNOUNCE
 
+    def wait_served(self, *, timeout_s: float = 30.0) -> None:
+        """Return once every camera that should be served is (a publisher that died or was
+        refused is started again meanwhile); SimulatorError after timeout_s."""
+        with self._lock:
+            published = [c for c in self.cameras if c.published]
+        self._wait_served(published, timeout_s)
+
     def _wait_served(self, cameras: list[SimulatedCamera], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         for camera in cameras:
