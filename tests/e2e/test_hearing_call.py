@@ -12,6 +12,7 @@ a Tuesday, so the 12:00-14:00 window is open whatever the day the test runs."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from typing import Any
 
 import av
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import select
 
 from nigrani.accounts import otp
@@ -184,6 +185,43 @@ def test_a_citizen_waits_is_called_and_both_sides_see_and_hear_each_other(
         assert answer.status == 200 and answer.headers["content-type"] == "video/mp4"
         assert hashlib.sha256(answer.body()).hexdigest() == item.sha256
     expect(dcp.locator("#done .recording-link")).to_have_count(2)
+
+
+def test_a_join_heard_before_the_call_next_answer_is_still_recorded(
+    media_browser: Browser, hearing_server: str, live_server: LiveServer
+) -> None:
+    """On a slow machine the citizen's room can join before the officer's page has the
+    answer to its own "call next": the early "joined" must keep its word about recording."""
+    citizen = _page(media_browser, hearing_server, ["camera", "microphone"], **PHONE)
+    sign_in_by_sms(citizen, "9812300014", then="/hearings")
+    citizen.locator(".window a.button").first.click()
+    citizen.locator('input[name="slot"][value="now"]').check()
+    citizen.locator("#topic").fill("Demo: a neighbour's generator runs all night")
+    citizen.locator("#book-form button[type=submit]").click()
+    citizen.wait_for_url("**/hearings/t/**")
+    expect(citizen.locator("#room-position")).to_have_text("1")
+    citizen.locator("#consent-yes").click()
+    expect(citizen.locator("#consent-state")).not_to_have_text("")
+
+    dcp = _page(media_browser, hearing_server, ["camera", "microphone"])
+    sign_in(dcp, live_server.logins["dcp.central"])
+    dcp.goto("/hearings/console")
+
+    def answer_late(route: Route) -> None:
+        answer = route.fetch()
+        room = citizen.locator(".hearing-room")
+        expect(room).to_have_attribute("data-state", re.compile("called|in_call"))
+        time.sleep(1.5)  # the room has joined: its "joined" reaches the console first
+        route.fulfill(response=answer)
+
+    dcp.route("**/hearings/console/*/next", answer_late)
+    dcp.locator("#call-next button").click()
+    _receiving(citizen)
+    _receiving(dcp)
+    expect(citizen.locator("#recording-badge")).to_be_visible()
+    expect(dcp.locator("#recording-badge")).to_be_visible()
+    dcp.locator("#hang-up").click()
+    expect(dcp.locator(".hearing-console")).not_to_have_class("in-call")
 
 
 def test_a_denied_camera_joins_with_sound_only(media_browser: Browser, hearing_server: str) -> None:

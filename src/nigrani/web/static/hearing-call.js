@@ -242,10 +242,12 @@
     if (ticket) startMedia().then(function () { signal(ticket, { hello: true }); });
   }
 
-  var joinedEarly = {}; // "joined" that came before this page knew it had called them
+  // A "joined" that came before this page knew it had called them, kept whole (it says
+  // whether the call is recorded) to be acted on when the call-next answer comes.
+  var joinedEarly = {};
   function fromServerToOfficer(message) {
     if (message.type === "joined" && message.ticket !== heldTicket()) {
-      joinedEarly[message.ticket] = true;
+      joinedEarly[message.ticket] = message;
     } else if (message.type === "joined") {
       recordUrl = message.record ? "/hearings/tickets/" + message.ticket + "/recording" : null;
       if (pc && pcTicket === message.ticket && pc.connectionState === "connected") return;
@@ -291,7 +293,9 @@
         if (!answer[0]) { say((body.error && body.error.message) || text.failed); return; }
         if (!body.ticket) { say(text.nobody); return; }
         root.dataset.ticket = String(body.ticket);
-        if (joinedEarly[body.ticket]) fromServerToOfficer({ type: "joined", ticket: body.ticket });
+        var early = joinedEarly[body.ticket];
+        delete joinedEarly[body.ticket];
+        if (early) fromServerToOfficer(early);
         refreshPanel();
       });
   });
