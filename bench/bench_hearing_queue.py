@@ -328,7 +328,10 @@ class Nigrani(Day):
 
     def _arrive(self, c: Citizen) -> Callable[[datetime], None]:
         def check_in(now: datetime) -> None:
-            if self.queue.tickets[self.ticket[c.n]].state == State.BOOKED:
+            # one who comes after the close finds the queue shut, as a real one would
+            if self.queue.tickets[self.ticket[c.n]].state == State.BOOKED and (
+                now < self.sitting.ends_at
+            ):
                 self.queue.check_in(self.ticket[c.n], now=now)
                 self.entered(c.n, now)
 
@@ -464,14 +467,19 @@ def sitting_of(officers: int) -> Sitting:
 
 def yesterday(seed: int, params: Params, sitting: Sitting) -> eta.Prior:
     """The prior a deployment would have kept from earlier sittings: the calls of another
-    seeded day of the same kind (what an officer is held per answered call, and the share
-    unanswered); the rest is `eta.Prior`'s."""
+    seeded day of the same kind (what an officer is held per answered call, the share
+    unanswered, the share of calls that come back, and the urgent ones an hour); the
+    rest is `eta.Prior`'s."""
     people = citizens(random.Random(seed + 10_000), params, sitting)
     held = [c.answer_s + c.call_s for c in people if c.answers[0]]
+    back = [c for c in people if not c.answers[0] and c.rejoin_s is not None]
+    urgent = [c for c in people if c.urgent]  # called out of turn from 11:30 on, in effect
     return eta.Prior(
         mean=timedelta(seconds=statistics.fmean(held)),
         sd=timedelta(seconds=statistics.stdev(held)),
         no_show_rate=1 - len(held) / len(people),
+        rejoin_per_call=len(back) / len(people),
+        out_of_turn_per_hour=len(urgent) / 2.5,
     )
 
 

@@ -104,3 +104,38 @@ def test_the_same_queue_shows_the_same_wait() -> None:
     now = q.sitting.starts_at
     tickets = [q.join(now=now) for _ in range(6)]
     assert eta.for_ticket(q, tickets[-1].id, now=now) == eta.for_ticket(q, tickets[-1].id, now=now)
+
+
+def test_urgent_citizens_coming_in_ahead_lengthen_the_wait() -> None:
+    calm = eta.project(eta.Ahead(line=6), [0.0], STATS)
+    urgent = eta.project(eta.Ahead(line=6, out_of_turn_per_s=1 / 600), [0.0], STATS)
+    # about three urgent calls come in the half hour before the turn
+    assert urgent.likely > calm.likely + 8 * MIN
+    assert urgent.ahead > calm.ahead + 2
+
+
+def test_a_rejoining_no_show_passes_only_those_further_back_than_it_comes_in() -> None:
+    front = eta.Ahead(line=2, rejoin_per_call=0.5, rejoin_behind=3)
+    back = eta.Ahead(line=10, rejoin_per_call=0.5, rejoin_behind=3)
+    alone = eta.Ahead(line=10, rejoin_behind=3)
+    near = eta.project(eta.Ahead(line=2), [0.0], STATS)
+    assert eta.project(front, [0.0], STATS).likely == near.likely
+    far = eta.project(alone, [0.0], STATS)
+    assert eta.project(back, [0.0], STATS).likely > far.likely + 10 * MIN
+
+
+def test_the_days_rejoins_and_out_of_turn_calls_move_their_rates_from_the_prior() -> None:
+    q = queue(1)
+    now = q.sitting.starts_at
+    prior = eta.Prior()
+    first, second, third = (q.join(now=now) for _ in range(3))
+    assert eta.rejoin_rate(q, prior=prior) == prior.rejoin_per_call
+    assert eta.out_of_turn_rate(q, now=now, prior=prior) == prior.out_of_turn_per_hour / 3600
+    q.call_next(1, now=now)
+    q.skip_no_show(first.id, now=now + 3 * MIN)
+    q.rejoin(first.id, now=now + 4 * MIN)
+    assert eta.rejoin_rate(q, prior=prior) > prior.rejoin_per_call
+    q.call_out_of_order(1, third.id, reason="urgent: a medical emergency", now=now + 5 * MIN)
+    later = now + 10 * MIN
+    assert eta.out_of_turn_rate(q, now=later, prior=prior) > prior.out_of_turn_per_hour / 3600
+    assert second.state.value == "waiting"

@@ -11,7 +11,10 @@ Who is ahead: the citizens before this one in the line, and the booked citizens 
 arrived whose slot comes before this ticket's. The line puts a booking ahead of a later-due
 ticket when it checks in, so a booking gets ahead only if it arrives before this turn comes
 (a race: a booking due soon may arrive just before the turn or just after it), and only if
-it comes at all. Citizens in the line give up at the day's rate per minute waited.
+it comes at all. Citizens in the line give up at the day's rate per minute waited. And the
+line ahead grows as it is served: each call has the day's chance of a skipped no-show coming
+back `rejoin_behind` places behind the head (ahead of a ticket further back), and urgent
+citizens, called out of turn ahead of everyone, come at the day's rate per minute.
 
 The wait is the line played forward `DRAWS` times (`project`), each draw with its own call
 lengths (lognormal, the day's mean and spread, the mean itself drawn within its standard
@@ -70,6 +73,10 @@ class Prior:
     booked_show_rate: float = 0.9
     cancel_per_min: float = 0.001
     cancel_weight_min: float = 600.0  # minutes waited the prior's rate is worth
+    rejoin_per_call: float = 0.05  # skipped no-shows who came back, per call made
+    rejoin_weight: int = 20  # calls the prior's rate is worth
+    out_of_turn_per_hour: float = 1.0  # urgent citizens called out of turn
+    out_of_turn_weight_min: float = 60.0  # minutes of the sitting the prior's rate is worth
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,9 @@ class Ahead:
     """Who may be called before a ticket, and when, in seconds from now: the citizens ahead
     in the line; for each booking due before it, when it is expected in and the latest it
     may come and still keep its place; the day's rates; when the ticket itself can first be
-    called (a booked citizen not in yet), and when the officers may first call and stop."""
+    called (a booked citizen not in yet), and when the officers may first call and stop;
+    and who comes in ahead: a rejoining no-show per call (ahead of a ticket with more than
+    `rejoin_behind` before it), an urgent citizen per second."""
 
     line: int = 0
     bookings_s: Sequence[float] = ()
@@ -141,6 +150,9 @@ class Ahead:
     not_before_s: float = 0.0
     opens_in_s: float = 0.0
     closes_in_s: float = math.inf
+    rejoin_per_call: float = 0.0
+    rejoin_behind: int = 0
+    out_of_turn_per_s: float = 0.0
 
 
 @dataclass
@@ -150,13 +162,16 @@ class _Draws:
     free: np.ndarray  # (draws, officers): when each officer is next free
     line: np.ndarray  # citizens ahead still to be called
     arrivals: np.ndarray  # (draws, bookings + 1): sorted arrival times, inf-padded
+    since: float = 0.0  # when the officers may first call: urgent citizens count from then
     taken: np.ndarray = field(init=False)
     turn: np.ndarray = field(init=False)
+    seen: np.ndarray = field(init=False)  # up to when urgent arrivals are drawn
 
     def __post_init__(self) -> None:
         n = len(self.line)
         self.taken = np.zeros(n)
         self.turn = np.full(n, np.inf)
+        self.seen = np.full(n, self.since)
 
 
 def estimate(ahead: int, remaining: Sequence[float], stats: CallStats) -> Eta:
@@ -177,28 +192,40 @@ def project(
         close = timedelta(seconds=ahead.closes_in_s)
         return Eta(close, close, close, served_today=False, chance_today=0.0, ahead=ahead.line)
     rng = np.random.default_rng(18)
+    comes = np.random.default_rng(19)  # who comes in ahead: its own stream, so a line without
+    # rejoins or urgent citizens draws exactly what it drew before they were modelled
     mean = stats.mean_s * np.clip(1 + rng.standard_normal(draws) * _rel_se(stats), 0.5, 2.0)
     sigma = math.sqrt(math.log1p(stats.var_s / stats.mean_s**2)) if stats.mean_s else 0.0
     state = _Draws(
         free=_free_at(remaining, stats, ahead.opens_in_s, rng, draws, sigma),
         line=np.full(draws, ahead.line),
         arrivals=_arrivals(ahead, rng, draws),
+        since=ahead.opens_in_s,
     )
     done = False
     while not done:  # each step takes one citizen, idles to an arrival, or ends each draw
         factor = np.exp(rng.standard_normal(draws) * sigma - sigma**2 / 2)
-        done = _step(state, ahead, mean * factor, rng.random(draws))
+        chance = np.vstack([rng.random(draws), comes.random((2, draws))])
+        done = _step(state, ahead, mean * factor, chance)
     return _summary(state, ahead)
 
 
-def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, stays: np.ndarray) -> bool:
-    """One officer-free moment in every draw still running; True when all have ended."""
+def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, chance: np.ndarray) -> bool:
+    """One officer-free moment in every draw still running; True when all have ended.
+    `chance`: three uniform draws each (stays, a rejoin, urgent arrivals)."""
+    stays, rejoins, urgent = chance
     rows = np.flatnonzero(np.isinf(state.turn))
     if not len(rows):
         return True
     free = state.free[rows]
     officer = free.argmin(axis=1)
     now = free[np.arange(len(rows)), officer]
+    # urgent citizens who came since the last look go ahead of everyone (none after the close)
+    until = np.minimum(now, ahead.closes_in_s)
+    gap = np.maximum(until - state.seen[rows], 0.0)
+    came = _poisson(ahead.out_of_turn_per_s * gap, urgent[rows])
+    state.line[rows] += came
+    state.seen[rows] = np.maximum(state.seen[rows], until)
     booked = state.arrivals[rows, 0]
     from_line = state.line[rows] > 0
     from_booked = ~from_line & (booked <= now)
@@ -207,7 +234,11 @@ def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, stays: np.ndarray) -> b
     waits = ~take & (now < ahead.not_before_s)  # a booked ticket not in yet: idle until then
     ends = ~take & ~waits | closed
     state.turn[rows[ends]] = np.minimum(now[ends], ahead.closes_in_s)
+    # a call that ends in a skip may bring its citizen back behind the head, ahead of a
+    # ticket further back
+    back = (state.line[rows] > ahead.rejoin_behind) & (rejoins[rows] < ahead.rejoin_per_call)
     state.line[rows[from_line & ~closed]] -= 1
+    state.line[rows[back & take & ~closed]] += 1
     shifted = rows[from_booked & ~closed]
     state.arrivals[shifted] = np.roll(state.arrivals[shifted], -1, axis=1)
     state.arrivals[shifted, -1] = np.inf
@@ -218,6 +249,18 @@ def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, stays: np.ndarray) -> b
     idle = waits & ~closed
     state.free[rows[idle], officer[idle]] = np.minimum(ahead.not_before_s, booked[idle])
     return False
+
+
+def _poisson(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Poisson counts of the given means from uniforms (inverse CDF; the means are small)."""
+    count = np.zeros(len(mean), dtype=int)
+    p = np.exp(-mean)
+    cdf = p.copy()
+    while np.any(more := u > cdf) and count.max() < 50:
+        count[more] += 1
+        p = p * mean / count.clip(1)
+        cdf = np.where(more, cdf + p, cdf)
+    return count
 
 
 def _summary(state: _Draws, ahead: Ahead) -> Eta:
@@ -363,6 +406,25 @@ def cancel_rate(queue: Queue, *, now: datetime, prior: Prior | None = None) -> f
     return (prior.cancel_per_min / 60 * weight + left) / (weight + waited)
 
 
+def rejoin_rate(queue: Queue, *, prior: Prior | None = None) -> float:
+    """How often a call today brought a skipped no-show back into the line, per call made,
+    shrunk toward the prior's."""
+    prior = prior or Prior()
+    calls = sum(1 for e in queue.events if e.kind in ("called", "called_out_of_order"))
+    back = sum(1 for e in queue.events if e.kind == "rejoined")
+    return (prior.rejoin_per_call * prior.rejoin_weight + back) / (prior.rejoin_weight + calls)
+
+
+def out_of_turn_rate(queue: Queue, *, now: datetime, prior: Prior | None = None) -> float:
+    """Urgent citizens called out of turn today, per second of the sitting so far, shrunk
+    toward the prior's."""
+    prior = prior or Prior()
+    calls = sum(1 for e in queue.events if e.kind == "called_out_of_order")
+    open_s = max((now - queue.sitting.starts_at).total_seconds(), 0.0)
+    weight = prior.out_of_turn_weight_min * 60
+    return (prior.out_of_turn_per_hour / 3600 * weight + calls) / (weight + open_s)
+
+
 def _ahead_of(queue: Queue, ticket_id: int, *, now: datetime, prior: Prior) -> Ahead:
     ticket = queue.tickets[ticket_id]
     lead, lead_sd = booked_lead(queue, prior=prior)
@@ -387,6 +449,9 @@ def _ahead_of(queue: Queue, ticket_id: int, *, now: datetime, prior: Prior) -> A
         not_before_s=not_before,
         opens_in_s=max((queue.sitting.starts_at - now).total_seconds(), 0.0),
         closes_in_s=(queue.sitting.ends_at - now).total_seconds(),
+        rejoin_per_call=rejoin_rate(queue, prior=prior),
+        rejoin_behind=queue.rules.rejoin_behind,
+        out_of_turn_per_s=out_of_turn_rate(queue, now=now, prior=prior),
     )
 
 
