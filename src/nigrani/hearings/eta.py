@@ -45,9 +45,9 @@ import numpy as np
 
 from nigrani.hearings.queue import Kind, Queue, State, Ticket
 
-# the quantiles of the turn shown as low, likely, high: the draws leave out what the line
-# cannot foresee (priority joiners, rejoins, out-of-turn calls), and a 10-90 band of them
-# held 63-70 % of the real calls in the bench; 5-95 is what holds about 80 %
+# the quantiles of the turn shown as low, likely, high: the draws leave out priority joiners
+# and a sitting's drift in call lengths, and a 10-90 band of them held 63-70 % of the real
+# calls in the bench (before rejoins and urgent calls were drawn); 5-95 holds about 80 %
 BAND = (0.05, 0.5, 0.95)
 DRAWS = 400
 RESIDUAL_FLOOR = 1 / 3  # a running call has at least this share of a mean call to go
