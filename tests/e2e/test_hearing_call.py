@@ -99,6 +99,16 @@ def _someone_ahead(live_server: LiveServer) -> None:
     engine.dispose()
 
 
+def _book_now(citizen: Page, phone: str, topic: str) -> None:
+    """The citizen signs in by SMS, takes a place in today's live queue and is in the room."""
+    sign_in_by_sms(citizen, phone, then="/hearings")
+    citizen.locator(".window a.button").first.click()
+    citizen.locator('input[name="slot"][value="now"]').check()
+    citizen.locator("#topic").fill(topic)
+    citizen.locator("#book-form button[type=submit]").click()
+    citizen.wait_for_url("**/hearings/t/**")
+
+
 def _stats(page: Page) -> dict[str, Any]:
     return page.evaluate("window.hearingStats ? window.hearingStats() : null") or {}
 
@@ -193,12 +203,7 @@ def test_a_join_heard_before_the_call_next_answer_is_still_recorded(
     """On a slow machine the citizen's room can join before the officer's page has the
     answer to its own "call next": the early "joined" must keep its word about recording."""
     citizen = _page(media_browser, hearing_server, ["camera", "microphone"], **PHONE)
-    sign_in_by_sms(citizen, "9812300014", then="/hearings")
-    citizen.locator(".window a.button").first.click()
-    citizen.locator('input[name="slot"][value="now"]').check()
-    citizen.locator("#topic").fill("Demo: a neighbour's generator runs all night")
-    citizen.locator("#book-form button[type=submit]").click()
-    citizen.wait_for_url("**/hearings/t/**")
+    _book_now(citizen, "9812300014", "Demo: a neighbour's generator runs all night")
     expect(citizen.locator("#room-position")).to_have_text("1")
     citizen.locator("#consent-yes").click()
     expect(citizen.locator("#consent-state")).not_to_have_text("")
@@ -226,12 +231,7 @@ def test_a_join_heard_before_the_call_next_answer_is_still_recorded(
 
 def test_a_denied_camera_joins_with_sound_only(media_browser: Browser, hearing_server: str) -> None:
     citizen = _page(media_browser, hearing_server, ["microphone"], **PHONE)
-    sign_in_by_sms(citizen, "9812300012", then="/hearings")
-    citizen.locator(".window a.button").first.click()
-    citizen.locator('input[name="slot"][value="now"]').check()
-    citizen.locator("#topic").fill("Demo: a question about a lost document")
-    citizen.locator("#book-form button[type=submit]").click()
-    citizen.wait_for_url("**/hearings/t/**")
+    _book_now(citizen, "9812300012", "Demo: a question about a lost document")
     sound_only = hindi(
         "The camera is not allowed or missing: you will join with sound only. To be seen, "
         "allow the camera in your browser and reload."

@@ -162,16 +162,14 @@ class _Draws:
     free: np.ndarray  # (draws, officers): when each officer is next free
     line: np.ndarray  # citizens ahead still to be called
     arrivals: np.ndarray  # (draws, bookings + 1): sorted arrival times, inf-padded
-    since: float = 0.0  # when the officers may first call: urgent citizens count from then
+    seen: np.ndarray  # up to when urgent arrivals are drawn
     taken: np.ndarray = field(init=False)
     turn: np.ndarray = field(init=False)
-    seen: np.ndarray = field(init=False)  # up to when urgent arrivals are drawn
 
     def __post_init__(self) -> None:
         n = len(self.line)
         self.taken = np.zeros(n)
         self.turn = np.full(n, np.inf)
-        self.seen = np.full(n, self.since)
 
 
 def estimate(ahead: int, remaining: Sequence[float], stats: CallStats) -> Eta:
@@ -200,20 +198,20 @@ def project(
         free=_free_at(remaining, stats, ahead.opens_in_s, rng, draws, sigma),
         line=np.full(draws, ahead.line),
         arrivals=_arrivals(ahead, rng, draws),
-        since=ahead.opens_in_s,
+        seen=np.full(draws, ahead.opens_in_s),  # urgent citizens count from the opening
     )
     done = False
     while not done:  # each step takes one citizen, idles to an arrival, or ends each draw
         factor = np.exp(rng.standard_normal(draws) * sigma - sigma**2 / 2)
-        chance = np.vstack([rng.random(draws), comes.random((2, draws))])
-        done = _step(state, ahead, mean * factor, chance)
+        done = _step(state, ahead, mean * factor, rng.random(draws), comes)
     return _summary(state, ahead)
 
 
-def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, chance: np.ndarray) -> bool:
+def _step(
+    state: _Draws, ahead: Ahead, cost: np.ndarray, stays: np.ndarray, comes: np.random.Generator
+) -> bool:
     """One officer-free moment in every draw still running; True when all have ended.
-    `chance`: three uniform draws each (stays, a rejoin, urgent arrivals)."""
-    stays, rejoins, urgent = chance
+    `comes` draws who comes in ahead (rejoins, urgent citizens)."""
     rows = np.flatnonzero(np.isinf(state.turn))
     if not len(rows):
         return True
@@ -223,8 +221,7 @@ def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, chance: np.ndarray) -> 
     # urgent citizens who came since the last look go ahead of everyone (none after the close)
     until = np.minimum(now, ahead.closes_in_s)
     gap = np.maximum(until - state.seen[rows], 0.0)
-    came = _poisson(ahead.out_of_turn_per_s * gap, urgent[rows])
-    state.line[rows] += came
+    state.line[rows] += comes.poisson(ahead.out_of_turn_per_s * gap)
     state.seen[rows] = np.maximum(state.seen[rows], until)
     booked = state.arrivals[rows, 0]
     from_line = state.line[rows] > 0
@@ -236,7 +233,8 @@ def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, chance: np.ndarray) -> 
     state.turn[rows[ends]] = np.minimum(now[ends], ahead.closes_in_s)
     # a call that ends in a skip may bring its citizen back behind the head, ahead of a
     # ticket further back
-    back = (state.line[rows] > ahead.rejoin_behind) & (rejoins[rows] < ahead.rejoin_per_call)
+    rejoins = comes.random(len(rows))
+    back = (state.line[rows] > ahead.rejoin_behind) & (rejoins < ahead.rejoin_per_call)
     state.line[rows[from_line & ~closed]] -= 1
     state.line[rows[back & take & ~closed]] += 1
     shifted = rows[from_booked & ~closed]
@@ -249,18 +247,6 @@ def _step(state: _Draws, ahead: Ahead, cost: np.ndarray, chance: np.ndarray) -> 
     idle = waits & ~closed
     state.free[rows[idle], officer[idle]] = np.minimum(ahead.not_before_s, booked[idle])
     return False
-
-
-def _poisson(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Poisson counts of the given means from uniforms (inverse CDF; the means are small)."""
-    count = np.zeros(len(mean), dtype=int)
-    p = np.exp(-mean)
-    cdf = p.copy()
-    while np.any(more := u > cdf) and count.max() < 50:
-        count[more] += 1
-        p = p * mean / count.clip(1)
-        cdf = np.where(more, cdf + p, cdf)
-    return count
 
 
 def _summary(state: _Draws, ahead: Ahead) -> Eta:
