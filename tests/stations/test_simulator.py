@@ -3,6 +3,8 @@ killed camera's stream fails, a restarted one works again."""
 
 from __future__ import annotations
 
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -90,6 +92,84 @@ def test_a_publisher_that_dies_is_restarted(rtsp_cameras: Simulator) -> None:
     except av.FFmpegError:  # a loaded machine can take longer than one open to serve it
         counts = packets_by_kind(camera.main_url, camera, 1.0)
     assert counts.get("audio", 0) >= 20
+
+
+def _rtsp(conn: socket.socket, request: str) -> str:
+    conn.sendall(request.encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += conn.recv(4096)
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"Content-Length: *(\d+)", head, re.I)
+    while length and len(rest) < int(length.group(1)):
+        rest += conn.recv(4096)
+    return (head + b"\r\n\r\n" + rest).decode()
+
+
+def _udp_pair() -> tuple[socket.socket, socket.socket]:
+    """Two UDP sockets on an even port and the next one (RTP, RTCP)."""
+    for _ in range(200):
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.0.1", 0))
+        port = rtp.getsockname()[1]
+        rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            if port % 2:
+                raise OSError("odd")
+            rtcp.bind(("127.0.0.1", port + 1))
+        except OSError:
+            rtp.close()
+            rtcp.close()
+            continue
+        return rtp, rtcp
+    raise AssertionError("no free UDP port pair")
+
+
+def _packets(sock: socket.socket, seconds: float) -> int:
+    sock.settimeout(0.05)
+    count, until = 0, time.monotonic() + seconds
+    while time.monotonic() < until:
+        try:
+            sock.recv(65536)
+            count += 1
+        except TimeoutError:
+            pass
+    return count
+
+
+def test_a_reader_that_hangs_up_without_teardown_gets_no_more_packets(
+    rtsp_cameras: Simulator,
+) -> None:
+    """A killed reader's UDP ports must go quiet: packets still sent there land in whatever
+    reader binds them next (a main-stream recording once got the sub-stream's frames)."""
+    camera = rtsp_cameras.cameras[0]
+    assert camera.sub_url
+    url = camera.sub_url
+    host, port = url.split("/")[2].split(":")
+    rtp, rtcp = _udp_pair()
+    client_port = rtp.getsockname()[1]
+    try:
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            _rtsp(conn, f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n")
+            setup = _rtsp(
+                conn,
+                f"SETUP {url}/streamid=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                f"Transport: RTP/AVP;unicast;client_port={client_port}-{client_port + 1}\r\n\r\n",
+            )
+            assert setup.startswith("RTSP/1.0 200"), setup
+            session = re.search(r"Session: *([^;\r\n]+)", setup)
+            assert session, setup
+            play = _rtsp(
+                conn, f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session.group(1)}\r\n\r\n"
+            )
+            assert play.startswith("RTSP/1.0 200"), play
+            assert _packets(rtp, 1.0) > 5  # the stream flows while the reader is there
+        # the TCP connection is gone, no TEARDOWN sent: what was in flight, then silence
+        _packets(rtp, 0.5)
+        assert _packets(rtp, 1.5) == 0
+    finally:
+        rtp.close()
+        rtcp.close()
 
 
 def test_neighbouring_cameras_show_different_moments(rtsp_cameras: Simulator) -> None:

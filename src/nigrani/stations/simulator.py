@@ -52,12 +52,24 @@ RTP_SPAN: Final = 1_000
 WATCH_INTERVAL_S: Final = 0.5
 RESTART_AFTER_S: Final = 2.0
 _PR_SET_PDEATHSIG: Final = 1
-# Debian's /usr/bin/rtsp-server-perl, except that the RTP base port is really set:
-# the server resets its counter to the package variable (20000) whenever no mount is left,
-# which ignores --rtp_start_port and makes two servers on one machine share ports.
+# Debian's /usr/bin/rtsp-server-perl, with two mends:
+# - the RTP base port is really set: the server resets its counter to the package variable
+#   (20000) whenever no mount is left, which ignores --rtp_start_port and makes two servers
+#   on one machine share ports;
+# - a reader that hangs up without a TEARDOWN (killed, or timed out) stops getting packets:
+#   the server forgets the TCP connection but kept sending its RTP to the reader's UDP
+#   ports for as long as the stream lived, so a later reader anywhere on the machine that
+#   happened to bind those ports got another stream's packets mixed into its own (seen in
+#   CI: a main-stream recording with the sub-stream's 384x288 frames in it).
 SERVER_LAUNCHER: Final = (
     "use AnyEvent; use RTSP::Server; "
     "$RTSP::Server::RTP_START_PORT = $ENV{NIGRANI_RTP_START_PORT}; "
+    "{ no warnings 'redefine'; my $broadcast = \\&RTSP::Server::Mount::Stream::broadcast; "
+    "*RTSP::Server::Mount::Stream::broadcast = sub { my ($stream) = @_; "
+    "for my $client ($stream->clients) { "
+    "next if exists $client->server->client_server->connections->{$client->id}; "
+    "$stream->remove_client($client); eval { $client->finish }; } "
+    "goto &$broadcast; }; } "
     "my $server = RTSP::Server->new_with_options; $server->listen; AnyEvent->condvar->recv;"
 )
 
