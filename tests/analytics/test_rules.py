@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nigrani.analytics.observe import Observation, PersonSeen, Sound
+from nigrani.analytics.observe import Newcomer, Observation, PersonSeen, Sound
 from nigrani.analytics.rules import (
     CameraRules,
     EventChange,
@@ -66,6 +66,14 @@ def test_crowd_waiting_starts_at_its_threshold_and_not_before() -> None:
     assert start.change == "start" and start.at == at(600)
     assert start.event.started_at == at(0) and start.event.ended_at is None
     assert start.event.peak == {"zone": "hall", "max_people": 5}
+
+
+def test_crowd_waiting_counts_the_newcomers_not_yet_confirmed() -> None:
+    eng = engine(station={"crowd_waiting": {"min_people": 5, "for_s": 10}})
+    arriving = (Newcomer((0, 0, 10, 10), ("hall",)), Newcomer((20, 0, 30, 10), ("door",)))
+    frames = [obs(s, crowd(4), newcomers=arriving) for s in range(0, 15, 5)]
+    (start,) = feed(eng, frames)  # 4 confirmed + 1 arriving in the hall; the door's apart
+    assert start.event.kind == "crowd_waiting" and start.event.peak["max_people"] == 5
 
 
 def test_crowd_waiting_one_short_never_starts_and_each_zone_counts_alone() -> None:

@@ -85,6 +85,28 @@ def test_a_person_is_confirmed_after_three_matches_in_a_row() -> None:
     assert reports[2][0].seen and reports[2][0].box == person(120).box
 
 
+def test_a_sure_newcomer_is_counted_at_once_but_gets_no_id_until_confirmed() -> None:
+    tracker = Tracker()  # new tracks from 0.6; confirmed after 3 hits
+    tracker.update([person(100), person(400, score=0.55)], 0.0)
+    assert tracker.newcomers(0.0) == [person(100).box]  # 0.55 starts no track at all
+    tracker.update([person(110, score=0.52)], 0.5)  # still its track, but not sure now
+    assert tracker.newcomers(0.5) == []
+    tracker.update([person(120)], 1.0)  # the third hit: confirmed, no longer new
+    assert tracker.newcomers(1.0) == []
+    assert tracker.issued == 1
+    tracker.update([person(130)], 1.5)
+    assert tracker.newcomers(99.0) == []  # only the frame's own matches count
+
+
+def test_a_newcomer_box_on_a_tracked_person_is_not_somebody_new() -> None:
+    tracker = Tracker()
+    feed(tracker, [[person(100)]] * 3)  # confirmed at 1.0 s
+    # a wide box around the tracked one and a neighbour, and someone apart
+    found = [person(102), Detection("person", 0.8, (95.0, 95.0, 200.0, 250.0)), person(600)]
+    assert len(tracker.update(found, 1.5)) == 1
+    assert tracker.newcomers(1.5) == [person(600).box]
+
+
 def test_one_frame_false_positives_never_become_people() -> None:
     rng = np.random.default_rng(3)
     tracker = Tracker()

@@ -119,6 +119,21 @@ def test_each_frame_becomes_an_observation_of_its_confirmed_people() -> None:
     assert someone.box == pytest.approx(person(125, 400).box)
 
 
+def test_a_frame_counts_its_newcomers_in_their_zones_but_gives_them_no_dwell() -> None:
+    room = Scene(camera_id=7, zones=[BENCH, DESK])
+    first = room.observe([person(100, 400)], at=START, size=SIZE)
+    assert first.people == () and first.count() == 1 and first.count("Bench") == 1
+    assert first.count("Desk") == 0 and [n.zones for n in first.newcomers] == [("Bench",)]
+    later = [
+        room.observe([person(100, 400)], at=START + timedelta(seconds=i / 2), size=SIZE)
+        for i in range(1, 3)
+    ]
+    assert [(len(o.people), len(o.newcomers), o.count("Bench")) for o in later] == [
+        (0, 1, 1),
+        (1, 0, 1),  # confirmed: counted once, now with an id and dwell
+    ]
+
+
 def test_someone_seen_at_the_desk_after_the_bench_is_in_the_desk() -> None:
     room = scene()
     at = [START + timedelta(seconds=s) for s in range(0, 20)]

@@ -73,13 +73,17 @@ def take_batch(pictures: queue.Queue[Picture], *, wait_s: float, most: int) -> l
 
 
 def snapshot(image: Frame, obs: Observation, *, max_bytes: int) -> bytes:
-    """The frame as a JPEG with each person boxed (red: holding a phone), at most max_bytes."""
+    """The frame as a JPEG with each person boxed (red: holding a phone; a thin box: a
+    newcomer not yet tracked), at most max_bytes."""
     drawn: Any = image.copy()
     for person in obs.people:
         x1, y1, x2, y2 = (int(v) for v in person.box)
         colour = PHONE_COLOUR if person.phone else BOX_COLOUR
         cv2.rectangle(drawn, (x1, y1), (x2, y2), colour, 2)
         cv2.putText(drawn, str(person.track_id), (x1, max(y1 - 4, 10)), 0, 0.5, colour, 1)
+    for newcomer in obs.newcomers:  # counted, not yet tracked: a thin box without an id
+        x1, y1, x2, y2 = (int(v) for v in newcomer.box)
+        cv2.rectangle(drawn, (x1, y1), (x2, y2), BOX_COLOUR, 1)
     quality = 85
     while True:
         ok, data = cv2.imencode(".jpg", drawn, [cv2.IMWRITE_JPEG_QUALITY, quality])

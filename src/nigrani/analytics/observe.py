@@ -21,6 +21,14 @@ class PersonSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class Newcomer:
+    """A person the detector is sure of in this frame whose track is not yet confirmed."""
+
+    box: tuple[float, float, float, float]
+    zones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Sound:
     """The room's sound over the last window."""
 
@@ -36,3 +44,12 @@ class Observation:
     people: tuple[PersonSeen, ...] = ()  # confirmed tracks only
     sound: Sound | None = None
     picture_reason: str = ""  # a camera-health picture verdict ("covered", "moved", ...) or ""
+    newcomers: tuple[Newcomer, ...] = ()  # sure detections, tracks not yet confirmed
+
+    def count(self, zone: str | None = None) -> int:
+        """How many people are here now (in `zone`, or anywhere): the confirmed ones and
+        the newcomers, so that a count does not lag a second behind each arrival."""
+        if zone is None:
+            return len(self.people) + len(self.newcomers)
+        confirmed = sum(1 for p in self.people if zone in p.zones)
+        return confirmed + sum(1 for n in self.newcomers if zone in n.zones)

@@ -97,7 +97,7 @@ def _zones(setup: CameraRules, kind: ZoneKind) -> list[str]:
 def _crowd_waiting(obs: Observation, setup: CameraRules) -> Iterator[tuple[Subject, _Sample]]:
     for zone in _zones(setup, "waiting"):
         cfg = setup.rules.for_zone(zone).crowd_waiting
-        count = sum(1 for p in obs.people if zone in p.zones)
+        count = obs.count(zone)
         if cfg.enabled and count >= cfg.min_people:
             yield ("crowd_waiting", zone, None), _Sample(cfg, {"zone": zone, "max_people": count})
 

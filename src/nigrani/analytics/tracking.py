@@ -8,7 +8,11 @@ left to the tentative tracks; a high-score detection nobody claimed starts a ten
 
 A track is *confirmed*, and only then gets an id, after `min_hits` consecutive matches: a
 one-frame false positive or a flicker never becomes a person, which is what inflates counts
-when every new track is counted. A confirmed track that is not seen is kept `max_lost_s`
+when every new track is counted. A count of who is there *now* should not wait for that
+second or so, though: `newcomers` gives the boxes of this frame's sure detections (at least
+`new_track_score`) that belong to no confirmed track yet, which a frame's count adds to its
+confirmed people (`Observation.count`) while ids, dwell and every per-person rule keep to
+confirmed tracks only. A confirmed track that is not seen is kept `max_lost_s`
 seconds of observed frames, then dropped; it is still reported, at its predicted box, for
 `coast_s` after it went missing, so a missed detection or two do not drop a person from the
 count.
@@ -50,6 +54,7 @@ class TrackerConfig:
     spread: float = 0.6  # and an unseen track's box by this much more per second unseen
     max_buffer: float = 1.5
     duplicate_iou: float = 0.8  # an unseen track this much on a seen one is its duplicate
+    newcomer_iou: float = 0.3  # a newcomer this much on a reported person is not counted
     min_hits: int = 3  # consecutive matches before a track is a person
     refind_hits: int = 2  # and before one unseen over refind_after_s is found again
     refind_after_s: float = 2.0
@@ -166,6 +171,20 @@ class Tracker:
         self._promote()
         self._merge_duplicates(at)
         return [self._report(t, at) for t in self._confirmed if self._present(t, at)]
+
+    def newcomers(self, at: float) -> list[Box]:
+        """The boxes of the tentative tracks matched at `at` by a detection at least
+        new_track_score sure: people arriving, not yet confirmed (no id, no dwell). One lying
+        on a person already reported (IoU at least newcomer_iou: a box around two who are
+        tracked, or a second box on one) is not somebody new."""
+        cfg = self.config
+        sure = [t for t in self._tentative if t.last_seen == at and t.score >= cfg.new_track_score]
+        boxes = [t.last_box for t in sure]
+        known = [self._report(t, at).box for t in self._confirmed if self._present(t, at)]
+        if not boxes or not known:
+            return boxes
+        iou = overlaps(boxes, known)
+        return [box for box, row in zip(boxes, iou, strict=True) if row.max() < cfg.newcomer_iou]
 
     def _predict(self, at: float) -> None:
         """Move every track to this frame's time, but none further than extrapolate_s past

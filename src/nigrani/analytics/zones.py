@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nigrani.analytics.detector import Detection
 from nigrani.analytics.kalman import Box
-from nigrani.analytics.observe import Observation, PersonSeen, Sound
+from nigrani.analytics.observe import Newcomer, Observation, PersonSeen, Sound
 from nigrani.analytics.tracking import Tracked, Tracker
 from nigrani.stations.schemas import Zone, ZoneKind
 
@@ -113,7 +113,7 @@ class Scene:
         picture_reason: str = "",
     ) -> Observation:
         """What this frame (width × height `size`, taken `at`, UTC) shows: its confirmed
-        people with their zones, dwell and phones."""
+        people with their zones, dwell and phones, and the newcomers not yet confirmed."""
         seconds = _seconds(at)
         tracked = self.tracker.update(detections, seconds)
         phones = holding_phones([t.box for t in tracked], detections)
@@ -123,12 +123,16 @@ class Scene:
             dwell = self.dwell.update(track.track_id, zones, seconds)
             people.append(_seen(track, zones, dwell, phone))
         self.dwell.close_frame(seconds)
+        newcomers = tuple(
+            Newcomer(box, self.zones.holding(box, size)) for box in self.tracker.newcomers(seconds)
+        )
         return Observation(
             camera_id=self.camera_id,
             at=at,
             people=tuple(people),
             sound=sound,
             picture_reason=picture_reason,
+            newcomers=newcomers,
         )
 
 

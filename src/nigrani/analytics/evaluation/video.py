@@ -8,9 +8,10 @@ offline (`pipeline.run_clip`) and each rule's events are scored against the labe
 findings are kept by the frame's pixels and not computed twice (the detector is
 deterministic: nothing else changes).
 
-The person counts: the confirmed people of the observation at each labelled time (the
-tracker has run from the clip's start, so it has confirmed the people in view) against the
-number counted by eye, and those in the queue zone against its count.
+The person counts: the observation's count at each labelled time (its confirmed people and
+the newcomers not yet confirmed; the tracker has run from the clip's start) against the
+number counted by eye, and those in the queue zone against its count; on the labelled
+frames and, apart, on the held-out ones.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ class CountLabels:
     clip: str
     zone: str
     frames: tuple[tuple[float, int, int], ...]  # (clip s, people, people in the zone)
+    # labelled after the settings were chosen, never used to choose them
+    held_out: tuple[tuple[float, int, int], ...] = ()
+
+    def held_out_labels(self) -> CountLabels:
+        return CountLabels(self.clip, self.zone, self.held_out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +108,12 @@ def load_scenarios(path: Path = SCENARIOS) -> Table:
         for s in data["scenarios"]
     )
     c = data["counts"]
-    counts = CountLabels(c["clip"], c["zone"], tuple((float(t), n, q) for t, n, q in c["frames"]))
+    counts = CountLabels(
+        c["clip"],
+        c["zone"],
+        tuple((float(t), n, q) for t, n, q in c["frames"]),
+        tuple((float(t), n, q) for t, n, q in c.get("held_out", ())),
+    )
     return Table(clips, zones, scenarios, counts, data.get("not_measured", {}))
 
 
@@ -231,8 +242,7 @@ def count_rows(run: Run, labels: CountLabels) -> list[CountRow]:
         if not near:
             continue
         obs = min(near, key=lambda o: abs(run.seconds(o.at) - t))
-        in_zone = sum(1 for p in obs.people if labels.zone in p.zones)
-        rows.append(CountRow(t, people, len(obs.people), queue, in_zone))
+        rows.append(CountRow(t, people, obs.count(), queue, obs.count(labels.zone)))
     return rows
 
 
@@ -278,6 +288,9 @@ def evaluate_video(
         rules = CameraRules(rules=none_on, zone_kinds={zone.name: zone.kind})
         run = _run(table.clips[labels.clip], [zone], rules, None)
         report.counts.append(CountReport(labels.clip, count_rows(run, labels)))
+        if labels.held_out:
+            held = count_rows(run, labels.held_out_labels())
+            report.counts.append(CountReport(f"{labels.clip}, held out", held))
         if progress is not None:
             progress(f"counts {labels.clip}")
     report.detected = cached.frames
