@@ -139,7 +139,7 @@ def _print(report: VideoReport, heard: SoundReport | None) -> None:
     console.print(scenes)
     if report.counts:
         people = Table(
-            title="Person counts on labelled frames (confirmed tracks vs counted by eye)"
+            title="Person counts on labelled frames (people counted vs counted by eye)"
         )
         for column in ("clip", "frames", "MAE", "goal", "queue MAE", "queue within ±1",
                        "queue worst"):  # fmt: skip
