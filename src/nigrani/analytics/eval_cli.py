@@ -138,9 +138,7 @@ def _print(report: VideoReport, heard: SoundReport | None) -> None:
                        str(m.true_positives), str(m.false_positives), str(m.misses))  # fmt: skip
     console.print(scenes)
     if report.counts:
-        people = Table(
-            title="Person counts on labelled frames (people counted vs counted by eye)"
-        )
+        people = Table(title="Person counts on labelled frames (people counted vs counted by eye)")
         for column in ("clip", "frames", "MAE", "goal", "queue MAE", "queue within ±1",
                        "queue worst"):  # fmt: skip
             people.add_column(column, justify="left" if column == "clip" else "right")
