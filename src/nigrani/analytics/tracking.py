@@ -67,7 +67,8 @@ class TrackerConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.low_score <= self.high_score <= self.new_track_score <= 1:
             raise ValueError("scores must satisfy 0 <= low <= high <= new track <= 1")
-        if not all(0 < v <= 1 for v in (self.first_iou, self.second_iou, self.tentative_iou)):
+        limits = (self.first_iou, self.second_iou, self.tentative_iou, self.newcomer_iou)
+        if not all(0 < v <= 1 for v in limits):
             raise ValueError("IoU limits must lie in (0, 1]")
         if self.min_hits < 1 or self.buffer < 0 or min(self.max_lost_s, self.coast_s) < 0:
             raise ValueError("min_hits must be at least 1 and times and buffer not negative")
