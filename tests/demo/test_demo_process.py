@@ -22,7 +22,10 @@ def _descendants(pid: int) -> set[int]:
     while todo:
         parent = todo.pop()
         for task in Path(f"/proc/{parent}/task").glob("*"):
-            children = (task / "children").read_text().split()
+            try:
+                children = (task / "children").read_text().split()
+            except (FileNotFoundError, ProcessLookupError):  # the thread or process ended
+                continue
             found.update(int(c) for c in children)
             todo.extend(int(c) for c in children)
     return found
