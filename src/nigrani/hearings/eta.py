@@ -101,9 +101,7 @@ class CallStats:
         """The cost of a place from recent call lengths and the day's answered/no-show counts."""
         prior = prior or Prior()
         mean, var = _shrunk([c.total_seconds() for c in calls], prior)
-        rate = (prior.no_show_rate * prior.no_show_weight + no_shows) / (
-            prior.no_show_weight + answered + no_shows
-        )
+        rate = _toward(prior.no_show_rate, prior.no_show_weight, no_shows, answered + no_shows)
         g = grace.total_seconds()
         cost = (1 - rate) * mean + rate * g
         second = (1 - rate) * (var + mean**2) + rate * g**2
@@ -356,8 +354,7 @@ def booked_show_rate(queue: Queue, *, now: datetime, prior: Prior | None = None)
         if t.checked_in_at is not None or (t.state == State.BOOKED and now > t.due + late)
     ]
     came = sum(1 for t in past if t.checked_in_at is not None)
-    weight = prior.no_show_weight
-    return (prior.booked_show_rate * weight + came) / (weight + len(past))
+    return _toward(prior.booked_show_rate, prior.no_show_weight, came, len(past))
 
 
 def booked_lead(queue: Queue, *, prior: Prior | None = None) -> tuple[float, float]:
@@ -388,8 +385,7 @@ def cancel_rate(queue: Queue, *, now: datetime, prior: Prior | None = None) -> f
     entered = [t for t in queue.tickets.values() if t.checked_in_at is not None]
     left = sum(1 for t in entered if t.id in gave_up)
     waited = sum(_waited(t, gave_up.get(t.id), now) for t in entered)
-    weight = prior.cancel_weight_min * 60
-    return (prior.cancel_per_min / 60 * weight + left) / (weight + waited)
+    return _toward(prior.cancel_per_min / 60, prior.cancel_weight_min * 60, left, waited)
 
 
 def rejoin_rate(queue: Queue, *, prior: Prior | None = None) -> float:
@@ -398,7 +394,7 @@ def rejoin_rate(queue: Queue, *, prior: Prior | None = None) -> float:
     prior = prior or Prior()
     calls = sum(1 for e in queue.events if e.kind in ("called", "called_out_of_order"))
     back = sum(1 for e in queue.events if e.kind == "rejoined")
-    return (prior.rejoin_per_call * prior.rejoin_weight + back) / (prior.rejoin_weight + calls)
+    return _toward(prior.rejoin_per_call, prior.rejoin_weight, back, calls)
 
 
 def out_of_turn_rate(queue: Queue, *, now: datetime, prior: Prior | None = None) -> float:
@@ -408,7 +404,13 @@ def out_of_turn_rate(queue: Queue, *, now: datetime, prior: Prior | None = None)
     calls = sum(1 for e in queue.events if e.kind == "called_out_of_order")
     open_s = max((now - queue.sitting.starts_at).total_seconds(), 0.0)
     weight = prior.out_of_turn_weight_min * 60
-    return (prior.out_of_turn_per_hour / 3600 * weight + calls) / (weight + open_s)
+    return _toward(prior.out_of_turn_per_hour / 3600, weight, calls, open_s)
+
+
+def _toward(prior_rate: float, weight: float, seen: float, exposure: float) -> float:
+    """Today's rate, `seen` in `exposure` (calls, seconds waited...), shrunk toward the
+    prior's rate as if the prior had been seen over `weight` of the same exposure."""
+    return (prior_rate * weight + seen) / (weight + exposure)
 
 
 def _ahead_of(queue: Queue, ticket_id: int, *, now: datetime, prior: Prior) -> Ahead:
