@@ -166,15 +166,16 @@ def detector_alone(settings: Settings, frames: list[Frame], repeats: int) -> flo
 
 def run(args: argparse.Namespace) -> list[Round]:
     source = typical_footage(MEDIA) if args.footage == "typical" else None
-    media = prepare_media(directory=MEDIA, source=source)
+    sub = "sub" if args.sub_fps is None else f"sub{args.sub_fps}fps"
+    media = prepare_media(directory=MEDIA, variants=("sd", sub), source=source)
     if args.gate == "off":  # every kept frame goes to the detector
         feed_module.moved = lambda grey, before, share: True  # noqa: ARG005
     profile = Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         root = Path(tmp)
         settings = make_settings(root, fps=args.fps, threads=args.threads)
-        frames = sub_frames(media["sub"][0], 8)
-        with Simulator(main=media["sd"], sub=media["sub"], count=args.count, ports=Ports.free(),
+        frames = sub_frames(media[sub][0], 8)
+        with Simulator(main=media["sd"], sub=media[sub], count=args.count, ports=Ports.free(),
                        log_dir=root / "sim") as sim:  # fmt: skip
             register(settings, sim, zones=ZONES, sub=True)
             factory = make_sessionmaker(make_engine(settings.db_url))
@@ -232,7 +233,8 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
     alone = statistics.median(r.alone_ms for r in rounds)
     detect_share = det * alone / 1000 / per_cam
     share = f"{100 * moving_share():.0f} % moving" if args.footage == "typical" else "always moving"
-    print(f"footage: {args.footage} ({share}); motion gate {args.gate}")
+    print(f"footage: {args.footage} ({share}), sub-stream at {args.sub_fps or 10} fps; "
+          f"motion gate {args.gate}")  # fmt: skip
     print(f"load average at the end: {os.getloadavg()[0]:.1f}; {n} cameras, {args.fps} fps, "
           f"{args.workers} worker(s) of {args.threads or 'auto'} detector thread(s)")  # fmt: skip
     print(f"worker CPU per camera: {100 * per_cam:.1f}% of one core "
@@ -272,6 +274,12 @@ def main() -> None:
         help="off: the detector runs on every kept frame",
     )
     parser.add_argument("--profile", action="store_true", help="Where the CPU goes.")
+    parser.add_argument(
+        "--sub-fps",
+        type=int,
+        choices=(2,),
+        help="The cameras' sub-stream at this rate (default: the footage's 10 fps)",
+    )
     args = parser.parse_args()
     report(run(args), args)
 

@@ -170,6 +170,7 @@ def test_the_rules_page_shows_a_rules_measured_precision(
 ) -> None:
     record = tmp_path / "measured.json"
     figures: dict[str, Any] = {"rules": {"crowd_waiting": {"precision": 0.75, "recall": 0.5}}}
+    no_phones = {"precision": None, "recall": None, "false_positives": 0}
     record.write_text(json.dumps(figures))
     monkeypatch.setattr(measured, "MEASURED", record)
     make_tree(db)
@@ -181,6 +182,21 @@ def test_the_rules_page_shows_a_rules_measured_precision(
     assert 'id="precision-crowd_waiting"' in crowd and "(nigrani eval analytics): 75 %" in crowd
     phone = text.split('id="rule-phone_in_hand"')[1].split("</fieldset>")[0]
     assert "not measured" in phone and "Measured precision" not in phone
+    # scored on footage without phones only: its false alarms are what is shown
+    figures["rules"]["phone_in_hand"] = no_phones
+    record = tmp_path / "measured-2.json"  # a new file: the figures are cached by mtime
+    record.write_text(json.dumps(figures))
+    monkeypatch.setattr(measured, "MEASURED", record)
+    text = client.get("/analytics/rules?lang=en").text
+    phone = text.split('id="rule-phone_in_hand"')[1].split("</fieldset>")[0]
+    assert "without it (nigrani eval analytics): 0." in phone and "It is off unless" in phone
+    figures["rules"]["phone_in_hand"] = {**no_phones, "precision": 0.0, "false_positives": 3}
+    record = tmp_path / "measured-3.json"
+    record.write_text(json.dumps(figures))
+    monkeypatch.setattr(measured, "MEASURED", record)
+    phone = client.get("/analytics/rules?lang=en").text.split('id="rule-phone_in_hand"')[1]
+    assert "without it (nigrani eval analytics): 3." in phone.split("</fieldset>")[0]
+    assert measured.measured_false_alarms("crowd_waiting") is None  # it has a recall
 
 
 def test_an_event_span_is_read_in_clip_seconds() -> None:

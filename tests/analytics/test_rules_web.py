@@ -91,7 +91,7 @@ def test_the_sho_sees_the_defaults_for_the_own_station(
     assert 'name="crowd_waiting.min_people" type="number" required\n          value="5"' in text
     phone = text.split('id="rule-phone_in_hand"')[1].split("</fieldset>")[0]
     assert 'name="phone_in_hand.enabled">' in phone  # unticked: off by default
-    assert 'id="phone-precision"' in phone and "not measured" in phone
+    assert 'id="precision-phone_in_hand"' in phone and "Precision not measured" in phone
     assert 'value="S2"' not in text and f'value="{tree["S2"].id}"' not in text
     hindi = client.get("/analytics/rules?lang=hi").text
     assert "एनालिटिक्स नियम" in hindi and "सटीकता" in hindi

@@ -54,7 +54,7 @@ def test_the_sho_sets_the_stations_rules_on_a_phone(
         expect(page.locator("h1")).to_contain_text(title or "Analytics rules")
         _fits(page)
         shot(page, f"analytics-rules-{lang}.png")
-    expect(page.locator("#phone-precision")).to_be_visible()
+    expect(page.locator("#precision-phone_in_hand")).to_be_visible()
     station = page.locator("#rules-form")
     expect(station.locator('input[name="phone_in_hand.enabled"]')).not_to_be_checked()
     station.locator('input[name="crowd_waiting.min_people"]').fill("4")

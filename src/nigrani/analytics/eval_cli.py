@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -127,8 +128,8 @@ def _print(report: VideoReport, heard: SoundReport | None) -> None:
             rules.add_row(rule, "-", "-", "-", "-", "not measured", "-")
     console.print(rules)
     for rule, why in report.not_measured.items():
-        if all(s.rule != rule for s in scores):
-            console.print(f"{rule}: not measured ({why}).")
+        if all(s.rule != rule or s.recall is None for s in scores):
+            console.print(f"{rule}: precision and recall not measured ({why}).")
     scenes = Table(title="Per scenario (clip seconds)")
     for column in ("scenario", "rule", "labelled", "found", "TP", "FP", "misses"):
         scenes.add_column(column, justify="right" if column in ("TP", "FP", "misses") else "left")
@@ -176,13 +177,19 @@ def _score(s: RuleScore) -> dict[str, Any]:
     }
 
 
+def _unmeasured(reasons: Mapping[str, str], rules: Mapping[str, Any]) -> dict[str, str]:
+    """Why a rule's figures are missing, for the rules not scored or scored on clips with
+    nothing to find (false alarms counted, no recall)."""
+    return {k: v for k, v in reasons.items() if k not in rules or rules[k]["recall"] is None}
+
+
 def _results(report: VideoReport, heard: SoundReport | None) -> dict[str, Any]:
     rules = {s.rule: _score(s) for s in report.scores()}
     if heard is not None:
         rules[heard.score.rule] = _score(heard.score)
     return {
         "rules": rules,
-        "not_measured": {k: v for k, v in report.not_measured.items() if k not in rules},
+        "not_measured": _unmeasured(report.not_measured, rules),
         "person_counts": {
             c.clip: {
                 "frames": len(c.rows),
@@ -223,7 +230,7 @@ def _record(results: dict[str, Any]) -> None:
     data = {
         "command": f"{COMMAND} --record",
         "rules": rules,
-        "not_measured": {k: v for k, v in results["not_measured"].items() if k not in rules},
+        "not_measured": _unmeasured(results["not_measured"], rules),
         "person_counts": results["person_counts"] or old.get("person_counts", {}),
     }
     measured_file.MEASURED.write_text(

@@ -62,11 +62,17 @@ class Variant:
     height: int
     video_kbps: int
     audio_kbps: int
+    fps: int | None = None  # None: the footage's own rate (vtest's 10)
 
     def args(self) -> tuple[str, ...]:
         rate = f"{self.video_kbps}k"
+        scale = f"scale={self.width}:{self.height}"
+        if self.fps is not None:  # a camera set to send fewer frames; a key frame a second
+            scale, gop = f"fps={self.fps},{scale}", ("-g", str(self.fps), *GOP[2:])
+        else:
+            gop = GOP
         return (
-            *("-vf", f"scale={self.width}:{self.height}", *H264, *GOP),
+            *("-vf", scale, *H264, *gop),
             *("-b:v", rate, "-maxrate", f"{self.video_kbps * 6 // 5}k", "-bufsize", rate),
             *("-c:a", "aac", "-b:a", f"{self.audio_kbps}k", "-ac", "1", "-ar", "48000"),
         )
@@ -78,6 +84,8 @@ VARIANTS: Final = {
         Variant("sd", 768, 576, 1000, 64),  # vtest's own size: the default main stream
         Variant("hd", 1280, 720, 1800, 64),  # 720p for the recorder benchmark
         Variant("sub", 384, 288, 300, 32),  # the low-resolution sub-stream
+        # the sub-stream of a camera set to the analytics rate (the worker benchmark)
+        Variant("sub2fps", 384, 288, 120, 32, fps=2),
     )
 }
 

@@ -38,3 +38,13 @@ def measured_precision(rule: str, path: Path | None = None) -> float | None:
     entry = measured(path).get("rules", {}).get(rule)
     value = entry.get("precision") if isinstance(entry, dict) else None
     return float(value) if isinstance(value, int | float) else None
+
+
+def measured_false_alarms(rule: str, path: Path | None = None) -> int | None:
+    """For a rule scored only on clips with nothing to find (no recall: its false alarms
+    on them are all there is to measure), those false alarms; else None."""
+    entry = measured(path).get("rules", {}).get(rule)
+    if not isinstance(entry, dict) or entry.get("recall") is not None:
+        return None
+    value = entry.get("false_positives")
+    return value if isinstance(value, int) else None

@@ -17,7 +17,7 @@ from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.pages import page, see_other
 from nigrani.accounts.roles import Level, Permission, Role, has_permission
 from nigrani.analytics import rule_settings
-from nigrani.analytics.evaluation.measured import measured_precision
+from nigrani.analytics.evaluation.measured import measured_false_alarms, measured_precision
 from nigrani.analytics.rule_config import RULE_KINDS, RuleConfigError, Rules
 from nigrani.core.deps import DbSession, Now
 from nigrani.core.errors import NotFound
@@ -119,6 +119,7 @@ def _render(
         "inputs": inputs,
         "rule_title": rule_title,
         "measured_precision": measured_precision,
+        "measured_false_alarms": measured_false_alarms,
         "may_change": has_permission(Role(scope.user.role), Permission.MANAGE_ANALYTICS_RULES),
         "error": error,
         "saved": request.query_params.get("saved") == "1",
