@@ -194,6 +194,24 @@ def test_a_stereo_48_khz_frame_is_resampled_to_mono_16_khz(vad: SileroVad) -> No
     assert sounds == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]  # one 0.512 s window (a few ms delayed)
 
 
+def test_short_frames_are_gathered_into_the_same_windows_at_the_same_frames(
+    vad: SileroVad, voices: dict[str, np.ndarray]
+) -> None:
+    def frames() -> list[av.AudioFrame]:
+        out = []
+        for i in range(0, len(voices["normal"]), 1024):  # a camera's AAC frame at 48 kHz: 21 ms
+            frame = av.AudioFrame.from_ndarray(voices["normal"][None, i : i + 1024], "flt", "mono")
+            frame.sample_rate = SAMPLE_RATE
+            out.append(frame)
+        return out
+
+    to, one_by_one = resampler(), meter(SileroVad())
+    expected = [(i, s) for i, f in enumerate(frames()) for s in one_by_one.feed(resample(f, to))]
+    gathered = meter(SileroVad())
+    heard = [(i, s) for i, f in enumerate(frames()) for s in gathered.feed_frame(f)]
+    assert len(heard) > 10 and heard == expected
+
+
 def g711(path: Path, samples: np.ndarray) -> Path:
     """The samples as a camera's G.711 µ-law at 8 kHz, encoded by PyAV."""
     to = av.AudioResampler(format="s16", layout="mono", rate=8000)

@@ -186,6 +186,8 @@ class SoundMeter:
         self._skipped = 0  # quiet windows not looked at since the last one that was
         self._pending = np.zeros(0, dtype=np.float32)
         self._resampler: av.AudioResampler | None = None
+        self._gathered: list[Floats] = []  # frames' samples not yet fed (under a window)
+        self._gathered_n = 0
 
     def feed(self, samples: Floats) -> list[Sound]:
         """The Sounds of the windows these samples complete (often none, for short pieces)."""
@@ -198,10 +200,18 @@ class SoundMeter:
         return [self._window(pending[i : i + REPORT]) for i in range(0, whole, REPORT)]
 
     def feed_frame(self, frame: av.AudioFrame) -> list[Sound]:
-        """The same for a decoded PyAV frame of any rate, layout and format."""
+        """The same for a decoded PyAV frame of any rate, layout and format. A camera's
+        frames are short (1024 samples at 48 kHz: 21 ms), so they are gathered until they
+        complete a window and then fed at once: the same Sounds, one call in ~24."""
         if self._resampler is None:
             self._resampler = resampler()
-        return self.feed(resample(frame, self._resampler))
+        samples = resample(frame, self._resampler)
+        self._gathered.append(samples)
+        self._gathered_n += len(samples)
+        if len(self._pending) + self._gathered_n < REPORT:
+            return []
+        gathered, self._gathered, self._gathered_n = self._gathered, [], 0
+        return self.feed(np.concatenate(gathered))
 
     def _window(self, window: Floats) -> Sound:
         level = level_db(window)
