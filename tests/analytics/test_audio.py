@@ -195,7 +195,7 @@ def test_a_stereo_48_khz_frame_is_resampled_to_mono_16_khz(vad: SileroVad) -> No
 
 
 def test_short_frames_are_gathered_into_the_same_windows_at_the_same_frames(
-    vad: SileroVad, voices: dict[str, np.ndarray]
+    voices: dict[str, np.ndarray],
 ) -> None:
     def frames() -> list[av.AudioFrame]:
         out = []
