@@ -10,6 +10,9 @@ analysed and ran the detector on, the detector alone's CPU per frame (its thread
 from the medians how many cameras a 2-core machine follows at 2 fps.
 
     .venv/bin/python -m bench.bench_worker --count 4 --seconds 15 --rounds 3
+
+`--sub-fps 2` gives the cameras a sub-stream set to the analysis rate (each kept frame is
+then the only one decoded), beside the default 10 fps one, as a camera's own setting.
 """
 
 from __future__ import annotations
