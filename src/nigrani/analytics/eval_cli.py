@@ -180,7 +180,7 @@ def _score(s: RuleScore) -> dict[str, Any]:
 def _unmeasured(reasons: Mapping[str, str], rules: Mapping[str, Any]) -> dict[str, str]:
     """Why a rule's figures are missing, for the rules not scored or scored on clips with
     nothing to find (false alarms counted, no recall)."""
-    return {k: v for k, v in reasons.items() if k not in rules or rules[k]["recall"] is None}
+    return {k: v for k, v in reasons.items() if k not in rules or rules[k].get("recall") is None}
 
 
 def _results(report: VideoReport, heard: SoundReport | None) -> dict[str, Any]:
