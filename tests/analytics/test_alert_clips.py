@@ -5,6 +5,7 @@ player fed in byte ranges from the evidence store, the views kept in its custody
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -41,189 +42,172 @@ def footage(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return encode_template(tmp_path_factory.mktemp("alert-footage"), SEGMENTS)
 
 
+@dataclass
+class Desk:
+    """A recorded camera in S1 (its recorder holds it), a worker's key, S1's SHO, and what
+    the tests do with them."""
+
+    client: TestClient
+    db: Session
+    sessions: sessionmaker[Session]
+    settings: Settings
+    freeze: Freeze
+    camera: StationCamera
+    key: dict[str, str]
+
+    def record(self, footage: Template, **kwargs: Any) -> None:
+        add_segments(self.db, self.settings, self.camera, footage, FOOTAGE, **kwargs)
+        self.db.commit()
+
+    def post_ended(self) -> int:
+        body = event_body(self.camera.id, started_at=STARTED.isoformat(),
+                          ended_at=ENDED.isoformat())  # fmt: skip
+        posted = self.client.post(URL, json=body, headers=self.key)
+        assert posted.status_code == 201, posted.text
+        again = self.client.post(URL, json=body, headers=self.key)  # a retry queues no more
+        assert again.status_code == 200
+        return int(posted.json()["id"])
+
+    def jobs(self) -> list[OutboxJob]:
+        return list(self.db.scalars(select(OutboxJob).where(OutboxJob.kind == clips.JOB_KIND)))
+
+    def event(self, event_id: int) -> AnalyticsEvent:
+        self.db.expire_all()
+        return self.db.get_one(AnalyticsEvent, event_id)
+
+    def run(self, at: Any) -> int:
+        self.freeze(at)
+        return OutboxRunner(self.sessions, self.settings).run_due()
+
+
 @pytest.fixture()
-def setup(db: Session, settings: Settings, freeze: Freeze) -> dict[str, Any]:
-    """A recorded camera in S1 (its recorder holds it), a worker's key, S1's SHO."""
-    freeze(T0)
-    camera = camera_with(db, settings, "Front desk", leased_by="rec-1", lease_until=T0 + 3600 * S)
-    key = worker_key(db)
-    make_staff(db, Role.SHO, "S1", "sho-s1")
-    db.commit()
-    return {"camera": camera, "key": key}
-
-
-def _post_ended(client: TestClient, camera: StationCamera, key: dict[str, str]) -> int:
-    body = event_body(camera.id, started_at=STARTED.isoformat(), ended_at=ENDED.isoformat())
-    posted = client.post(URL, json=body, headers=key)
-    assert posted.status_code == 201, posted.text
-    again = client.post(URL, json=body, headers=key)  # a retry queues nothing more
-    assert again.status_code == 200
-    return int(posted.json()["id"])
-
-
-def _jobs(db: Session) -> list[OutboxJob]:
-    return list(db.scalars(select(OutboxJob).where(OutboxJob.kind == clips.JOB_KIND)))
-
-
-def _event(db: Session, event_id: int) -> AnalyticsEvent:
-    db.expire_all()
-    return db.get_one(AnalyticsEvent, event_id)
-
-
-def _run(sessions: sessionmaker[Session], settings: Settings, freeze: Freeze, at: Any) -> int:
-    freeze(at)
-    return OutboxRunner(sessions, settings).run_due()
-
-
-def test_the_clip_is_cut_once_from_the_recordings_when_the_alert_ends(
+def desk(
     client: TestClient,
     db: Session,
     sessions: sessionmaker[Session],
     settings: Settings,
     freeze: Freeze,
-    setup: dict[str, Any],
-    footage: Template,
-) -> None:
-    camera = setup["camera"]
-    add_segments(db, settings, camera, footage, FOOTAGE)
+) -> Desk:
+    freeze(T0)
+    camera = camera_with(db, settings, "Front desk", leased_by="rec-1", lease_until=T0 + 3600 * S)
+    key = worker_key(db)
+    make_staff(db, Role.SHO, "S1", "sho-s1")
     db.commit()
-    event_id = _post_ended(client, camera, setup["key"])
-    [job] = _jobs(db)
-    assert _event(db, event_id).clip_state == "pending"
+    return Desk(client, db, sessions, settings, freeze, camera, key)
+
+
+def test_the_clip_is_cut_once_from_the_recordings_when_the_alert_ends(
+    desk: Desk, footage: Template
+) -> None:
+    desk.record(footage)
+    event_id = desk.post_ended()
+    [job] = desk.jobs()
+    assert desk.event(event_id).clip_state == "pending"
     # the first try waits for the recorder to close the file that holds the clip's end
-    assert _run(sessions, settings, freeze, T0) == 0
-    assert _run(sessions, settings, freeze, job.run_after) == 1
-    event = _event(db, event_id)
+    assert desk.run(T0) == 0
+    assert desk.run(job.run_after) == 1
+    event = desk.event(event_id)
     assert event.clip_state == "ready" and event.clip_item_id is not None
-    item = db.get_one(EvidenceItem, event.clip_item_id)
+    item = desk.db.get_one(EvidenceItem, event.clip_item_id)
     assert (item.kind, item.media_type) == ("clip", "video/mp4")
     assert (item.claimed_start, item.claimed_end) == (STARTED - 10 * S, ENDED + 10 * S)
-    path = store.blob_path(settings, item.sha256)
+    path = store.blob_path(desk.settings, item.sha256)
     assert store.hash_file(path) == item.sha256
     with av.open(str(path)) as clip:
         assert [s.type for s in clip.streams] == ["video", "audio"]
         seconds = (clip.duration or 0) / av.time_base
     assert 25 <= seconds < 25 + SEGMENT_S  # from the keyframe at or before the start
-    [received] = db.scalars(select(CustodyEvent).where(CustodyEvent.item_id == item.id))
+    [received] = desk.db.scalars(select(CustodyEvent).where(CustodyEvent.item_id == item.id))
     assert (received.action, received.actor_label) == ("received", "analytics")
-    hold = db.scalars(select(RecordingHold).where(RecordingHold.evidence_item_id == item.id))
+    hold = desk.db.scalars(select(RecordingHold).where(RecordingHold.evidence_item_id == item.id))
     assert [h.kind for h in hold] == ["evidence"]
     # the job run again, a second job for the event, a direct cut: still one clip
     second = OutboxJob(
         kind=clips.JOB_KIND, payload=f'{{"event": {event_id}}}', status="pending", attempts=0,
         max_attempts=8, run_after=job.run_after, created_at=T0,
     )  # fmt: skip
-    db.add(second)
-    db.commit()
-    assert _run(sessions, settings, freeze, job.run_after + S) == 1
-    assert clips.cut_clip(db, settings=settings, event_id=event_id) == "ready"
-    assert db.scalar(select(func.count(EvidenceItem.id)).where(EvidenceItem.kind == "clip")) == 1
-    assert _event(db, event_id).clip_item_id == item.id
+    desk.db.add(second)
+    desk.db.commit()
+    assert desk.run(job.run_after + S) == 1
+    assert clips.cut_clip(desk.db, settings=desk.settings, event_id=event_id) == "ready"
+    assert (
+        desk.db.scalar(select(func.count(EvidenceItem.id)).where(EvidenceItem.kind == "clip")) == 1
+    )
+    assert desk.event(event_id).clip_item_id == item.id
 
 
-def test_the_job_waits_for_the_recorder_to_write_the_end(
-    client: TestClient,
-    db: Session,
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    freeze: Freeze,
-    setup: dict[str, Any],
-    footage: Template,
-) -> None:
-    camera = setup["camera"]
-    add_segments(db, settings, camera, footage, FOOTAGE, count=10)  # to T0 - 20 s: short
-    db.commit()
-    event_id = _post_ended(client, camera, setup["key"])
-    [job] = _jobs(db)
-    assert _run(sessions, settings, freeze, job.run_after) == 0
-    db.expire_all()
+def test_the_job_waits_for_the_recorder_to_write_the_end(desk: Desk, footage: Template) -> None:
+    desk.record(footage, count=10)  # to T0 - 20 s: short
+    event_id = desk.post_ended()
+    [job] = desk.jobs()
+    assert desk.run(job.run_after) == 0
+    desk.db.expire_all()
     assert (job.status, job.attempts) == ("pending", 1) and "recorded until" in (
         job.last_error or ""
     )
-    assert _event(db, event_id).clip_state == "pending"
-    add_segments(db, settings, camera, footage, FOOTAGE, skip=tuple(range(10)))
-    db.commit()
-    assert _run(sessions, settings, freeze, job.run_after + 30 * S) == 1
-    assert _event(db, event_id).clip_state == "ready"
+    assert desk.event(event_id).clip_state == "pending"
+    desk.record(footage, skip=tuple(range(10)))
+    assert desk.run(job.run_after + 30 * S) == 1
+    assert desk.event(event_id).clip_state == "ready"
 
 
-def test_no_recorder_means_no_recording_on_the_page(
-    client: TestClient,
-    db: Session,
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    freeze: Freeze,
-    setup: dict[str, Any],
-) -> None:
-    camera = setup["camera"]
-    camera.lease_until = None  # no recorder holds this camera, and nothing was recorded
-    db.commit()
-    event_id = _post_ended(client, camera, setup["key"])
-    [job] = _jobs(db)
-    assert _run(sessions, settings, freeze, job.run_after) == 1
-    event = _event(db, event_id)
+def test_no_recorder_means_no_recording_on_the_page(desk: Desk) -> None:
+    desk.camera.lease_until = None  # no recorder holds this camera, and nothing was recorded
+    desk.db.commit()
+    event_id = desk.post_ended()
+    [job] = desk.jobs()
+    assert desk.run(job.run_after) == 1
+    event = desk.event(event_id)
     assert (event.clip_state, event.clip_item_id) == ("no_recording", None)
-    assert login(client, "sho-s1").status_code == 303
-    page = client.get(f"/analytics/events/{event_id}").text
+    assert login(desk.client, "sho-s1").status_code == 303
+    page = desk.client.get(f"/analytics/events/{event_id}").text
     assert 'id="clip-none"' in page and "<video" not in page
-    client.cookies.set(LANG_COOKIE, "hi")
-    page = client.get(f"/analytics/events/{event_id}").text
+    desk.client.cookies.set(LANG_COOKIE, "hi")
+    page = desk.client.get(f"/analytics/events/{event_id}").text
     assert "इस समय की कोई रिकॉर्डिंग नहीं" in page
 
 
-def test_the_page_plays_the_clip_in_ranges_with_its_custody(
-    client: TestClient,
-    db: Session,
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    freeze: Freeze,
-    setup: dict[str, Any],
-    footage: Template,
-) -> None:
-    camera = setup["camera"]
-    add_segments(db, settings, camera, footage, FOOTAGE)
-    db.commit()
-    event_id = _post_ended(client, camera, setup["key"])
-    assert login(client, "sho-s1").status_code == 303
-    waiting = client.get(f"/analytics/events/{event_id}")
+def test_the_page_plays_the_clip_in_ranges_with_its_custody(desk: Desk, footage: Template) -> None:
+    desk.record(footage)
+    event_id = desk.post_ended()
+    assert login(desk.client, "sho-s1").status_code == 303
+    waiting = desk.client.get(f"/analytics/events/{event_id}")
     assert 'id="clip-pending"' in waiting.text and 'hx-trigger="every 15s"' in waiting.text
-    assert client.get(f"/analytics/events/{event_id}/clip").status_code == 404
-    [job] = _jobs(db)
-    assert _run(sessions, settings, freeze, job.run_after) == 1
-    item = db.get_one(EvidenceItem, _event(db, event_id).clip_item_id)
-    part = client.get(f"/analytics/events/{event_id}/media").text
+    assert desk.client.get(f"/analytics/events/{event_id}/clip").status_code == 404
+    [job] = desk.jobs()
+    assert desk.run(job.run_after) == 1
+    item = desk.db.get_one(EvidenceItem, desk.event(event_id).clip_item_id)
+    part = desk.client.get(f"/analytics/events/{event_id}/media").text
     assert f'src="/analytics/events/{event_id}/clip"' in part and item.sha256 in part
     assert "hx-trigger" not in part  # nothing more to wait for
-    data = store.blob_path(settings, item.sha256).read_bytes()
-    head = client.get(f"/analytics/events/{event_id}/clip", headers={"Range": "bytes=0-99"})
+    data = store.blob_path(desk.settings, item.sha256).read_bytes()
+    head = desk.client.get(f"/analytics/events/{event_id}/clip", headers={"Range": "bytes=0-99"})
     assert head.status_code == 206 and head.content == data[:100]
     assert head.headers["content-type"] == "video/mp4"
-    whole = client.get(f"/analytics/events/{event_id}/clip")
+    whole = desk.client.get(f"/analytics/events/{event_id}/clip")
     assert whole.status_code == 200 and whole.content == data
-    views = db.scalars(
+    views = desk.db.scalars(
         select(CustodyEvent).where(CustodyEvent.item_id == item.id, CustodyEvent.action == "viewed")
     ).all()
     assert [v.actor_label for v in views] == ["sho-s1"]  # one row for the player's requests
-    freeze(job.run_after + 11 * 60 * S)
-    assert client.get(f"/analytics/events/{event_id}/clip").status_code == 200
-    db.expire_all()
+    desk.freeze(job.run_after + 11 * 60 * S)
+    assert desk.client.get(f"/analytics/events/{event_id}/clip").status_code == 200
+    desk.db.expire_all()
     count = select(func.count(CustodyEvent.id)).where(
         CustodyEvent.item_id == item.id, CustodyEvent.action == "viewed"
     )
-    assert db.scalar(count) == 2  # watched again after a quiet spell: recorded again
+    assert desk.db.scalar(count) == 2  # watched again after a quiet spell: recorded again
 
 
-def test_an_alert_still_open_gets_a_clip_of_its_first_minutes(
-    client: TestClient, db: Session, settings: Settings, freeze: Freeze, setup: dict[str, Any]
-) -> None:
-    body = event_body(setup["camera"].id, started_at=(T0 - 5 * 60 * S).isoformat())
-    assert client.post(URL, json=body, headers=setup["key"]).status_code == 201
-    assert clips.clip_open_events(db, settings=settings) == 0  # open for 5 minutes only
-    freeze(T0 + 6 * 60 * S)
-    assert clips.clip_open_events(db, settings=settings) == 1
-    assert clips.clip_open_events(db, settings=settings) == 0
-    [event] = db.scalars(select(AnalyticsEvent))
+def test_an_alert_still_open_gets_a_clip_of_its_first_minutes(desk: Desk) -> None:
+    body = event_body(desk.camera.id, started_at=(T0 - 5 * 60 * S).isoformat())
+    assert desk.client.post(URL, json=body, headers=desk.key).status_code == 201
+    assert clips.clip_open_events(desk.db, settings=desk.settings) == 0  # open for 5 minutes only
+    desk.freeze(T0 + 6 * 60 * S)
+    assert clips.clip_open_events(desk.db, settings=desk.settings) == 1
+    assert clips.clip_open_events(desk.db, settings=desk.settings) == 0
+    [event] = desk.db.scalars(select(AnalyticsEvent))
     assert clips.clip_range(event) == (event.started_at - 10 * S, event.started_at + 170 * S)
     ended = body | {"ended_at": (T0 + 5 * 60 * S).isoformat()}
-    assert client.post(URL, json=ended, headers=setup["key"]).status_code == 200
-    assert len(_jobs(db)) == 1  # its end asks for no second clip
+    assert desk.client.post(URL, json=ended, headers=desk.key).status_code == 200
+    assert len(desk.jobs()) == 1  # its end asks for no second clip
