@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,44 @@ import uvicorn
 
 START_S = 60.0
 STOP_S = 15.0
+
+
+class LoopbackFake:
+    """A fake of a service outside (an SMS gateway, WhatsApp's servers): a real HTTP server
+    on a free loopback port, serving in a thread, that hands each GET and POST to the fake's
+    `_get` and `_post`, which answer as the service does over the wire."""
+
+    server: ThreadingHTTPServer | None
+    server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer
+
+    def start(self) -> None:
+        """Serve on a free loopback port in a thread."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - silences the request log
+                return
+
+            def do_GET(self) -> None:
+                fake._get(self)
+
+            def do_POST(self) -> None:
+                fake._post(self)
+
+        self.server = self.server_class(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def _get(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def _post(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from nigrani.core.config import Settings
+from tests.serving import LoopbackFake
 
 API_KEY = "k3y-for-the-fake-gateway-0123456789"
 OK, SERVER_ERROR, TOO_MANY, BAD_REQUEST, SLOW, SAYS_NO = (
@@ -44,7 +44,7 @@ class Received:
 
 
 @dataclass
-class FakeGateway:
+class FakeGateway(LoopbackFake):
     """Answers each send with the next scripted outcome (then OK), MSG91-style JSON."""
 
     answers: list[str] = field(default_factory=list)
@@ -58,29 +58,6 @@ class FakeGateway:
         """The send endpoint."""
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/send"
-
-    def start(self) -> None:
-        """Serve on a free loopback port in a thread."""
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - silences the request log
-                return
-
-            def do_GET(self) -> None:
-                fake._handle(self)
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
 
     def _read(self, request: BaseHTTPRequestHandler) -> Received:
         parts = urlsplit(request.path)
@@ -101,6 +78,12 @@ class FakeGateway:
             got.query.get("apikey"),
             got.form.get("apikey"),
         )
+
+    def _get(self, request: BaseHTTPRequestHandler) -> None:
+        self._handle(request)
+
+    def _post(self, request: BaseHTTPRequestHandler) -> None:
+        self._handle(request)
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         got = self._read(request)

@@ -8,13 +8,14 @@ import hmac
 import itertools
 import json
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+
+from tests.serving import LoopbackFake
 
 VERSION = "v21.0"
 PHONE_NUMBER_ID = "106540352242922"
@@ -28,7 +29,7 @@ class _Server(ThreadingHTTPServer):
 
 
 @dataclass
-class FakeWhatsApp:
+class FakeWhatsApp(LoopbackFake):
     """Records what we send, serves media, and delivers signed webhooks."""
 
     token: str
@@ -42,35 +43,13 @@ class FakeWhatsApp:
     send_delay: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     server: ThreadingHTTPServer | None = None
+    server_class = _Server
 
     @property
     def base(self) -> str:
         """What NIGRANI_WHATSAPP_API_BASE points at."""
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_address[1]}/{VERSION}"
-
-    def start(self) -> None:
-        """Serve on a free loopback port in a thread."""
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - silences the request log
-                return
-
-            def do_GET(self) -> None:
-                fake._get(self)
-
-            def do_POST(self) -> None:
-                fake._post(self)
-
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
 
     # --- the Cloud API ------------------------------------------------------------------
     def _authorized(self, request: BaseHTTPRequestHandler) -> bool:
