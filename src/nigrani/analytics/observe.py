@@ -4,7 +4,7 @@ their zones and dwell, the room's sound, and the camera-health picture verdict. 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,3 +53,9 @@ class Observation:
             return len(self.people) + len(self.newcomers)
         confirmed = sum(1 for p in self.people if zone in p.zones)
         return confirmed + sum(1 for n in self.newcomers if zone in n.zones)
+
+    def count_in(self, zones: Collection[str]) -> int:
+        """How many people stand in any of these zones (each counted once)."""
+        names = set(zones)
+        confirmed = sum(1 for p in self.people if not names.isdisjoint(p.zones))
+        return confirmed + sum(1 for n in self.newcomers if not names.isdisjoint(n.zones))

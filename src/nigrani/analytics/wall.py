@@ -1,9 +1,9 @@
 """What the Commissioner's alert wall shows: each station under a node with its alerts still
-being handled and its latest alert, the newest alerts, and one alert's page.
+being handled, its latest alert and its people now, the newest alerts, and one alert's page.
 
 Reads only, inside the caller's node, in a fixed number of queries whatever the number of
-stations (the change number, the tree, one grouped count, the latest alert of each, the feed
-and its cameras)."""
+stations (the change number, the tree, one grouped count, the latest alert of each, the
+people now, the feed and its cameras)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from nigrani.accounts import jurisdiction
 from nigrani.accounts.models import JurisdictionNode
 from nigrani.accounts.roles import Level
-from nigrani.analytics import alert_feed, workflow
+from nigrani.analytics import alert_feed, headcount, workflow
 from nigrani.analytics.models import AnalyticsEvent, AnalyticsEventStep
 from nigrani.stations.models import StationCamera
 
@@ -34,6 +34,7 @@ class Tile:
     station: JurisdictionNode
     active: int
     latest: AnalyticsEvent | None
+    now: headcount.StationCount | None = None  # None: no camera of it is watched now
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,9 @@ def active_at(session: Session, *, station_id: int) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def wall(session: Session, *, scope: JurisdictionNode, node: JurisdictionNode) -> Wall:
+def wall(
+    session: Session, *, scope: JurisdictionNode, node: JurisdictionNode, now: datetime
+) -> Wall:
     """The wall of the stations under `node` (a node inside the caller's `scope`)."""
     cursor = alert_feed.last_number(session)  # before the reads: a change after is replayed
     tree = jurisdiction.subtree(session, scope)
@@ -103,8 +106,13 @@ def wall(session: Session, *, scope: JurisdictionNode, node: JurisdictionNode) -
         e.station_id: e
         for e in session.scalars(select(AnalyticsEvent).where(AnalyticsEvent.id.in_(newest)))
     }
-    tiles = [Tile(s, int(active.get(s.id, 0)), latest.get(s.id)) for s in stations]
-    tiles.sort(key=lambda t: (-t.active, t.station.name_en))
+    people = headcount.by_station(session, path=node.path, now=now)
+    tiles = [
+        Tile(s, int(active.get(s.id, 0)), latest.get(s.id), people.get(s.id)) for s in stations
+    ]
+    # busiest first, then the watched ones with most people waiting, then by name
+    tiles.sort(key=lambda t: (-t.active, t.now is None, -(t.now.waiting if t.now else 0),
+                              t.station.name_en))  # fmt: skip
     found = Wall(node, [scope, *areas], tiles, cursor=cursor)
     found.feed = feed(session, scope_path=node.path, stations={s.id: s for s in stations})
     return found

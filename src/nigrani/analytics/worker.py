@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from nigrani.analytics import orphans, rule_settings
+from nigrani.analytics import headcount, orphans, rule_settings
 from nigrani.analytics.analyse import Analyser, CameraSetup
 from nigrani.analytics.detector import Detector, build_detector
 from nigrani.analytics.feed import CameraFeed, FeedJob, Picture
@@ -163,8 +163,8 @@ class Worker(leases.LeaseHolder):
         self.sender.run(self.stop_event)
 
     def heartbeat(self) -> None:
-        """Renew held leases (stopping cameras whose lease was lost), take free ones, and
-        re-read the cameras' setups when due."""
+        """Renew held leases (stopping cameras whose lease was lost) with each held camera's
+        people now (the wall's tiles), take free ones, and re-read the setups when due."""
         try:
             with transaction(self.factory) as session:
                 held = leases.renew(
@@ -174,6 +174,9 @@ class Worker(leases.LeaseHolder):
                     lease_s=self.lease_s,
                     cols=leases.ANALYTICS,
                 )
+                counts = self.analyser.counts()
+                held_counts = {c: counts[c] for c in held & counts.keys()}
+                headcount.write(session, me=self.id, counts=held_counts)
             for camera_id in set(self.cameras) - held:
                 log.warning("camera %d: analytics lease lost or camera disabled", camera_id)
                 self._stop_camera(camera_id)

@@ -60,6 +60,11 @@ class StationCamera(Base):
     # Which analytics worker (`nigrani worker`) watches it, until when: its own lease.
     analytics_leased_by: Mapped[str | None] = mapped_column(String(120))
     analytics_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # What that worker counts on it now (people, of them in waiting zones) and when: the
+    # wall's tiles (nigrani.analytics.headcount).
+    analytics_people: Mapped[int | None] = mapped_column(Integer)
+    analytics_waiting: Mapped[int | None] = mapped_column(Integer)
+    analytics_counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_segment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(String(400), default="")
     # working / degraded / offline / unknown, written by the prober (nigrani.health).

@@ -63,10 +63,12 @@ def _names() -> dict[str, Any]:
 
 
 @router.get("/analytics")
-def wall_page(request: Request, db: DbSession, scope: AlertHandler, node: WallNode) -> HTMLResponse:
-    """Each station in one's charge with its alerts being handled and its latest alert, and
-    the newest alerts, kept live by server-sent events."""
-    found = wall.wall(db, scope=scope.node, node=node)
+def wall_page(
+    request: Request, db: DbSession, scope: AlertHandler, node: WallNode, now: Now
+) -> HTMLResponse:
+    """Each station in one's charge with its alerts being handled, its latest alert and its
+    people now, and the newest alerts, kept live by server-sent events."""
+    found = wall.wall(db, scope=scope.node, node=node, now=now)
     return page(request, "analytics/wall.html", user=scope.user, wall=found, **_names())
 
 

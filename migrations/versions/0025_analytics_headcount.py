@@ -1,0 +1,37 @@
+"""analytics headcount: each watched camera's people now (and those in its waiting zones),
+written by the worker that holds it, for the tiles of the alert wall
+
+Revision ID: 0025
+Revises: 0024
+Create Date: 2026-12-07 15:40:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import nigrani.core.db
+
+revision = "0025"
+down_revision = "0024"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("station_cameras") as batch:
+        batch.add_column(sa.Column("analytics_people", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("analytics_waiting", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column(
+                "analytics_counted_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("station_cameras") as batch:
+        batch.drop_column("analytics_counted_at")
+        batch.drop_column("analytics_waiting")
+        batch.drop_column("analytics_people")
