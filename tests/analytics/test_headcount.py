@@ -67,6 +67,9 @@ def test_the_wall_shows_the_people_now_of_the_cameras_counted_in_the_last_minute
     assert login(client, "sho-s1").status_code == 303
     page = client.get("/analytics?lang=en").text
     assert "People now: 6, waiting: 3" in _tile(page, s1)
+    home = client.get("/dashboard").text  # the SHO's home counts those waiting now
+    waiting = r'data-figure="analytics_waiting">\s*<a class="stat" href="/analytics">3<'
+    assert re.search(waiting, home)
     freeze(T0 + 31 * S)  # the worker's lease ran out: nobody watches S1 now
     assert "Not watched now" in _tile(client.get("/analytics").text, s1)
     make_staff(db, Role.COMMISSIONER, "C", "cp-city")

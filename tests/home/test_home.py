@@ -164,6 +164,7 @@ def test_sho_sees_today_at_the_station(client: TestClient, db: Session, settings
         "health_degraded": "1",
         "health_alerts": "0",
         "analytics_alerts": "0",
+        "analytics_waiting": "0",
     }
     assert found["compliance"][1] == "/stations/compliance?node=S1"
     assert found["health_offline"][1] == "/health/cameras?node=S1&amp;state=offline"
@@ -241,6 +242,7 @@ def test_commissioner_sees_the_station_to_call_first(
         "health_degraded": "1",
         "health_alerts": "1",
         "analytics_alerts": "0",
+        "analytics_waiting": "0",
     }
     assert_links_agree(client, found)
     page = client.get("/dashboard").text

@@ -24,6 +24,7 @@ from nigrani.accounts import jurisdiction
 from nigrani.accounts.deps import Scope
 from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.accounts.roles import Level, Permission, Role, has_permission
+from nigrani.analytics import headcount
 from nigrani.analytics import wall as analytics_wall
 from nigrani.canvass import figures as incident_figures
 from nigrani.canvass.service import IncidentFilter
@@ -166,13 +167,20 @@ def _health_figures(session: Session, node: JurisdictionNode) -> list[Figure]:
     ]
 
 
-def _analytics_figures(session: Session, user: User, node: JurisdictionNode) -> list[Figure]:
-    """Station analytics alerts not yet resolved or called false, for those who act on them."""
+def _analytics_figures(
+    session: Session, user: User, node: JurisdictionNode, now: datetime
+) -> list[Figure]:
+    """Station analytics alerts not yet resolved or called false, and the people the
+    analysed cameras see waiting now, for those who act on them."""
     if not _may(user, Permission.HANDLE_ANALYTICS_ALERTS):
         return []
     found = analytics_wall.active_count(session, scope_path=node.path)
+    counted = headcount.by_station(session, path=node.path, now=now).values()
     href = "/analytics" if node.level == Level.STATION.value else link("/analytics", node=node.code)
-    return [Figure("analytics_alerts", _("Open analytics alerts"), found, href, urgent=True)]
+    return [
+        Figure("analytics_alerts", _("Open analytics alerts"), found, href, urgent=True),
+        Figure("analytics_waiting", _("People waiting now"), sum(c.waiting for c in counted), href),
+    ]
 
 
 def _hearing_figures(session: Session, scope: Scope, now: datetime) -> list[Figure]:
@@ -215,7 +223,7 @@ def station_home(session: Session, *, scope: Scope, settings: Settings, now: dat
         )
     found += _camera_figures(user, node, sum(stopped.values()), board.total.score)
     found += _health_figures(session, node)
-    found += _analytics_figures(session, user, node)
+    found += _analytics_figures(session, user, node, now)
     trend = complaint_figures.trend(session, scope_path=node.path, now=now)
     hearings = _hearing_figures(session, scope, now)
     return Home("station", node, found, trend=trend, hearings=hearings)
@@ -312,7 +320,7 @@ def senior_home(session: Session, *, scope: Scope, settings: Settings, now: date
         ),
         Figure("incidents_week", _("Incidents this week"), week, link("/incidents", days=7)),
         *_health_figures(session, node),
-        *_analytics_figures(session, scope.user, node),
+        *_analytics_figures(session, scope.user, node, now),
     ]
     return Home(
         "senior",
