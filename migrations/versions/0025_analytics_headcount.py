@@ -19,19 +19,20 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD / DROP COLUMN, not a batch rebuild: rebuilding station_cameras on SQLite drops
+# the old table, and its recording holds and segments with it (ON DELETE CASCADE).
 def upgrade() -> None:
-    with op.batch_alter_table("station_cameras") as batch:
-        batch.add_column(sa.Column("analytics_people", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("analytics_waiting", sa.Integer(), nullable=True))
-        batch.add_column(
-            sa.Column(
-                "analytics_counted_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True
-            )
-        )
+    op.add_column("station_cameras", sa.Column("analytics_people", sa.Integer(), nullable=True))
+    op.add_column("station_cameras", sa.Column("analytics_waiting", sa.Integer(), nullable=True))
+    op.add_column(
+        "station_cameras",
+        sa.Column(
+            "analytics_counted_at", nigrani.core.db.UTCDateTime(timezone=True), nullable=True
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("station_cameras") as batch:
-        batch.drop_column("analytics_counted_at")
-        batch.drop_column("analytics_waiting")
-        batch.drop_column("analytics_people")
+    op.drop_column("station_cameras", "analytics_counted_at")
+    op.drop_column("station_cameras", "analytics_waiting")
+    op.drop_column("station_cameras", "analytics_people")
