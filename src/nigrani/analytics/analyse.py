@@ -111,7 +111,7 @@ class Analyser:
         self.frames = self.detected = self.batches = self.changes = self.errors = 0
         self.detect_s = 0.0  # seconds spent in the detector
         # each camera's people in its latest frame (read by the heartbeat's thread)
-        self.latest: dict[int, Count] = {}
+        self._latest: dict[int, Count] = {}
 
     def set_up(self, camera_id: int, setup: CameraSetup) -> None:
         """The camera's setup from now on (the main thread re-reads it now and then)."""
@@ -122,12 +122,12 @@ class Analyser:
         """The worker gave the camera up: its pictures still queued are dropped."""
         with self._lock:
             self._setups.pop(camera_id, None)
-            self.latest.pop(camera_id, None)
+            self._latest.pop(camera_id, None)
 
     def counts(self) -> dict[int, Count]:
         """Each camera's people in its latest analysed frame."""
         with self._lock:
-            return dict(self.latest)
+            return dict(self._latest)
 
     def run(self, pictures: queue.Queue[Picture], stop_event: threading.Event) -> None:
         """Analyse until stop_event is set; never raises."""
@@ -192,7 +192,7 @@ class Analyser:
         self.frames += 1
         waiting = [z.name for z in setup.zones if z.kind == "waiting"]
         with self._lock:
-            self.latest[picture.camera_id] = Count(obs.count(), obs.count_in(waiting), obs.at)
+            self._latest[picture.camera_id] = Count(obs.count(), obs.count_in(waiting), obs.at)
         self._spool(self.engine.feed(obs), (picture.image, obs))
 
     def _spool(self, changes: list[EventChange], seen: tuple[Frame, Observation] | None) -> None:

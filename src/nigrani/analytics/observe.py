@@ -51,8 +51,7 @@ class Observation:
         the newcomers, so that a count does not lag a second behind each arrival."""
         if zone is None:
             return len(self.people) + len(self.newcomers)
-        confirmed = sum(1 for p in self.people if zone in p.zones)
-        return confirmed + sum(1 for n in self.newcomers if zone in n.zones)
+        return self.count_in((zone,))
 
     def count_in(self, zones: Collection[str]) -> int:
         """How many people stand in any of these zones (each counted once)."""
