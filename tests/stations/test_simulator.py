@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -270,3 +271,53 @@ def test_dev_cameras_command_reports_a_busy_port() -> None:
         result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "did not start" in result.output
+
+
+def _setup_port(url: str) -> int:
+    """DESCRIBE and SETUP the first stream of `url` as a reader; the server's RTP port."""
+    host, port = url.split("/")[2].split(":")
+    rtp, rtcp = _udp_pair()
+    client_port = rtp.getsockname()[1]
+    try:
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            _rtsp(conn, f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n")
+            setup = _rtsp(
+                conn,
+                f"SETUP {url}/streamid=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                f"Transport: RTP/AVP;unicast;client_port={client_port}-{client_port + 1}\r\n\r\n",
+            )
+        ports = re.search(r"server_port=(\d+)", setup)
+        assert setup.startswith("RTSP/1.0 200") and ports, setup
+        return int(ports.group(1))
+    finally:
+        rtp.close()
+        rtcp.close()
+
+
+def test_the_rtp_ports_stay_in_their_span_and_a_killed_publishers_come_back(
+    tmp_path: Path,
+) -> None:
+    """Every SETUP, a reader's too, takes the server's next RTP pair: a rig that lives for
+    a whole test session once walked out of its span into ports others had bound, and its
+    restarted publishers were refused (RECORD 404) until the tests gave up. The pairs now
+    go round the span, skip a bound port, and a killed publisher's ports are free again."""
+    media = simulator_media.prepare_media(directory=MEDIA_DIR)
+    span = 16  # one camera publishes four streams (main and sub, video and sound): 8 ports
+    ports = replace(Ports.free(), rtp_span=span)
+    base = ports.rtp
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", base + 10))  # someone else's port inside the span
+    simulator = Simulator(main=media["sd"], sub=media["sub"], count=1, ports=ports, log_dir=tmp_path)
+    try:
+        simulator.start()
+        camera = simulator.cameras[0]
+        given = [_setup_port(camera.main_url) for _ in range(3 * span)]
+        assert all(base <= port < base + span for port in given), given
+        assert base + 10 not in given and base + 11 not in given
+        for _ in range(3):  # the publisher's new streams find free ports in the span again
+            simulator.kill(camera.name)
+            simulator.restart(camera.name, ready_timeout_s=10)
+            assert packets_by_kind(camera.main_url, camera, 0.5).get("video", 0) >= 2
+    finally:
+        simulator.stop()
+        busy.close()

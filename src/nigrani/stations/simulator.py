@@ -52,37 +52,21 @@ RTP_SPAN: Final = 1_000
 WATCH_INTERVAL_S: Final = 0.5
 RESTART_AFTER_S: Final = 2.0
 _PR_SET_PDEATHSIG: Final = 1
-# Debian's /usr/bin/rtsp-server-perl, with two mends:
-# - the RTP base port is really set: the server resets its counter to the package variable
-#   (20000) whenever no mount is left, which ignores --rtp_start_port and makes two servers
-#   on one machine share ports;
-# - a reader that hangs up without a TEARDOWN (killed, or timed out) stops getting packets:
-#   the server forgets the TCP connection but kept sending its RTP to the reader's UDP
-#   ports for as long as the stream lived, so a later reader anywhere on the machine that
-#   happened to bind those ports got another stream's packets mixed into its own (seen in
-#   CI: a main-stream recording with the sub-stream's 384x288 frames in it).
-SERVER_LAUNCHER: Final = (
-    "use AnyEvent; use RTSP::Server; "
-    "$RTSP::Server::RTP_START_PORT = $ENV{NIGRANI_RTP_START_PORT}; "
-    "{ no warnings 'redefine'; my $broadcast = \\&RTSP::Server::Mount::Stream::broadcast; "
-    "*RTSP::Server::Mount::Stream::broadcast = sub { my ($stream) = @_; "
-    "for my $client ($stream->clients) { "
-    "next if exists $client->server->client_server->connections->{$client->id}; "
-    "$stream->remove_client($client); eval { $client->finish }; } "
-    "goto &$broadcast; }; } "
-    "my $server = RTSP::Server->new_with_options; $server->listen; AnyEvent->condvar->recv;"
-)
+# Debian's /usr/bin/rtsp-server-perl with the mends the rig needs (RTP ports kept in their
+# span, a dead publisher's or reader's ports released): see the script's comments.
+SERVER_SCRIPT: Final = Path(__file__).with_name("rtsp_server.pl")
 
 
 @dataclass(frozen=True)
 class Ports:
-    """The server's TCP ports (readers, publishers), the first of its RTP/UDP ports, and
-    the port of the `hung` cameras (0: any free one)."""
+    """The server's TCP ports (readers, publishers), the first of its RTP/UDP ports and how
+    many it cycles through, and the port of the `hung` cameras (0: any free one)."""
 
     client: int = 8554
     source: int = 8555
     rtp: int = 2_000
     hung: int = 0
+    rtp_span: int = RTP_SPAN
 
     @classmethod
     def free(cls) -> Ports:
@@ -327,12 +311,17 @@ class Simulator:
                 raise SimulatorError(f"The RTSP server did not start: port {port} is in use")
         args = [
             self.tools["perl"],
-            *("-e", SERVER_LAUNCHER, "--"),
+            str(SERVER_SCRIPT),
             *("--clientport", str(ports.client), "--serverport", str(ports.source)),
             *("--client_listen_address", HOST, "--source_listen_address", HOST),
             *("--rtp_start_port", str(ports.rtp), "--max_clients", "100000", "--loglevel", "2"),
         ]
-        self.server = self._spawn(args, "server", env={"NIGRANI_RTP_START_PORT": str(ports.rtp)})
+        self.server = self._spawn(args, "server", env={
+                "NIGRANI_RTP_START_PORT": str(ports.rtp),
+                "NIGRANI_RTP_SPAN": str(ports.rtp_span),
+                "NIGRANI_HOST": HOST,
+            },
+        )
         deadline = time.monotonic() + timeout_s
         while not (_listening(ports.client) and _listening(ports.source)):
             if self.server.poll() is not None or time.monotonic() > deadline:
