@@ -307,7 +307,9 @@ def test_the_rtp_ports_stay_in_their_span_and_a_killed_publishers_come_back(
     base = ports.rtp
     busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     busy.bind(("127.0.0.1", base + 10))  # someone else's port inside the span
-    simulator = Simulator(main=media["sd"], sub=media["sub"], count=1, ports=ports, log_dir=tmp_path)
+    simulator = Simulator(
+        main=media["sd"], sub=media["sub"], count=1, ports=ports, log_dir=tmp_path
+    )
     try:
         simulator.start()
         camera = simulator.cameras[0]

@@ -316,7 +316,10 @@ class Simulator:
             *("--client_listen_address", HOST, "--source_listen_address", HOST),
             *("--rtp_start_port", str(ports.rtp), "--max_clients", "100000", "--loglevel", "2"),
         ]
-        self.server = self._spawn(args, "server", env={
+        self.server = self._spawn(
+            args,
+            "server",
+            env={
                 "NIGRANI_RTP_START_PORT": str(ports.rtp),
                 "NIGRANI_RTP_SPAN": str(ports.rtp_span),
                 "NIGRANI_HOST": HOST,
