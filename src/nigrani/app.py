@@ -43,7 +43,7 @@ from nigrani.canvass.web import export as canvass_export
 from nigrani.canvass.web import incidents as canvass_web
 from nigrani.canvass.web import owner as canvass_owner
 from nigrani.core import clock as clocks
-from nigrani.core import edge
+from nigrani.core import edge, validation
 from nigrani.core.config import Settings
 from nigrani.core.db import RETRY_AFTER_S, make_engine, make_sessionmaker
 from nigrani.core.deps import bind_clock
@@ -187,9 +187,11 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", [])[1:]) or None
-        message = f"{field}: {first.get('msg', 'invalid')}" if field else gettext("Invalid input")
+        errors = exc.errors()
+        if not errors:
+            return _error_response(request, 422, "invalid", gettext("Invalid input"))
+        field = validation.location(errors[0], skip=1)  # less FastAPI's "body" or "query"
+        message = validation.describe(errors[0], skip=1)
         return _error_response(request, 422, "invalid", message, field)
 
 

@@ -234,6 +234,10 @@ def _print_logins(logins: list, url: str, *, video_off: str | None = None) -> No
         "control (the triage queue), dcp.central (escalations); citizens file at "
         f"{url}/citizen/complaints/new."
     )
+    console.print(
+        f"Video hearings: citizens book or join at {url}/hearings (Mon-Sat 12:00-14:00 IST); "
+        f"dcp.central and acp.kotwali hear them at {url}/hearings/console."
+    )
 
 
 def _video_off_banner(reason: str) -> Panel:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from nigrani.core import validation
+
 RuleKind = Literal[
     "crowd_waiting",
     "long_wait",
@@ -143,19 +145,11 @@ class Rules(BaseModel):
         try:
             return Rules.model_validate(data)
         except ValidationError as exc:
-            raise RuleConfigError(f"{where}: {_explain(exc)}") from exc
+            raise RuleConfigError(f"{where}: {validation.describe_all(exc.errors())}") from exc
 
     def of(self, kind: RuleKind) -> RuleConfig:
         rule: RuleConfig = getattr(self, kind)
         return rule
-
-
-def _explain(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

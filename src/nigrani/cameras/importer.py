@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from nigrani.accounts import jurisdiction
 from nigrani.cameras import bulk, sheets
 from nigrani.cameras.models import Camera, CameraCategory, Site
 from nigrani.cameras.sheets import RowError
-from nigrani.core import audit
+from nigrani.core import audit, validation
 from nigrani.core.config import Settings
 from nigrani.core.db import utcnow
 from nigrani.core.errors import ValidationFailed
@@ -105,26 +104,6 @@ class _Row:
     writable: bool = True
 
 
-def _reason(err: ErrorDetails) -> str:
-    ctx = err.get("ctx", {})
-    match err["type"]:
-        case "missing" | "string_too_short":
-            return _("required")
-        case "string_too_long":
-            return _("longer than {n} characters").format(n=ctx.get("max_length"))
-        case "greater_than_equal":
-            return _("must be at least {n}").format(n=ctx.get("ge"))
-        case "less_than_equal":
-            return _("must be at most {n}").format(n=ctx.get("le"))
-        case "int_parsing" | "int_from_float":
-            return _("must be a whole number")
-        case "float_parsing" | "finite_number":
-            return _("must be a number")
-        case "bool_parsing":
-            return _("must be yes or no")
-    return str(err["msg"])
-
-
 def canonical_mobile(raw: str) -> str:
     """'098123 45678', '91-9812345678' → '+919812345678', the form phonenumbers parses fastest."""
     match = _MOBILE.fullmatch(_MOBILE_NOISE.sub("", raw))
@@ -152,7 +131,8 @@ class _Checker:
             row: ImportRow | None = ImportRow.model_validate(given)
         except ValidationError as exc:
             row = None
-            self.errors += [RowError(line, str(e["loc"][0]), _reason(e)) for e in exc.errors()]
+            found = exc.errors()
+            self.errors += [RowError(line, str(e["loc"][0]), validation.reason(e)) for e in found]
         bad = {e.column for e in self.errors[before:]}
         # The rules read the text, so a row with one bad cell still gets every other check.
         given = {name: text for name, text in given.items() if name not in bad}

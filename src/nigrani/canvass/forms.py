@@ -5,17 +5,10 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from nigrani.canvass.schemas import IncidentCreate
+from nigrani.core import validation
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.moments import parse_local
-
-
-def _first_error(exc: ValidationError) -> ValidationFailed:
-    error = exc.errors()[0]
-    field = ".".join(str(p) for p in error.get("loc", ())) or None
-    return ValidationFailed(
-        str(error.get("msg", "invalid")).removeprefix("Value error, "), field=field
-    )
 
 
 def incident_from_form(
@@ -49,4 +42,4 @@ def incident_from_form(
             fir_number=fir_number,
         )
     except ValidationError as exc:
-        raise _first_error(exc) from exc
+        raise validation.failure(exc) from exc

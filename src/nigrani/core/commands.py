@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session, sessionmaker
 
+from nigrani.core import validation
 from nigrani.core.config import Settings, get_settings
 
 T = TypeVar("T")
@@ -73,12 +74,7 @@ def _reason(exc: ValueError) -> str:
     # Pydantic's own text repeats the input values, which hold the keys: only the reasons.
     if not isinstance(exc, ValidationError):
         return str(exc)
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"])
-        reason = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {reason}" if where else reason)
-    return "; ".join(parts)
+    return validation.describe_all(exc.errors())
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from nigrani.core import validation
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.grievances.schemas import ComplaintCreate
@@ -39,11 +40,9 @@ def complaint_from_form(
             station_code=values.get("station_code") or None,
         )
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error.get("loc", ())) or None
-        message = (
-            _("Describe the complaint in at least 10 characters.")
-            if field == "text"
-            else (str(error.get("msg", "invalid")).removeprefix("Value error, "))
-        )
-        raise ValidationFailed(message, field=field) from exc
+        refused = validation.failure(exc)
+        if refused.field == "text":
+            refused = ValidationFailed(
+                _("Describe the complaint in at least 10 characters."), field="text"
+            )
+        raise refused from exc

@@ -14,8 +14,9 @@ from nigrani.accounts.deps import Scope, StaffScope, require_staff
 from nigrani.accounts.models import User
 from nigrani.accounts.pages import form_error, page, see_other
 from nigrani.accounts.roles import Permission, Role, has_permission
+from nigrani.core import validation
 from nigrani.core.deps import DbSession, Now, SettingsDep
-from nigrani.core.errors import NigraniError, NotFound, PermissionDenied, ValidationFailed
+from nigrani.core.errors import NigraniError, NotFound, PermissionDenied
 from nigrani.core.i18n import _
 from nigrani.core.params import PathId
 from nigrani.health import extras, figures
@@ -66,10 +67,7 @@ def _update(values: dict[str, str]) -> SignalsUpdate:
     try:
         return SignalsUpdate(**data, **flags)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error.get("loc", ())) or None
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        raise ValidationFailed(message, field=field) from exc
+        raise validation.failure(exc) from exc
 
 
 @router.get("/health/cameras/{target_id}/signals")

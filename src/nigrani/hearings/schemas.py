@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from nigrani.core import validation
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.core.moments import in_bounds
@@ -164,9 +165,4 @@ def parse(model: type[M], values: dict[str, Any]) -> M:
         field = ".".join(str(p) for p in error.get("loc", ()) if not isinstance(p, int)) or None
         if field in FIELD_MESSAGES:
             raise ValidationFailed(FIELD_MESSAGES[field](), field=field) from exc
-        if field is None:  # the model's own checks, whose messages are translated
-            message = str(error.get("msg", "")).removeprefix("Value error, ")
-            raise ValidationFailed(message or _("Check the form."), field=None) from exc
-        raise ValidationFailed(
-            _("Check this field: {field}.").format(field=field), field=field
-        ) from exc
+        raise ValidationFailed(validation.describe(error), field=field) from exc

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from nigrani.core import validation
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _
 from nigrani.stations.schemas import StationCameraCreate, StationCameraUpdate, Zone
@@ -14,14 +15,6 @@ from nigrani.stations.schemas import StationCameraCreate, StationCameraUpdate, Z
 FLAGS = ("has_audio", "night_vision", "enabled")
 TEXTS = ("name", "role", "retention_days", "make", "model", "serial", "mac")
 _ZONES = TypeAdapter(list[Zone])
-
-
-def first_error(exc: ValidationError) -> ValidationFailed:
-    """The first problem Pydantic found, as a form error naming its field."""
-    error = exc.errors()[0]
-    field = ".".join(str(p) for p in error.get("loc", ())) or None
-    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-    return ValidationFailed(f"{field}: {message}" if field else message, field=field)
 
 
 def camera_create(values: dict[str, str]) -> StationCameraCreate:
@@ -34,7 +27,7 @@ def camera_create(values: dict[str, str]) -> StationCameraCreate:
     try:
         return StationCameraCreate(**data)
     except ValidationError as exc:
-        raise first_error(exc) from exc
+        raise validation.failure(exc) from exc
 
 
 def camera_update(values: dict[str, str]) -> StationCameraUpdate:
@@ -50,7 +43,7 @@ def camera_update(values: dict[str, str]) -> StationCameraUpdate:
     try:
         return StationCameraUpdate(**data)
     except ValidationError as exc:
-        raise first_error(exc) from exc
+        raise validation.failure(exc) from exc
 
 
 def zones_from_json(text: str) -> list[Zone]:
@@ -60,7 +53,7 @@ def zones_from_json(text: str) -> list[Zone]:
     except json.JSONDecodeError as exc:
         raise ValidationFailed(_("The zones could not be read."), field="zones") from exc
     except ValidationError as exc:
-        raise first_error(exc) from exc
+        raise validation.failure(exc) from exc
     if len(zones) > 16:
         raise ValidationFailed(_("At most 16 zones per camera."), field="zones")
     return zones

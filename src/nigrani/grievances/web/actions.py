@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from nigrani.accounts.pages import htmx_refusal, page, see_other
+from nigrani.core import validation
 from nigrani.core.deps import DbSession, SettingsDep
-from nigrani.core.errors import NigraniError, ValidationFailed
+from nigrani.core.errors import NigraniError
 from nigrani.core.params import FormId, Id
 from nigrani.core.templating import is_htmx
 from nigrani.grievances import contact, service, workflow
@@ -25,14 +26,6 @@ from nigrani.grievances.web.queue import complaint_view
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=5000)]
-
-
-def _invalid(exc: ValidationError) -> ValidationFailed:
-    error = exc.errors()[0]
-    return ValidationFailed(
-        str(error.get("msg", "invalid")).removeprefix("Value error, "),
-        field=".".join(str(p) for p in error.get("loc", ())) or None,
-    )
 
 
 def _back(complaint_id: int, done: str) -> RedirectResponse:
@@ -110,7 +103,7 @@ def close(
             duplicate_of=duplicate_of or None,
         )
     except ValidationError as exc:
-        raise _invalid(exc) from exc
+        raise validation.failure(exc) from exc
     workflow.close(db, settings=settings, complaint=complaint, data=data, actor=actor_of(scope))
     return _back(complaint.id, "closed")
 
@@ -128,7 +121,7 @@ def transfer(
     try:
         data = TransferCreate(station_code=station_code, reason=reason)
     except ValidationError as exc:
-        raise _invalid(exc) from exc
+        raise validation.failure(exc) from exc
     workflow.transfer(db, settings=settings, complaint=complaint, data=data, actor=actor_of(scope))
     if scope.covers(complaint.node_path):
         return _back(complaint.id, "transferred")

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from nigrani.accounts.models import ApiToken
+from nigrani.core import validation
 from nigrani.core.config import Settings
 from nigrani.core.db import transaction, utcnow
 from nigrani.core.deps import DbSession, Sessions, SettingsDep
@@ -59,9 +60,9 @@ class Open311Route(APIRoute):
             except NigraniError as exc:
                 return error(_format(request), _status(exc), exc.message)
             except RequestValidationError as exc:
-                first = exc.errors()[0] if exc.errors() else {}
-                where = ".".join(str(p) for p in first.get("loc", ())[1:])
-                return error(_format(request), 400, f"{where}: {first.get('msg', 'invalid')}")
+                errors = exc.errors()
+                said = validation.describe(errors[0], skip=1) if errors else "invalid"
+                return error(_format(request), 400, said)
             except HTTPException as exc:  # the edge, or the form parser (bad multipart)
                 return refusal(request, exc)
 
