@@ -313,7 +313,7 @@ def test_zone_overrides_lie_over_the_station_over_the_defaults() -> None:
         ({"camera_tamper": {"for_s": 8 * 3600 + 1}}, "camera_tamper.for_s: must be at most 28800"),
         ({"raised_voice": {"over_db": 2}}, "raised_voice.over_db"),
         ({"raised_voice": {"over_db": 41}}, "raised_voice.over_db"),
-        ({"desk_unattended": {"duty_start": "24:00"}}, "desk_unattended.duty_start: is not in the expected"),
+        ({"desk_unattended": {"duty_start": "24:00"}}, "duty_start: is not in the expected"),
         ({"desk_unattended": {"duty_end": "8:00"}}, "desk_unattended.duty_end"),
         ({"desk_unattended": {"timezone": "Mars/Base"}}, "unknown time zone 'Mars/Base'"),
         ({"crowd_waiting": {"people": 5}}, "crowd_waiting.people: is not a field of this form"),

@@ -62,7 +62,9 @@ def said(**given: object) -> str:
         ({"end": -1}, "The end must be after the start."),
     ],
 )
-def test_each_kind_of_error_says_why_with_its_limit(given: dict[str, object], expected: str) -> None:
+def test_each_kind_of_error_says_why_with_its_limit(
+    given: dict[str, object], expected: str
+) -> None:
     assert said(**given) == expected
 
 
@@ -73,7 +75,8 @@ def test_several_errors_are_all_said_and_a_missing_field_is_required() -> None:
 
     with pytest.raises(ValidationError) as caught:
         Needs.model_validate({"a": "x"})
-    assert validation.describe_all(caught.value.errors()) == "a: must be a whole number; b: required"
+    both = validation.describe_all(caught.value.errors())
+    assert both == "a: must be a whole number; b: required"
     refused = validation.failure(caught.value)
     assert (refused.message, refused.field) == ("a: must be a whole number", "a")
 
