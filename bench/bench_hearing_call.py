@@ -105,7 +105,7 @@ def prepare(settings: Settings) -> None:
         seed_tree(session)
         seed_users(session)
         seed_grievances(session, settings)  # the categories and stations of the outcome
-        seed_hearings(session)
+        seed_hearings(session, settings, now=AT, history=0)
     engine.dispose()
 
 

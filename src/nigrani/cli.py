@@ -160,6 +160,7 @@ def demo(
     ] = True,
 ) -> None:
     """Migrate, load the Kanpur demo (clearly marked demo data), print the logins, serve."""
+    from nigrani.core.db import utcnow
     from nigrani.core.errors import NigraniError
     from nigrani.core.migrate import upgrade
     from nigrani.demo.cameras import seed_cameras
@@ -191,7 +192,7 @@ def demo(
                 progress.advance(task)
                 seed_health(session, settings)  # probe targets; the registry's history
                 progress.advance(task)
-                seed_hearings(session)  # the DCP's video hearings, 12:00-14:00
+                seed_hearings(session, settings, now=utcnow())  # and its last sittings
                 progress.advance(task)
     except NigraniError as exc:
         console.print(f"[red]{exc.message}[/red]")

@@ -52,7 +52,7 @@ def hearing_server(live_server: LiveServer) -> Iterator[str]:
     settings = live_server.settings
     engine = make_engine(settings.db_url)
     with transaction(make_sessionmaker(engine)) as session:
-        seed_hearings(session)
+        seed_hearings(session, settings, now=AT, history=0)  # today's queue only
     engine.dispose()
     recorded = settings.model_copy(
         update={"hearings_recording": True, "hearings_recorder_addresses": "127.0.0.1"}
