@@ -205,6 +205,20 @@ def test_an_sho_of_another_station_sees_none(
     assert client.get(f"/hearings/day.pdf?window={window.id}&day={DAY}").status_code == 404
 
 
+def test_an_officer_on_the_panel_sees_the_window_from_outside_its_charge(
+    client: TestClient, db: Session, seeded: dict[str, object]
+) -> None:
+    """The demo's ACP Kotwali serves the DCP's window: a zone's window, above his circle."""
+    window = seeded["window"]
+    assert isinstance(window, HearingWindow)
+    other = make_staff(db, Role.SHO, "S3")
+    db.add(HearingWindowOfficer(window_id=window.id, user_id=other.id, position=2))
+    db.commit()
+    login(client, other.username or "")
+    assert total(client.get(RANGE).text, "heard") == "5"
+    assert client.get(f"/hearings/day?window={window.id}&day={DAY}").status_code == 200
+
+
 @pytest.mark.usefixtures("seeded")
 def test_the_dcp_above_sees_the_station_and_staff_are_refused(
     client: TestClient, db: Session

@@ -30,7 +30,13 @@ from nigrani.accounts.models import JurisdictionNode, User
 from nigrani.core.errors import ValidationFailed
 from nigrani.core.i18n import _, to_ist
 from nigrani.core.moments import parse_day
-from nigrani.hearings.models import OUTCOMES, HearingSitting, HearingTicket, HearingWindow
+from nigrani.hearings.models import (
+    OUTCOMES,
+    HearingSitting,
+    HearingTicket,
+    HearingWindow,
+    HearingWindowOfficer,
+)
 
 MAX_DAYS = 366  # a year, a leap one too
 DEFAULT_DAYS = 30
@@ -83,13 +89,19 @@ def period(*, first: str | None, last: str | None, today: date) -> Period:
 
 
 def visible(*, scope_path: str, user_id: int) -> ColumnElement[bool]:
-    """Windows the caller may see: their own, and those of officers posted in their charge."""
+    """Windows the caller may see: their own, those whose panel they serve on, and those of
+    officers posted in their charge."""
     inside = (
         select(User.id)
         .join(JurisdictionNode, User.node_id == JurisdictionNode.id)
         .where(jurisdiction.under(JurisdictionNode.path, scope_path))
     )
-    return or_(HearingWindow.owner_id == user_id, HearingWindow.owner_id.in_(inside))
+    serves = select(HearingWindowOfficer.window_id).where(HearingWindowOfficer.user_id == user_id)
+    return or_(
+        HearingWindow.owner_id == user_id,
+        HearingWindow.id.in_(serves),
+        HearingWindow.owner_id.in_(inside),
+    )
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
