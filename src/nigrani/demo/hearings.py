@@ -2,8 +2,8 @@
 Saturday 12:00-14:00 IST (Prayagraj's hours in the seed report), in 10-minute slots, and
 the last few sittings already held, so the dashboard, the day list and each citizen's
 history have something to show. The past sittings go through the real queue and outcome
-services at their own moments (bookings the day before, walk-ins at noon, calls of 4-9
-minutes, a no-show who did not come back), each ending as a complaint."""
+services at their own moments (bookings the day before, walk-ins as the queue opens, calls
+of 4-9 minutes, a no-show who did not come back), each ending as a complaint."""
 
 from __future__ import annotations
 
