@@ -21,6 +21,7 @@ from nigrani.core.config import Settings
 from nigrani.core.outbox import OutboxJob
 from nigrani.core.security import sha256_hex
 from nigrani.core.sms.models import SmsMessage
+from nigrani.core.web_context import LANG_COOKIE
 from nigrani.grievances.models import Complaint
 from nigrani.hearings import hours, notices
 from nigrani.hearings.models import HearingQueueEvent, HearingTicket
@@ -302,6 +303,28 @@ def test_a_booked_citizen_is_reminded_once_with_the_same_link_before_the_slot(
     job = db.scalar(select(SmsMessage.job_id).where(SmsMessage.template.like("hearing.reminder%")))
     sent = db.scalar(select(OutboxJob.payload).where(OutboxJob.id == job))
     assert sent is not None and room in json.loads(sent)["body"]  # the first SMS's link
+
+
+@pytest.mark.usefixtures("officers")
+def test_a_wrong_field_shows_the_form_again_with_what_was_chosen(
+    client: TestClient, db: Session, freeze: Freeze
+) -> None:
+    """A topic too short is said beside the form, in the reader's language, and the slot,
+    the words and the priority stay as they were; nothing is booked."""
+    freeze(BEFORE)
+    sign_in_citizen(client, db, MOBILES[0])
+    client.cookies.set(LANG_COOKIE, "hi")
+    token = csrf_from(client, "/hearings")
+    form = {"csrf_token": token, "window_id": str(_window_id(db)), "day": DAY.isoformat(),
+            "slot": "4", "topic": "abc", "priority": "elderly"}  # fmt: skip
+    refused = client.post("/hearings/places", data=form)
+    assert refused.status_code == 422
+    assert 'name="topic"' in refused.text  # the form, not an error page
+    assert re.search(r'value="4" checked', refused.text)
+    assert ">abc</textarea>" in refused.text
+    assert re.search(r'value="elderly" selected', refused.text)
+    assert "कम से कम 5 अक्षर" in refused.text
+    assert _tickets(db) == []
 
 
 def test_a_citizen_holds_at_most_three_places_and_links_only_their_own_complaint(

@@ -20,7 +20,7 @@ from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import Gone, NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _, current_language
 from nigrani.core.moments import parse_day
-from nigrani.core.params import Id
+from nigrani.core.params import FormId, Id
 from nigrani.grievances import service as grievances
 from nigrani.grievances.models import Complaint
 from nigrani.hearings import hours, labels, notices, recordings, service
@@ -147,7 +147,7 @@ def take_place(
     settings: SettingsDep,
     user: Citizen,
     now: Now,
-    window_id: Annotated[str, Form(max_length=12)] = "",
+    window_id: FormId,
     day: Annotated[str, Form(max_length=10)] = "",
     slot: Annotated[str, Form(max_length=6)] = "",
     topic: Annotated[str, Form(max_length=1000)] = "",
@@ -156,6 +156,7 @@ def take_place(
 ) -> Response:
     """Book the chosen slot, or join today's queue (slot "now"); the link comes by SMS."""
     values = {"topic": topic, "complaint_number": complaint_number, "priority": priority}
+    values["slot"] = slot
     live = slot in ("", "now")
     raw = {
         "window_id": window_id,
@@ -165,10 +166,9 @@ def take_place(
         "complaint_number": complaint_number or None,
         "priority": priority or None,
     }
-    window: HearingWindow | None = None
+    window = _window(db, window_id)  # the form's own hearing: a wrong field re-shows it
     try:
         data = parse(PlaceCreate, raw)
-        window = _window(db, data.window_id)
         about = None
         if data.complaint_number:
             own = grievances.get_by_number(db, data.complaint_number)
@@ -187,8 +187,6 @@ def take_place(
         )
     except NigraniError as exc:
         db.rollback()
-        if window is None:
-            raise
         chosen = parse_day(day) if day and not live else hours.local_today(now)
         return _book_page(request, db, user, now, window, chosen, values, exc)
     return see_other(f"/hearings/t/{secret}")
