@@ -324,6 +324,12 @@ def test_a_wrong_field_shows_the_form_again_with_what_was_chosen(
     assert ">abc</textarea>" in refused.text
     assert re.search(r'value="elderly" selected', refused.text)
     assert "कम से कम 5 अक्षर" in refused.text
+    form |= {"topic": "A question for the DCP", "day": "2031-02-30"}
+    no_day = client.post("/hearings/places", data=form)
+    assert no_day.status_code == 422 and 'name="topic"' in no_day.text
+    for day in ("2031-02-30", "someday", "1999-01-01"):  # the slots' page: said, not a 500
+        page = client.get("/hearings/book", params={"window": _window_id(db), "day": day})
+        assert page.status_code == 422 and "YYYY-MM-DD" in page.text
     assert _tickets(db) == []
 
 

@@ -125,6 +125,13 @@ def test_ending_a_window_and_leave_take_days_off(
         (people["dcp"].id, people["acp"].id),
         (people["acp"].id,),  # the DCP away: the ACP hears alone
     ]
+    for wrong in ("2031-02-30", "tomorrow", "1999-12-31"):  # said on the page, not a 500
+        refused = client.post(
+            f"/hearings/windows/{window.id}/end", data={"csrf_token": token, "last_day": wrong}
+        )
+        assert refused.status_code == 422 and "YYYY-MM-DD" in refused.text
+    db.expire_all()
+    assert db.get(HearingWindow, window.id).valid_until is None  # type: ignore[union-attr]
     ended = client.post(
         f"/hearings/windows/{window.id}/end", data={"csrf_token": token, "last_day": "2031-03-03"}
     )

@@ -5,6 +5,7 @@ waiting room that the SMS link opens.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -19,11 +20,10 @@ from nigrani.core.config import Settings
 from nigrani.core.deps import DbSession, Now, SettingsDep
 from nigrani.core.errors import Gone, NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _, current_language
-from nigrani.core.moments import parse_day
 from nigrani.core.params import FormId, Id
 from nigrani.grievances import service as grievances
 from nigrani.grievances.models import Complaint
-from nigrani.hearings import hours, labels, notices, recordings, service
+from nigrani.hearings import figures, hours, labels, notices, recordings, service
 from nigrani.hearings.calls import ice_servers
 from nigrani.hearings.models import HearingSitting, HearingTicket, HearingWindow
 from nigrani.hearings.queue import Rules, State
@@ -136,7 +136,7 @@ def book_form(
     day: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
     """The slots of one officer's day, and the form to book one or join the live queue."""
-    chosen = parse_day(day) if day else hours.local_today(now)
+    chosen = figures.parse_date(day, name="day") or hours.local_today(now)
     return _book_page(request, db, user, now, _window(db, window), chosen, {})
 
 
@@ -156,7 +156,7 @@ def take_place(
 ) -> Response:
     """Book the chosen slot, or join today's queue (slot "now"); the link comes by SMS."""
     values = {"topic": topic, "complaint_number": complaint_number, "priority": priority}
-    values["slot"] = slot
+    values |= {"slot": slot}  # the form shown again keeps the chosen slot
     live = slot in ("", "now")
     raw = {
         "window_id": window_id,
@@ -187,7 +187,10 @@ def take_place(
         )
     except NigraniError as exc:
         db.rollback()
-        chosen = parse_day(day) if day and not live else hours.local_today(now)
+        chosen = hours.local_today(now)
+        if not live:
+            with suppress(ValidationFailed):  # a wrong day: today's slots, with its message
+                chosen = figures.parse_date(day, name="day") or chosen
         return _book_page(request, db, user, now, window, chosen, values, exc)
     return see_other(f"/hearings/t/{secret}")
 

@@ -24,9 +24,8 @@ from nigrani.core.db import write_now
 from nigrani.core.deps import DbSession, Now
 from nigrani.core.errors import NigraniError, NotFound, ValidationFailed
 from nigrani.core.i18n import _
-from nigrani.core.moments import parse_day
 from nigrani.core.params import PathId
-from nigrani.hearings import hours
+from nigrani.hearings import figures, hours
 from nigrani.hearings.models import HearingLeave, HearingWindow
 from nigrani.hearings.schemas import LeaveCreate, WindowCreate, parse
 
@@ -140,7 +139,8 @@ def end_window(
     if window is None or window.owner_id not in {u.id for u in hearers(db, scope)}:
         raise NotFound(_("No such hearing."))
     try:
-        day = parse_day(last_day) if last_day else hours.local_today(now) - timedelta(days=1)
+        given = figures.parse_date(last_day, name="last_day")  # a wrong day: said, not a 500
+        day = given or hours.local_today(now) - timedelta(days=1)
         if window.valid_from and day < window.valid_from - timedelta(days=1):
             raise ValidationFailed(_("The last day comes before the first."), field="last_day")
     except NigraniError as exc:
